@@ -1,0 +1,638 @@
+package flows
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed *.yaml
+var files embed.FS
+
+// Set is everything loaded from one directory of flow files.
+type Set struct {
+	Flows    map[string]*Flow
+	Criteria *Criteria
+	Crisis   *Crisis
+}
+
+// Default loads the flows shipped in the binary. They are checked by the
+// tests, so an error here means the binary itself is broken.
+func Default() (*Set, error) { return Load(files) }
+
+// Screening returns the main flow, the one the criteria table is written for.
+func (s *Set) Screening() *Flow { return s.Flows[s.Criteria.Flow] }
+
+// Languages returns the languages every text of the set must have.
+func (s *Set) Languages() []string { return s.Screening().Languages }
+
+// Load parses and validates every *.yaml file in fsys and reports all
+// problems at once, each as "file:line: what is wrong".
+func Load(fsys fs.FS) (*Set, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	set := &Set{Flows: map[string]*Flow{}}
+	var p problems
+	for _, name := range names {
+		raw, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			p.add(name, 0, "%v", err)
+			continue
+		}
+		set.decode(name, raw, &p)
+	}
+	if set.Criteria == nil {
+		p.add("criteria.yaml", 0, "no file of kind criteria: the summary has nothing to apply")
+	}
+	if set.Crisis == nil {
+		p.add("crisis.yaml", 0, "no file of kind crisis: danger would go unnoticed")
+	}
+	if len(p) == 0 {
+		set.validate(&p)
+	}
+	if len(p) > 0 {
+		return nil, p.err()
+	}
+	return set, nil
+}
+
+// problems collects every problem found, in order.
+type problems []error
+
+func (p *problems) add(file string, line int, format string, args ...any) {
+	where := file
+	if line > 0 {
+		where = fmt.Sprintf("%s:%d", file, line)
+	}
+	*p = append(*p, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
+}
+
+func (p problems) err() error { return errors.Join(p...) }
+
+func (s *Set) decode(name string, raw []byte, p *problems) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		p.add(name, 0, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		p.add(name, 0, "expected a mapping with a kind: flow, criteria or crisis")
+		return
+	}
+	root := doc.Content[0]
+	kind := ""
+	if v := mapValue(root, "kind"); v != nil {
+		kind = v.Value
+	}
+	var target any
+	switch kind {
+	case "flow":
+		f := &Flow{File: name}
+		target = f
+		defer func() {
+			if _, dup := s.Flows[f.ID]; dup {
+				p.add(name, 0, "flow %q is defined twice", f.ID)
+			}
+			s.Flows[f.ID] = f
+			lines(root, "steps", func(i, line int) { f.Steps[i].Line = line }, len(f.Steps))
+		}()
+	case "criteria":
+		if s.Criteria != nil {
+			p.add(name, root.Line, "a second criteria table (the first is in %s)", s.Criteria.File)
+			return
+		}
+		c := &Criteria{File: name}
+		target = c
+		defer func() {
+			s.Criteria = c
+			lines(root, "indicators", func(i, line int) { c.Indicators[i].Line = line }, len(c.Indicators))
+			lines(root, "rules", func(i, line int) { c.Rules[i].Line = line }, len(c.Rules))
+		}()
+	case "crisis":
+		if s.Crisis != nil {
+			p.add(name, root.Line, "a second crisis file (the first is in %s)", s.Crisis.File)
+			return
+		}
+		c := &Crisis{File: name}
+		target = c
+		defer func() { s.Crisis = c }()
+	default:
+		p.add(name, root.Line, "kind must be flow, criteria or crisis, not %q", kind)
+		return
+	}
+	before := len(*p)
+	strict(root, reflect.TypeOf(target), name, p)
+	if err := root.Decode(target); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				p.add(name, 0, "%s", e)
+			}
+		} else {
+			p.add(name, 0, "%v", err)
+		}
+	}
+	if len(*p) > before {
+		// A file that does not decode cleanly is not validated further; the
+		// deferred registration still runs so other files can refer to it.
+		return
+	}
+}
+
+// lines records the line of each item of the sequence under key.
+func lines(root *yaml.Node, key string, set func(i, line int), n int) {
+	seq := mapValue(root, key)
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, item := range seq.Content {
+		if i < n {
+			set(i, item.Line)
+		}
+	}
+}
+
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// strict reports every mapping key in n that has no field in t, with its
+// line, so that a misspelt field is never silently ignored.
+func strict(n *yaml.Node, t reflect.Type, file string, p *problems) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if tag != "" && tag != "-" {
+				fields[tag] = t.Field(i).Type
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			ft, ok := fields[k.Value]
+			if !ok {
+				p.add(file, k.Line, "unknown field %q%s", k.Value, suggest(k.Value, fields))
+				continue
+			}
+			strict(n.Content[i+1], ft, file, p)
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for _, item := range n.Content {
+			strict(item, t.Elem(), file, p)
+		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			strict(n.Content[i+1], t.Elem(), file, p)
+		}
+	}
+}
+
+func suggest(got string, fields map[string]reflect.Type) string {
+	best, bestD := "", 3
+	for name := range fields {
+		if d := Distance(got, name); d < bestD || (d == bestD && name < best) {
+			best, bestD = name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+var (
+	idPattern          = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	valuePattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9_]*$`)
+	placeholderPattern = regexp.MustCompile(`\{[^{}]*\}`)
+)
+
+// Placeholders are the names a text may use in braces.
+var Placeholders = map[string]string{
+	"{you}":      "they",
+	"{You}":      "They",
+	"{your}":     "their",
+	"{Your}":     "Their",
+	"{yourself}": "themselves",
+	"{org}":      strings.Repeat("O", MaxOrgName),
+	"{phone}":    "1-800-000-0000",
+	"{n}":        "14",
+	"{m}":        "14",
+	"{min}":      "1",
+	"{max}":      "5",
+	"{low}":      "not ready at all",
+	"{high}":     "very ready",
+}
+
+// MaxOrgName is the longest organisation name the segment budgets allow for.
+const MaxOrgName = 30
+
+// RequiredTexts are the fixed texts the engine says, which every flow must define.
+var RequiredTexts = []string{
+	"welcome_back", "question", "reprompt", "reprompt_call", "help", "stop", "start",
+	"start_fresh", "restart", "back_none", "summary_not_yet", "call", "delete_confirm",
+	"deleted", "delete_kept", "store_down", "crisis_continue", "done",
+	"opt_yes", "opt_no", "scale", "media",
+}
+
+func (s *Set) validate(p *problems) {
+	c := s.Criteria
+	f := s.Flows[c.Flow]
+	if f == nil {
+		p.add(c.File, 0, "flow %q is not defined", c.Flow)
+		return
+	}
+	langs := f.Languages
+	for _, fl := range sortedFlows(s.Flows) {
+		fl.validate(p)
+	}
+	c.validate(f, langs, p)
+	s.Crisis.validate(langs, p)
+}
+
+func sortedFlows(m map[string]*Flow) []*Flow {
+	out := make([]*Flow, 0, len(m))
+	for _, f := range m {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// checkText reports a missing translation, an unknown placeholder or, in
+// English, a character that would turn an SMS into UCS-2.
+func checkText(t Text, langs []string, file string, line int, where string, p *problems) {
+	if len(t) == 0 {
+		p.add(file, line, "%s: text is missing", where)
+		return
+	}
+	for _, l := range langs {
+		if strings.TrimSpace(t[l]) == "" {
+			p.add(file, line, "%s: no %q text (missing translation)", where, l)
+		}
+	}
+	for _, l := range sortedKeys(t) {
+		if !contains(langs, l) {
+			p.add(file, line, "%s: language %q is not one of %v", where, l, langs)
+		}
+		for _, ph := range placeholderPattern.FindAllString(t[l], -1) {
+			if _, ok := Placeholders[ph]; !ok {
+				p.add(file, line, "%s: unknown placeholder %s in %q text", where, ph, l)
+			}
+		}
+	}
+	if en := t["en"]; en != "" {
+		if bad := NonGSM7(en); bad != "" {
+			p.add(file, line, "%s: English text has %q, which is not GSM-7 and would make the SMS cost 2-3 times more", where, bad)
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *Flow) validate(p *problems) {
+	file := f.File
+	if f.Kind != "flow" {
+		p.add(file, 0, "kind must be flow")
+	}
+	if !idPattern.MatchString(f.ID) {
+		p.add(file, 0, "id %q must be lower case letters, digits and _", f.ID)
+	}
+	if f.Version <= 0 {
+		p.add(file, 0, "version must be a positive number (raise it when steps change)")
+	}
+	if !contains(f.Languages, "en") {
+		p.add(file, 0, "languages must include en")
+	}
+	langs := f.Languages
+	if len(f.Steps) == 0 {
+		p.add(file, 0, "no steps")
+		return
+	}
+	f.index = map[string]int{}
+	for i, st := range f.Steps {
+		if !idPattern.MatchString(st.ID) {
+			p.add(file, st.Line, "step %q: id must be lower case letters, digits and _", st.ID)
+		}
+		if st.ID == "end" {
+			p.add(file, st.Line, "step \"end\": end is reserved for the summary")
+		}
+		if j, dup := f.index[st.ID]; dup {
+			p.add(file, st.Line, "step %q: defined twice (first at line %d)", st.ID, f.Steps[j].Line)
+			continue
+		}
+		f.index[st.ID] = i
+	}
+	if f.Audience != "" && f.Step(f.Audience) == nil {
+		p.add(file, 0, "audience: step %q is not defined", f.Audience)
+	}
+	for _, aud := range []string{"self", "other"} {
+		for _, l := range langs {
+			for _, w := range []string{"you", "your", "yourself"} {
+				if f.Pronouns[aud][l][w] == "" {
+					p.add(file, 0, "pronouns: %s %s has no %q", aud, l, w)
+				}
+			}
+		}
+	}
+	scores := f.scores()
+	for i, st := range f.Steps {
+		where := fmt.Sprintf("step %q", st.ID)
+		checkText(st.Text, langs, file, st.Line, where, p)
+		f.checkNext(st.Next, st.Line, where+": next", p)
+		switch st.Kind {
+		case KindChoice, KindMulti, KindIntro:
+			if len(st.Options) < 2 {
+				p.add(file, st.Line, "%s: a %s step needs at least two options", where, st.Kind)
+			}
+		case KindYesNo:
+			for _, o := range st.Options {
+				if o.Value != "yes" && o.Value != "no" {
+					p.add(file, st.Line, "%s: a yesno step's options are yes and no, not %q", where, o.Value)
+				}
+			}
+		case KindScale:
+			if st.Min >= st.Max {
+				p.add(file, st.Line, "%s: a scale needs min below max", where)
+			}
+			if st.Max > 10 {
+				p.add(file, st.Line, "%s: a scale above 10 is too long to answer by text", where)
+			}
+		default:
+			p.add(file, st.Line, "%s: kind %q is not one of intro, choice, multi, yesno, scale", where, st.Kind)
+		}
+		if i == 0 && st.Kind != KindIntro {
+			p.add(file, st.Line, "%s: the first step must be the intro (the greeting)", where)
+		}
+		if i > 0 && st.Kind == KindIntro {
+			p.add(file, st.Line, "%s: only the first step may be an intro", where)
+		}
+		seen := map[string]bool{}
+		for _, o := range st.Options {
+			ow := fmt.Sprintf("%s option %q", where, o.Value)
+			if !valuePattern.MatchString(o.Value) {
+				p.add(file, st.Line, "%s: value must be lower case letters, digits and _", ow)
+			}
+			if seen[o.Value] {
+				p.add(file, st.Line, "%s: defined twice", ow)
+			}
+			seen[o.Value] = true
+			if st.Kind != KindYesNo || len(o.Text) > 0 {
+				checkText(o.Text, langs, file, st.Line, ow, p)
+			}
+			for l := range o.Words {
+				if !contains(langs, l) {
+					p.add(file, st.Line, "%s: words in language %q, not one of %v", ow, l, langs)
+				}
+			}
+			f.checkNext(o.Next, st.Line, ow+": next", p)
+			if o.Crisis != "" && !contains(CrisisKinds, o.Crisis) {
+				p.add(file, st.Line, "%s: crisis %q is not one of %v", ow, o.Crisis, CrisisKinds)
+			}
+			if o.Crisis != "" && o.Score != 0 {
+				p.add(file, st.Line, "%s: a crisis answer never enters a score", ow)
+			}
+			if o.Stay && len(o.Say) == 0 {
+				p.add(file, st.Line, "%s: stay needs a say text, or the texter hears nothing", ow)
+			}
+			if len(o.Say) > 0 {
+				checkText(o.Say, langs, file, st.Line, ow+": say", p)
+			}
+			if o.Only && st.Kind != KindMulti {
+				p.add(file, st.Line, "%s: only applies to multi steps", ow)
+			}
+			if o.Score != 0 && st.Score == "" {
+				p.add(file, st.Line, "%s: has a score but the step names no score", ow)
+			}
+		}
+		if st.When != nil {
+			for _, msg := range f.condProblems(st.When, i, scores) {
+				p.add(file, st.Line, "%s: when: %s", where, msg)
+			}
+		}
+		if st.Kind == KindScale && (len(st.Low) == 0 || len(st.High) == 0) {
+			p.add(file, st.Line, "%s: a scale needs low and high labels", where)
+		}
+		if len(st.Low) > 0 {
+			checkText(st.Low, langs, file, st.Line, where+": low", p)
+		}
+		if len(st.High) > 0 {
+			checkText(st.High, langs, file, st.Line, where+": high", p)
+		}
+	}
+	for _, key := range RequiredTexts {
+		if _, ok := f.Texts[key]; !ok {
+			p.add(file, 0, "texts: %q is missing", key)
+		}
+	}
+	for _, key := range sortedKeys(f.Texts) {
+		checkText(f.Texts[key], langs, file, 0, fmt.Sprintf("texts %q", key), p)
+	}
+	f.checkReachable(p)
+	f.checkBudgets(p)
+}
+
+func (f *Flow) checkNext(next string, line int, where string, p *problems) {
+	if next != "" && next != "end" && f.Step(next) == nil {
+		p.add(f.File, line, "%s %q is not defined", where, next)
+	}
+}
+
+// condProblems lists what is wrong with c. at is the position of the step
+// that asks it (a condition may only name steps asked before), or -1 in the
+// criteria table, where every step has been asked and indicators may be used.
+func (f *Flow) condProblems(c *Cond, at int, scores map[string]bool) []string {
+	var out []string
+	forms := 0
+	if c.Step != "" {
+		forms++
+		j := f.Index(c.Step)
+		switch {
+		case j < 0:
+			out = append(out, fmt.Sprintf("step %q is not defined", c.Step))
+		case at >= 0 && j >= at:
+			out = append(out, fmt.Sprintf("step %q is not asked before this one", c.Step))
+		default:
+			st := f.Steps[j]
+			if len(c.In) == 0 && len(c.NotIn) == 0 {
+				out = append(out, fmt.Sprintf("step %q needs in or not_in", c.Step))
+			}
+			for _, v := range append(append([]string{}, c.In...), c.NotIn...) {
+				if !st.CanAnswer(v) {
+					out = append(out, fmt.Sprintf("step %q has no answer %q", c.Step, v))
+				}
+			}
+		}
+	}
+	if c.Score != "" {
+		forms++
+		if !scores[c.Score] {
+			out = append(out, fmt.Sprintf("no step adds to score %q", c.Score))
+		}
+		if c.AtLeast == nil {
+			out = append(out, fmt.Sprintf("score %q needs at_least", c.Score))
+		}
+	}
+	if c.Indicator != "" {
+		forms++
+		if at >= 0 {
+			out = append(out, "a flow step cannot depend on an indicator")
+		}
+	}
+	for _, group := range [][]*Cond{c.Any, c.All} {
+		if len(group) > 0 {
+			forms++
+		}
+		for _, s := range group {
+			out = append(out, f.condProblems(s, at, scores)...)
+		}
+	}
+	if c.Not != nil {
+		forms++
+		out = append(out, f.condProblems(c.Not, at, scores)...)
+	}
+	if forms != 1 {
+		out = append(out, "a condition needs exactly one of step, score, indicator, any, all, not")
+	}
+	return out
+}
+
+func (f *Flow) scores() map[string]bool {
+	scores := map[string]bool{}
+	for _, st := range f.Steps {
+		if st.Score != "" {
+			scores[st.Score] = true
+		}
+	}
+	return scores
+}
+
+// CanAnswer reports whether v is a value the step can be answered with.
+func (s *Step) CanAnswer(v string) bool {
+	switch s.Kind {
+	case KindYesNo:
+		return v == "yes" || v == "no"
+	case KindScale:
+		var n int
+		_, err := fmt.Sscanf(v, "%d", &n)
+		return err == nil && n >= s.Min && n <= s.Max
+	}
+	return s.Option(v) != nil
+}
+
+// NextOf returns the step that follows st when answered with value ("" for
+// the end of the flow), before When conditions are applied.
+func (f *Flow) NextOf(st *Step, value string) string {
+	if o := st.Option(value); o != nil && o.Next != "" {
+		return o.Next
+	}
+	if st.Next != "" {
+		return st.Next
+	}
+	i := f.Index(st.ID)
+	if i+1 < len(f.Steps) {
+		return f.Steps[i+1].ID
+	}
+	return "end"
+}
+
+func (f *Flow) checkReachable(p *problems) {
+	reached := map[string]bool{}
+	var walk func(id string)
+	walk = func(id string) {
+		st := f.Step(id)
+		if st == nil || reached[id] {
+			return
+		}
+		reached[id] = true
+		// A skipped step passes on to its default next, so both routes count.
+		walk(f.NextOf(st, ""))
+		for _, o := range st.Options {
+			walk(f.NextOf(st, o.Value))
+		}
+	}
+	walk(f.Steps[0].ID)
+	for _, st := range f.Steps {
+		if !reached[st.ID] {
+			p.add(f.File, st.Line, "step %q: unreachable (no step leads to it)", st.ID)
+		}
+	}
+}
+
+// Segment budgets: how many SMS segments one message may take.
+const (
+	QuestionSegments = 3 // a question with its options and progress
+	SummarySegments  = 4 // each of the two summary messages
+)
+
+// checkBudgets renders every question as the engine sends it, with the
+// longest placeholders, and reports any over its segment budget.
+func (f *Flow) checkBudgets(p *problems) {
+	for _, st := range f.Steps {
+		for _, l := range f.Languages {
+			msg := f.Prompt(st, l, Placeholders)
+			if n := Segments(msg); n > QuestionSegments {
+				p.add(f.File, st.Line, "step %q: the %q question takes %d SMS segments (%d characters); the budget is %d", st.ID, l, n, len([]rune(msg)), QuestionSegments)
+			}
+		}
+	}
+}
+
+// Distance is the Levenshtein distance between a and b, in runes.
+func Distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,128 @@
+package flows
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Fill replaces the placeholders in s with vars (keys with their braces).
+func Fill(s string, vars map[string]string) string {
+	if !strings.Contains(s, "{") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			break
+		}
+		b.WriteString(s[:i])
+		key := s[i : i+j+1]
+		if v, ok := vars[key]; ok {
+			b.WriteString(v)
+		} else {
+			b.WriteString(key)
+		}
+		s = s[i+j+1:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// Prompt renders step st as it is sent: progress (from vars "{n}" and
+// "{m}"), the question and its numbered options.
+func (f *Flow) Prompt(st *Step, lang string, vars map[string]string) string {
+	var b strings.Builder
+	if st.Question() {
+		b.WriteString(Fill(f.Text("question", lang), vars))
+		b.WriteByte(' ')
+	}
+	b.WriteString(Fill(st.Text.In(lang), vars))
+	for i, label := range f.OptionLabels(st, lang) {
+		b.WriteByte('\n')
+		b.WriteString(strconv.Itoa(i + 1))
+		b.WriteByte(' ')
+		b.WriteString(Fill(label, vars))
+	}
+	if st.Kind == KindScale {
+		sv := map[string]string{
+			"{min}":  strconv.Itoa(st.Min),
+			"{max}":  strconv.Itoa(st.Max),
+			"{low}":  st.Low.In(lang),
+			"{high}": st.High.In(lang),
+		}
+		b.WriteByte('\n')
+		b.WriteString(Fill(f.Text("scale", lang), sv))
+	}
+	return b.String()
+}
+
+// OptionLabels returns the numbered choices of st in order: its options, or
+// Yes and No for a yes/no step; a scale has none.
+func (f *Flow) OptionLabels(st *Step, lang string) []string {
+	switch st.Kind {
+	case KindScale:
+		return nil
+	case KindYesNo:
+		return []string{f.Text("opt_yes", lang), f.Text("opt_no", lang)}
+	}
+	out := make([]string, len(st.Options))
+	for i, o := range st.Options {
+		out[i] = o.Text.In(lang)
+	}
+	return out
+}
+
+// Values returns the answer values of st's numbered choices, in order.
+func (st *Step) Values() []string {
+	switch st.Kind {
+	case KindScale:
+		out := make([]string, 0, st.Max-st.Min+1)
+		for n := st.Min; n <= st.Max; n++ {
+			out = append(out, strconv.Itoa(n))
+		}
+		return out
+	case KindYesNo:
+		return []string{"yes", "no"}
+	}
+	out := make([]string, len(st.Options))
+	for i, o := range st.Options {
+		out[i] = o.Value
+	}
+	return out
+}
+
+// Vars returns the placeholder values for a conversation in lang, for
+// "self" or "other" as the audience.
+func (f *Flow) Vars(audience, lang string, extra map[string]string) map[string]string {
+	if audience != "other" {
+		audience = "self"
+	}
+	words := f.Pronouns[audience][lang]
+	if words == nil {
+		words = f.Pronouns[audience]["en"]
+	}
+	vars := make(map[string]string, 8+len(extra))
+	for k, v := range words {
+		vars["{"+k+"}"] = v
+		vars["{"+capitalize(k)+"}"] = capitalize(v)
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return vars
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
+}

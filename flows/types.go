@@ -1,0 +1,314 @@
+package flows
+
+import "strings"
+
+// Text is one piece of wording in every language the service speaks, keyed
+// by language code ("en", "es").
+type Text map[string]string
+
+// In returns the wording for lang, falling back to English.
+func (t Text) In(lang string) string {
+	if s, ok := t[lang]; ok && s != "" {
+		return s
+	}
+	return t["en"]
+}
+
+// Step kinds.
+const (
+	KindIntro  = "intro"  // the greeting: a yes/no that is not counted as a question
+	KindChoice = "choice" // one numbered option
+	KindMulti  = "multi"  // every numbered option that applies
+	KindYesNo  = "yesno"  // yes or no
+	KindScale  = "scale"  // a number from Min to Max
+)
+
+// Flow is a screening: an ordered list of steps, each asked in turn unless its
+// When condition is false.
+type Flow struct {
+	Kind      string   `yaml:"kind"` // always "flow"
+	ID        string   `yaml:"id"`
+	Version   int      `yaml:"version"`
+	Languages []string `yaml:"languages"`
+	// Audience names the step whose answer "other" turns "you" into "they".
+	Audience string `yaml:"audience"`
+	// Pronouns are the words for {you}, {your} and {yourself}, by audience
+	// ("self" or "other") and language; capitalised forms are derived.
+	Pronouns map[string]map[string]map[string]string `yaml:"pronouns"`
+	Steps    []*Step         `yaml:"steps"`
+	Texts    map[string]Text `yaml:"texts"`
+
+	File  string         `yaml:"-"`
+	index map[string]int // step ID -> position
+}
+
+// Step is one question of a flow.
+type Step struct {
+	ID      string    `yaml:"id"`
+	Kind    string    `yaml:"kind"`
+	Text    Text      `yaml:"text"`
+	Options []*Option `yaml:"options"`
+	// When, if set, must hold for the step to be asked; otherwise it is skipped.
+	When *Cond `yaml:"when"`
+	// Next names the step that follows; by default the next one in the list.
+	Next string `yaml:"next"`
+	// Score names the instrument (e.g. "auditc") whose score this step's
+	// option scores add to.
+	Score string `yaml:"score"`
+	// Min and Max bound a scale; Low and High label its ends.
+	Min  int  `yaml:"min"`
+	Max  int  `yaml:"max"`
+	Low  Text `yaml:"low"`
+	High Text `yaml:"high"`
+
+	Line int `yaml:"-"` // where the step starts in its file
+}
+
+// Option is one numbered answer to a step.
+type Option struct {
+	Value string `yaml:"value"`
+	Text  Text   `yaml:"text"`
+	// Words are more ways of saying this option, per language, matched after
+	// the text itself ("booze" for alcohol).
+	Words map[string][]string `yaml:"words"`
+	Score int                 `yaml:"score"`
+	Next  string              `yaml:"next"`
+	// Crisis, if set, sends the crisis reply of that kind when chosen, records
+	// an escalation and then goes on; the answer never enters a score.
+	Crisis string `yaml:"crisis"`
+	// Stay keeps the conversation on this step after replying Say.
+	Stay bool `yaml:"stay"`
+	Say  Text `yaml:"say"`
+	// Only marks an option of a multi step that excludes every other ("none of these").
+	Only bool `yaml:"only"`
+}
+
+// Question reports whether the step counts towards progress ("3 of 12").
+func (s *Step) Question() bool { return s.Kind != KindIntro }
+
+// Step returns the step with the given ID, or nil.
+func (f *Flow) Step(id string) *Step {
+	i, ok := f.index[id]
+	if !ok {
+		return nil
+	}
+	return f.Steps[i]
+}
+
+// Index returns the position of step id in the flow, or -1.
+func (f *Flow) Index(id string) int {
+	i, ok := f.index[id]
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// Text returns the fixed text named key in lang.
+func (f *Flow) Text(key, lang string) string { return f.Texts[key].In(lang) }
+
+// Option returns the option of s with the given value, or nil.
+func (s *Step) Option(value string) *Option {
+	for _, o := range s.Options {
+		if o.Value == value {
+			return o
+		}
+	}
+	return nil
+}
+
+// Cond is a condition on the answers given so far. Exactly one form is used:
+// an answer (Step with In or NotIn), a score (Score with AtLeast), an
+// indicator of the criteria table, or a combination (Any, All, Not).
+type Cond struct {
+	Step  string   `yaml:"step"`
+	In    []string `yaml:"in"`     // the answer, or any part of a multi answer, is one of these
+	NotIn []string `yaml:"not_in"` // the step was answered and no part of the answer is one of these
+
+	Score   string `yaml:"score"`
+	AtLeast *int   `yaml:"at_least"`
+
+	Indicator string `yaml:"indicator"`
+
+	Any []*Cond `yaml:"any"`
+	All []*Cond `yaml:"all"`
+	Not *Cond   `yaml:"not"`
+}
+
+// Answers is what a conversation knows: the value given to each step (for a
+// multi step, values joined by commas) and the indicators already derived.
+type Answers interface {
+	Answer(step string) (string, bool)
+	Score(name string) int
+	Indicator(id string) bool
+}
+
+// Holds evaluates c against a.
+func (c *Cond) Holds(a Answers) bool {
+	switch {
+	case c == nil:
+		return true
+	case c.Step != "":
+		v, ok := a.Answer(c.Step)
+		if !ok {
+			return false
+		}
+		if len(c.In) > 0 {
+			return anyIn(v, c.In)
+		}
+		return !anyIn(v, c.NotIn)
+	case c.Score != "":
+		return c.AtLeast != nil && a.Score(c.Score) >= *c.AtLeast
+	case c.Indicator != "":
+		return a.Indicator(c.Indicator)
+	case len(c.Any) > 0:
+		for _, s := range c.Any {
+			if s.Holds(a) {
+				return true
+			}
+		}
+		return false
+	case len(c.All) > 0:
+		for _, s := range c.All {
+			if !s.Holds(a) {
+				return false
+			}
+		}
+		return true
+	case c.Not != nil:
+		return !c.Not.Holds(a)
+	}
+	return false
+}
+
+// Unknown reports whether c depends on a step that has not been answered yet.
+func (c *Cond) Unknown(a Answers) bool {
+	if c == nil {
+		return false
+	}
+	if c.Step != "" {
+		_, ok := a.Answer(c.Step)
+		return !ok
+	}
+	for _, s := range append(append([]*Cond{}, c.Any...), c.All...) {
+		if s.Unknown(a) {
+			return true
+		}
+	}
+	return c.Not.Unknown(a)
+}
+
+func anyIn(answer string, set []string) bool {
+	for _, part := range strings.Split(answer, ",") {
+		for _, v := range set {
+			if part == v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Leans.
+const (
+	LeanInpatient = "inpatient"
+	LeanIOP       = "iop"
+	LeanEither    = "either"
+)
+
+// Criteria is the table that turns answers into a lean: indicators derived
+// from answers, and rules tried in order of risk, the first that matches
+// deciding. The texter's summary and the staff's criteria lookup both render
+// from it.
+type Criteria struct {
+	Kind       string          `yaml:"kind"` // always "criteria"
+	Flow       string          `yaml:"flow"`
+	Indicators []*Indicator    `yaml:"indicators"`
+	Rules      []*Rule         `yaml:"rules"`
+	Leans      map[string]Lean `yaml:"leans"`
+	Compare    []*Topic        `yaml:"compare"`
+	// InsuranceStep names the step whose answer picks the Insurance text
+	// for the next step.
+	InsuranceStep string          `yaml:"insurance_step"`
+	Insurance     map[string]Text `yaml:"insurance"`
+	Texts         map[string]Text `yaml:"texts"`
+
+	File string `yaml:"-"`
+}
+
+// Indicator is one finding derived from answers, in one of the six
+// dimensions, with the wording staff and texters see.
+type Indicator struct {
+	ID        string `yaml:"id"`
+	Dimension int    `yaml:"dimension"`
+	When      *Cond  `yaml:"when"`
+	// Criterion is what staff read in the criteria table.
+	Criterion Text `yaml:"criterion"`
+	// Reason is what the texter reads in the summary, with {you} and {your}.
+	Reason Text `yaml:"reason"`
+	// Urgent marks a finding that means getting medical help comes first.
+	Urgent bool `yaml:"urgent"`
+
+	Line int `yaml:"-"`
+}
+
+// Rule gives Lean when any (or all) of its indicators hold; a rule with
+// neither always matches and ends the list.
+type Rule struct {
+	Lean string   `yaml:"lean"`
+	Any  []string `yaml:"any"`
+	All  []string `yaml:"all"`
+	// Also are indicators named as further reasons when they hold.
+	Also []string `yaml:"also"`
+
+	Line int `yaml:"-"`
+}
+
+// Lean is how a lean is announced.
+type Lean struct {
+	Title    Text `yaml:"title"`    // for staff: "Inpatient / residential"
+	Headline Text `yaml:"headline"` // for the texter: the one plain sentence
+}
+
+// Topic is one point of the IOP and inpatient comparison.
+type Topic struct {
+	ID        string `yaml:"id"`
+	Title     Text   `yaml:"title"`
+	IOP       Text   `yaml:"iop"`
+	Inpatient Text   `yaml:"inpatient"`
+	// Words are what staff might ask about this topic ("price" for cost).
+	Words []string `yaml:"words"`
+}
+
+// Indicator returns the indicator with the given ID, or nil.
+func (c *Criteria) Indicator(id string) *Indicator {
+	for _, in := range c.Indicators {
+		if in.ID == id {
+			return in
+		}
+	}
+	return nil
+}
+
+// Crisis holds the phrases that interrupt a conversation, by kind, and the
+// reply for each kind.
+type Crisis struct {
+	Kind  string        `yaml:"kind"` // always "crisis"
+	Kinds []*CrisisKind `yaml:"kinds"`
+	// Ignore are harmless phrases removed before matching ("killing me" in
+	// "my job is killing me").
+	Ignore map[string][]string `yaml:"ignore"`
+	Reply  map[string]Text     `yaml:"reply"` // by kind; "default" for the rest
+
+	File string `yaml:"-"`
+}
+
+// CrisisKind is one kind of danger: suicide, overdose, withdrawal, violence or other.
+type CrisisKind struct {
+	Kind string `yaml:"kind"`
+	// Phrases per language; words are matched whole, "*" stands for any one word.
+	Phrases map[string][]string `yaml:"phrases"`
+}
+
+// CrisisKinds are the kinds of danger that metrics and staff alerts name.
+var CrisisKinds = []string{"suicide", "overdose", "withdrawal", "violence", "other"}
