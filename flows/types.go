@@ -35,8 +35,8 @@ type Flow struct {
 	// Pronouns are the words for {you}, {your} and {yourself}, by audience
 	// ("self" or "other") and language; capitalised forms are derived.
 	Pronouns map[string]map[string]map[string]string `yaml:"pronouns"`
-	Steps    []*Step         `yaml:"steps"`
-	Texts    map[string]Text `yaml:"texts"`
+	Steps    []*Step                                 `yaml:"steps"`
+	Texts    map[string]Text                         `yaml:"texts"`
 
 	File  string         `yaml:"-"`
 	index map[string]int // step ID -> position

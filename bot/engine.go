@@ -1,0 +1,632 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"sync"
+	"time"
+
+	"helpline/flows"
+)
+
+// Inbound is one message from a texter or a staff member, from any channel.
+type Inbound struct {
+	Channel string // "sms", "slack", "chat"
+	Key     Key
+	Text    string
+	// MessageID is the channel's ID for the message; a message seen before
+	// gets the replies recorded for it and changes nothing.
+	MessageID string
+	Time      time.Time
+	// Media counts attachments; a message with media and no text gets a
+	// polite "text only".
+	Media int
+	// CarrierReplied is set when the carrier already answered a STOP, START
+	// or HELP (Twilio's Advanced Opt-Out), so it is not confirmed twice.
+	CarrierReplied bool
+	// Lang is the language to start a new conversation in; "" for English.
+	Lang string
+}
+
+// Outcome is what the engine decided: the replies to send, in order, and what
+// happened, for metrics and staff.
+type Outcome struct {
+	Replies []string
+	Events  []Event
+	// Prompt is the question now waiting for an answer, for channels that
+	// draw buttons; nil when none is.
+	Prompt *Prompt
+	// Summary is set when the replies include the summary.
+	Summary *Summary
+	// Duplicate is set when the message was handled before.
+	Duplicate bool
+	Lang      string
+}
+
+// Prompt is a question with its numbered choices.
+type Prompt struct {
+	Step    string
+	Kind    string
+	Text    string
+	Choices []Choice
+}
+
+// Choice is one numbered answer: what to send back and what to show.
+type Choice struct {
+	Value string
+	Label string
+}
+
+// EventKind names something that happened in a conversation.
+type EventKind string
+
+// Events the engine reports. None carries a message body or an answer.
+const (
+	EventCrisis    EventKind = "crisis"    // Crisis names the kind
+	EventStarted   EventKind = "started"   // a screening began (first question asked)
+	EventStep      EventKind = "step"      // Step was reached
+	EventCompleted EventKind = "completed" // Lean is set
+	EventHandoff   EventKind = "handoff"   // the texter asked for a person
+	EventOptOut    EventKind = "opted_out"
+	EventOptIn     EventKind = "opted_in"
+	EventErased    EventKind = "erased"
+	EventMiss      EventKind = "miss" // an answer did not fit; Step is set
+	EventStoreDown EventKind = "store_down"
+)
+
+// Event is one thing that happened, for metrics and for staff.
+type Event struct {
+	Kind   EventKind
+	Crisis string
+	Lean   string
+	Flow   string
+	Step   string
+	Lang   string
+}
+
+// Config is what an Engine needs.
+type Config struct {
+	Flows   *flows.Set
+	Store   Store
+	OrgName string
+	Phone   string
+	// SessionTTL is how long an unfinished conversation is kept; 24h if zero.
+	SessionTTL time.Duration
+	// ResumeAfter is the quiet time after which a returning texter is
+	// welcomed back with their place; 30 minutes if zero.
+	ResumeAfter time.Duration
+}
+
+// Retention of what is not an ongoing screening.
+const (
+	// optOutTTL keeps the bare fact of an opt-out (nothing else) for a year,
+	// so a texter who said STOP is not greeted again.
+	optOutTTL = 365 * 24 * time.Hour
+	// erasedTTL keeps only recent message IDs after DELETE, so a retried
+	// message is still recognised.
+	erasedTTL = time.Hour
+	// maxText bounds what is read of one message (Twilio's own limit).
+	maxText = 1600
+)
+
+// Engine runs conversations. It is safe for concurrent use.
+type Engine struct {
+	flows    *flows.Set
+	flow     *flows.Flow
+	store    Store
+	crisis   *Detector
+	org      string
+	phone    string
+	ttl      time.Duration
+	resume   time.Duration
+	locks    [64]sync.Mutex
+	firstQID string
+}
+
+// New returns an engine for the screening flow of cfg.Flows.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Flows == nil || cfg.Store == nil {
+		return nil, errors.New("bot: flows and store are required")
+	}
+	d, err := NewDetector(cfg.Flows.Crisis)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		flows:  cfg.Flows,
+		flow:   cfg.Flows.Screening(),
+		store:  cfg.Store,
+		crisis: d,
+		org:    cfg.OrgName,
+		phone:  cfg.Phone,
+		ttl:    cfg.SessionTTL,
+		resume: cfg.ResumeAfter,
+	}
+	if e.ttl <= 0 {
+		e.ttl = 24 * time.Hour
+	}
+	if e.resume <= 0 {
+		e.resume = 30 * time.Minute
+	}
+	e.firstQID = e.flow.NextOf(e.flow.Steps[0], e.flow.Steps[0].Options[0].Value)
+	return e, nil
+}
+
+// Flows returns the flow set the engine runs.
+func (e *Engine) Flows() *flows.Set { return e.flows }
+
+// Handle answers one inbound message. On a store failure it still returns an
+// Outcome (an apology with the provider's number) along with the error;
+// danger is answered before the store is touched.
+func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
+	if len(in.Text) > maxText {
+		in.Text = in.Text[:maxText]
+	}
+	if in.Time.IsZero() {
+		in.Time = time.Now()
+	}
+	if kind, lang := e.crisis.Check(in.Text); kind != "" {
+		return e.crisisOutcome(kind, e.pickLang(lang, in.Lang)), nil
+	}
+
+	mu := &e.locks[lockIndex(in.Key)]
+	mu.Lock()
+	defer mu.Unlock()
+
+	var out Outcome
+	err := e.store.Update(ctx, in.Key, func(s *Session) error {
+		out = Outcome{}
+		if s.seen(in.MessageID) {
+			out.Duplicate = true
+			if len(s.Seen) > 0 && s.Seen[len(s.Seen)-1] == in.MessageID {
+				out.Replies = s.LastReplies
+			}
+			return ErrNoWrite
+		}
+		t := turn{e: e, s: s, in: in, out: &out, norm: flows.Normalize(in.Text)}
+		t.run()
+		s.record(in.MessageID, out.Replies)
+		s.Updated = in.Time.Unix()
+		switch {
+		case s.Status == StatusOptedOut:
+			s.TTL = optOutTTL
+		case s.Status == "":
+			s.TTL = erasedTTL
+		default:
+			s.TTL = e.ttl
+		}
+		out.Lang = s.Lang
+		return nil
+	})
+	if err != nil {
+		lang := e.pickLang(in.Lang, "en")
+		out = Outcome{
+			Replies: []string{flows.Fill(e.flow.Text("store_down", lang), e.vars(&Session{Lang: lang}))},
+			Events:  []Event{{Kind: EventStoreDown, Flow: e.flow.ID}},
+			Lang:    lang,
+		}
+		return out, fmt.Errorf("update session: %w", err)
+	}
+	return out, nil
+}
+
+func (e *Engine) pickLang(langs ...string) string {
+	for _, l := range langs {
+		for _, have := range e.flow.Languages {
+			if l == have {
+				return l
+			}
+		}
+	}
+	return "en"
+}
+
+func lockIndex(k Key) int {
+	h := fnv.New32a()
+	h.Write([]byte(k))
+	return int(h.Sum32() % 64)
+}
+
+// crisisOutcome is the immediate answer to words of danger.
+func (e *Engine) crisisOutcome(kind, lang string) Outcome {
+	c := e.flows.Crisis
+	reply, ok := c.Reply[kind]
+	if !ok {
+		reply = c.Reply["default"]
+	}
+	return Outcome{
+		Replies: []string{flows.Fill(reply.In(lang), e.vars(&Session{Lang: lang}))},
+		Events:  []Event{{Kind: EventCrisis, Crisis: kind, Flow: e.flow.ID, Lang: lang}},
+		Lang:    lang,
+	}
+}
+
+// vars are the placeholder values for s.
+func (e *Engine) vars(s *Session) map[string]string {
+	return e.flow.Vars(s.Answers[e.flow.Audience], s.Lang, map[string]string{"{org}": e.org, "{phone}": e.phone})
+}
+
+// Summary renders the summary of a completed session, for SUMMARY and for
+// staff.
+func (e *Engine) Summary(s *Session) *Summary { return e.summarize(s) }
+
+// turn is the handling of one message against one loaded session.
+type turn struct {
+	e    *Engine
+	s    *Session
+	in   Inbound
+	out  *Outcome
+	norm string
+}
+
+func (t *turn) say(text string) { t.out.Replies = append(t.out.Replies, text) }
+
+func (t *turn) text(key string) string {
+	return flows.Fill(t.e.flow.Text(key, t.s.Lang), t.e.vars(t.s))
+}
+
+func (t *turn) event(ev Event) {
+	ev.Flow = t.e.flow.ID
+	ev.Lang = t.s.Lang
+	t.out.Events = append(t.out.Events, ev)
+}
+
+// run handles the message in DESIGN.md's order: carrier keywords, assistant
+// keywords, then the answer to the current step. The crisis check ran
+// before the session was loaded.
+func (t *turn) run() {
+	s, f := t.s, t.e.flow
+	if s.Status != "" && (s.Flow != f.ID || s.FlowVersion != f.Version) && s.Status != StatusOptedOut {
+		// The flow changed under a stored conversation: its answers may no
+		// longer fit, so it starts afresh.
+		lang := s.Lang
+		s.erase()
+		s.Lang = lang
+	}
+	if s.Answers == nil {
+		s.Answers = map[string]string{}
+	}
+	kw := keywordOf(t.norm)
+
+	// Carrier keywords.
+	switch {
+	case kw == kwStop:
+		t.optOut()
+		return
+	case s.Status == StatusOptedOut:
+		if kw == kwStart || yesWords[t.norm] {
+			t.optIn()
+		}
+		// Otherwise silence: the texter said STOP.
+		return
+	case kw == kwHelp:
+		if s.Status == "" {
+			t.begin()
+		}
+		if !t.in.CarrierReplied {
+			t.say(t.text("help"))
+		}
+		t.ask()
+		return
+	}
+
+	if s.Status == "" {
+		t.begin()
+		switch kw {
+		case kwCall, kwDelete, kwLang:
+			t.keyword(kw)
+		default:
+			t.ask()
+		}
+		return
+	}
+
+	if t.in.Media > 0 && t.norm == "" {
+		t.say(t.text("media"))
+		t.ask()
+		return
+	}
+
+	if s.Pending != "" && t.pending() {
+		return
+	}
+	if kw == kwStart && len(s.History) > 0 {
+		s.Pending = "start"
+		t.say(t.text("start"))
+		return
+	}
+	if kw != kwNone && kw != kwStart {
+		t.keyword(kw)
+		return
+	}
+
+	if s.Status == StatusCompleted {
+		t.say(t.text("done"))
+		return
+	}
+	t.answer()
+}
+
+// begin starts a new conversation at the greeting.
+func (t *turn) begin() {
+	s, f := t.s, t.e.flow
+	lang := t.e.pickLang(s.Lang, t.in.Lang)
+	*s = Session{
+		Flow:        f.ID,
+		FlowVersion: f.Version,
+		Step:        f.Steps[0].ID,
+		Answers:     map[string]string{},
+		Lang:        lang,
+		Status:      StatusActive,
+		Started:     t.in.Time.Unix(),
+		Seen:        s.Seen,
+		Version:     s.Version,
+	}
+}
+
+func (t *turn) optOut() {
+	t.s.erase()
+	t.s.Status = StatusOptedOut
+	if !t.in.CarrierReplied {
+		t.say(t.text("stop"))
+	}
+	t.event(Event{Kind: EventOptOut})
+}
+
+// optIn welcomes a texter back after STOP. Their answers were erased at STOP,
+// so they are asked whether to begin, never resumed silently.
+func (t *turn) optIn() {
+	t.event(Event{Kind: EventOptIn})
+	t.begin()
+	if !t.in.CarrierReplied {
+		t.say(t.text("start_fresh"))
+	}
+	t.ask()
+}
+
+// pending handles a reply to a confirmation; it returns false when the
+// message was not a reply to it, and the confirmation is dropped.
+func (t *turn) pending() bool {
+	s := t.s
+	kind := s.Pending
+	s.Pending = ""
+	switch kind {
+	case "delete":
+		yn, ok := yesNo(t.norm)
+		if !ok {
+			if kw := keywordOf(t.norm); kw == kwDelete {
+				yn, ok = "yes", true
+			}
+		}
+		if !ok {
+			return false
+		}
+		if yn == "yes" {
+			lang := s.Lang
+			s.erase()
+			t.event(Event{Kind: EventErased})
+			s.Lang = lang
+			t.say(t.text("deleted"))
+			s.Lang = ""
+			return true
+		}
+		t.say(t.text("delete_kept"))
+		t.ask()
+		return true
+	case "start":
+		nums, _ := numbers(t.norm, 2)
+		yn, _ := yesNo(t.norm)
+		switch {
+		case len(nums) == 1 && nums[0] == 1, yn == "yes", t.norm == "continue":
+			t.welcomeBack()
+			return true
+		case len(nums) == 1 && nums[0] == 2, keywordOf(t.norm) == kwRestart:
+			t.restart()
+			return true
+		}
+	}
+	return false
+}
+
+func (t *turn) keyword(kw keyword) {
+	s := t.s
+	switch kw {
+	case kwRestart:
+		t.restart()
+	case kwBack:
+		if len(s.History) == 0 {
+			t.say(t.text("back_none"))
+			t.ask()
+			return
+		}
+		last := s.History[len(s.History)-1]
+		s.History = s.History[:len(s.History)-1]
+		delete(s.Answers, last)
+		s.Step, s.Status, s.Misses = last, StatusActive, 0
+		t.ask()
+	case kwSummary:
+		if s.Status == StatusCompleted {
+			t.summary()
+			return
+		}
+		t.say(t.text("summary_not_yet"))
+		t.ask()
+	case kwCall:
+		s.Handoff = t.in.Time.Unix()
+		t.event(Event{Kind: EventHandoff, Step: s.Step})
+		t.say(t.text("call"))
+	case kwDelete:
+		s.Pending = "delete"
+		t.say(t.text("delete_confirm"))
+	case kwLang:
+		lang := langKeywords[t.norm]
+		if lang == "" || t.e.pickLang(lang) != lang {
+			// A language the flows do not speak yet: read it as an answer.
+			t.answer()
+			return
+		}
+		s.Lang = lang
+		if s.Status == StatusCompleted {
+			t.summary()
+			return
+		}
+		t.ask()
+	}
+}
+
+// restart clears the answers and asks the first question again.
+func (t *turn) restart() {
+	s := t.s
+	s.Answers, s.History, s.Misses, s.Status, s.Pending = map[string]string{}, nil, 0, StatusActive, ""
+	s.Step = t.e.firstQID
+	t.say(t.text("restart"))
+	t.event(Event{Kind: EventStarted})
+	t.ask()
+}
+
+func (t *turn) welcomeBack() {
+	n, m := t.e.progress(t.s, t.s.Step)
+	vars := t.e.vars(t.s)
+	vars["{n}"], vars["{m}"] = strconv.Itoa(n), strconv.Itoa(m)
+	if st := t.e.flow.Step(t.s.Step); st != nil && st.Question() {
+		t.say(flows.Fill(t.e.flow.Text("welcome_back", t.s.Lang), vars))
+	}
+	t.ask()
+}
+
+// answer reads the message as the answer to the current step.
+func (t *turn) answer() {
+	s, f := t.s, t.e.flow
+	st := f.Step(s.Step)
+	if st == nil {
+		t.restart()
+		return
+	}
+	value, ok := Parse(f, st, s.Lang, t.norm)
+	if !ok {
+		quiet := t.in.Time.Unix()-s.Updated >= int64(t.e.resume/time.Second)
+		if quiet && st.Question() {
+			// Back after a while with "hi": their place, not a scolding.
+			t.welcomeBack()
+			return
+		}
+		s.Misses++
+		t.event(Event{Kind: EventMiss, Step: st.ID})
+		if s.Misses >= 2 {
+			t.say(t.text("reprompt_call"))
+		} else {
+			t.say(t.text("reprompt"))
+		}
+		t.ask()
+		return
+	}
+	s.Misses = 0
+	opt := st.Option(value)
+	if opt != nil && opt.Stay {
+		t.say(flows.Fill(opt.Say.In(s.Lang), t.e.vars(s)))
+		return
+	}
+	if st.Question() {
+		s.Answers[st.ID] = value
+		s.History = append(s.History, st.ID)
+	} else {
+		t.event(Event{Kind: EventStarted})
+	}
+	if opt != nil && opt.Crisis != "" {
+		c := t.e.crisisOutcome(opt.Crisis, s.Lang)
+		t.out.Replies = append(t.out.Replies, c.Replies...)
+		t.out.Events = append(t.out.Events, c.Events...)
+	}
+	next := t.e.next(s, st, value)
+	if next == "end" {
+		s.Status, s.Step = StatusCompleted, ""
+		t.summary()
+		t.event(Event{Kind: EventCompleted, Lean: t.out.Summary.Assessment.Lean})
+		return
+	}
+	s.Step = next
+	t.event(Event{Kind: EventStep, Step: next})
+	if opt != nil && opt.Crisis != "" {
+		t.say(t.text("crisis_continue"))
+	}
+	t.ask()
+}
+
+func (t *turn) summary() {
+	sum := t.e.summarize(t.s)
+	t.out.Summary = sum
+	t.out.Replies = append(t.out.Replies, sum.Messages...)
+}
+
+// ask sends the current step's question, with progress.
+func (t *turn) ask() {
+	s, f := t.s, t.e.flow
+	st := f.Step(s.Step)
+	if st == nil {
+		return
+	}
+	n, m := t.e.progress(s, st.ID)
+	vars := t.e.vars(s)
+	vars["{n}"], vars["{m}"] = strconv.Itoa(n), strconv.Itoa(m)
+	text := f.Prompt(st, s.Lang, vars)
+	t.say(text)
+	p := &Prompt{Step: st.ID, Kind: st.Kind, Text: text}
+	labels := f.OptionLabels(st, s.Lang)
+	for i, v := range st.Values() {
+		label := v
+		if i < len(labels) {
+			label = flows.Fill(labels[i], vars)
+		}
+		p.Choices = append(p.Choices, Choice{Value: strconv.Itoa(i + 1), Label: label})
+	}
+	t.out.Prompt = p
+}
+
+// next returns the step after st answered with value, skipping steps whose
+// condition does not hold, or "end".
+func (e *Engine) next(s *Session, st *flows.Step, value string) string {
+	a := newAnswers(e.flow, e.flows.Criteria, s.Answers)
+	id := e.flow.NextOf(st, value)
+	for guard := 0; guard <= len(e.flow.Steps); guard++ {
+		cur := e.flow.Step(id)
+		if cur == nil {
+			return "end"
+		}
+		if cur.When.Holds(a) {
+			return id
+		}
+		id = e.flow.NextOf(cur, "")
+	}
+	return "end"
+}
+
+// progress returns the position of step id among the questions that apply
+// to s, and how many apply. A question whose condition is not known yet is
+// counted, so the count only ever goes down.
+func (e *Engine) progress(s *Session, id string) (n, m int) {
+	f := e.flow
+	a := newAnswers(f, e.flows.Criteria, s.Answers)
+	cur := f.Steps[0].ID
+	for guard := 0; guard <= len(f.Steps) && cur != "end"; guard++ {
+		st := f.Step(cur)
+		if st == nil {
+			break
+		}
+		applies := st.When.Unknown(a) || st.When.Holds(a)
+		if applies && st.Question() {
+			m++
+			if st.ID == id {
+				n = m
+			}
+		}
+		v := ""
+		if applies {
+			v = s.Answers[st.ID]
+		}
+		cur = f.NextOf(st, v)
+	}
+	return n, m
+}

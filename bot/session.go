@@ -1,0 +1,109 @@
+package bot
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"time"
+)
+
+// Key identifies a conversation: a keyed hash of the phone number or Slack
+// user, never the raw identifier.
+type Key string
+
+// Status is where a conversation stands.
+type Status string
+
+// Statuses of a conversation. The zero status is a conversation not begun
+// (or erased).
+const (
+	StatusActive    Status = "active"
+	StatusCompleted Status = "completed"
+	StatusOptedOut  Status = "opted_out"
+	StatusHandoff   Status = "handoff"
+)
+
+// Session is everything kept about one conversation. Field names are short
+// because every session is stored and read on every message.
+type Session struct {
+	Flow        string            `json:"f,omitempty"`
+	FlowVersion int               `json:"v,omitempty"`
+	Step        string            `json:"s,omitempty"`
+	Answers     map[string]string `json:"a,omitempty"`
+	// History lists the answered questions in order, for BACK.
+	History []string `json:"h,omitempty"`
+	Lang    string   `json:"l,omitempty"`
+	Misses  int      `json:"m,omitempty"`
+	Status  Status   `json:"st,omitempty"`
+	// Pending is a confirmation being waited for: "delete" or "start".
+	Pending string `json:"p,omitempty"`
+	Started int64  `json:"t0,omitempty"` // unix seconds
+	Updated int64  `json:"t1,omitempty"`
+	// Handoff is when the texter asked for a person, zero if never.
+	Handoff int64 `json:"ho,omitempty"`
+
+	// Seen holds the latest message IDs, so a retried message changes
+	// nothing; LastReplies are the replies to the newest of them.
+	Seen        []string `json:"sn,omitempty"`
+	LastReplies []string `json:"r,omitempty"`
+
+	// Version is the store's compare-and-set version; 0 for a new session.
+	Version int64 `json:"-"`
+	// TTL is how long the store keeps the session after this write.
+	TTL time.Duration `json:"-"`
+}
+
+// seenLimit is how many recent message IDs a session remembers.
+const seenLimit = 5
+
+// seen reports whether id was handled before.
+func (s *Session) seen(id string) bool { return id != "" && slices.Contains(s.Seen, id) }
+
+// record remembers id and the replies sent to it.
+func (s *Session) record(id string, replies []string) {
+	if id == "" {
+		return
+	}
+	s.Seen = append(s.Seen, id)
+	if len(s.Seen) > seenLimit {
+		s.Seen = s.Seen[len(s.Seen)-seenLimit:]
+	}
+	s.LastReplies = replies
+}
+
+// erase forgets everything but the recent message IDs, so a retried DELETE
+// or STOP is still recognised.
+func (s *Session) erase() {
+	*s = Session{Seen: s.Seen, Version: s.Version}
+}
+
+// A Store loads and saves sessions. Implementations are safe for concurrent use.
+type Store interface {
+	// Update loads the session for key (a zero Session if there is none),
+	// calls fn, and saves the result only if nobody else wrote it in between;
+	// on conflict it loads again and calls fn again. If fn returns ErrNoWrite
+	// nothing is saved and Update returns nil; any other error is returned.
+	Update(ctx context.Context, key Key, fn func(*Session) error) error
+	// Ping reports whether the store can be reached.
+	Ping(ctx context.Context) error
+}
+
+// ErrNoWrite tells Store.Update that fn changed nothing worth saving.
+var ErrNoWrite = errors.New("no write")
+
+// ErrConflict is returned by Update when it gave up after too many
+// concurrent writers.
+var ErrConflict = errors.New("session changed concurrently too many times")
+
+// NewKey returns the conversation key for id (an E.164 number, or a Slack
+// team and user): HMAC-SHA256 under secret, hex, cut to 128 bits. Without
+// the secret the key cannot be turned back into the number, even by
+// trying every number.
+func NewKey(secret []byte, id string) Key {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(id))
+	return Key(hex.EncodeToString(m.Sum(nil)[:16]))
+}

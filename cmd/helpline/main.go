@@ -1,0 +1,61 @@
+// Command helpline is the text line of a substance-use and mental-health
+// treatment provider: a screening by SMS and in Slack that ends with a
+// tailored comparison of IOP and inpatient care.
+//
+//	helpline chat [--lang es] [--flows DIR]   the screening in the terminal
+//	helpline serve [--dev] [--flows DIR]      the HTTP server (Twilio, Slack, health, metrics)
+//	helpline flows check [DIR]                validate flows, every problem at once
+//	helpline flows graph [FLOW]               a flow as a Mermaid diagram
+//	helpline criteria                         the criteria table the summary applies
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage:
+  helpline chat [--lang es] [--flows DIR]   hold a screening in the terminal (reads stdin line by line)
+  helpline serve [--dev] [--flows DIR]      run the HTTP server for Twilio and Slack
+  helpline flows check [DIR]                validate flow files and list every problem
+  helpline flows graph [FLOW]               print a flow as a Mermaid diagram
+  helpline criteria                         print the criteria table the summary applies
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: arguments, streams and environment are
+// passed in so tests can drive every command.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "chat":
+		return chat(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "flows":
+		if len(args) > 1 && args[1] == "check" {
+			return flowsCheck(args[2:], stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "graph" {
+			return flowsGraph(args[2:], stdout, stderr)
+		}
+	case "criteria":
+		return criteria(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprint(stderr, usage)
+	return 2
+}

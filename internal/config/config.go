@@ -1,0 +1,148 @@
+// Package config reads helpline's settings from the environment once, at
+// start, and says exactly which variable is wrong or missing.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"helpline/internal/store"
+)
+
+// Config is every setting of helpline, read from the environment.
+type Config struct {
+	Addr       string
+	PublicURL  string
+	Secret     string
+	OrgName    string
+	Phone      string
+	SessionTTL time.Duration
+	SMSUnicode bool
+
+	Redis store.Options
+
+	TwilioAccountSID          string
+	TwilioAuthToken           string
+	TwilioFrom                string
+	TwilioMessagingServiceSID string
+	TwilioAPIURL              string
+
+	SlackSigningSecret string
+	SlackBotToken      string
+	SlackAppToken      string
+	SlackTeamID        string
+	SlackIntakeChannel string
+	SlackAlertChannel  string
+	SlackAPIURL        string
+}
+
+// FromEnv reads the configuration through getenv (os.Getenv, or a map in
+// tests). It checks what can be checked without knowing the command.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		Addr:                      or(getenv("HELPLINE_ADDR"), ":8080"),
+		PublicURL:                 strings.TrimRight(getenv("HELPLINE_PUBLIC_URL"), "/"),
+		Secret:                    getenv("HELPLINE_SECRET"),
+		OrgName:                   or(getenv("HELPLINE_ORG_NAME"), "Recovery Helpline"),
+		Phone:                     or(getenv("HELPLINE_PHONE"), defaultPhone),
+		SMSUnicode:                getenv("HELPLINE_SMS_UNICODE") == "1",
+		TwilioAccountSID:          getenv("TWILIO_ACCOUNT_SID"),
+		TwilioAuthToken:           getenv("TWILIO_AUTH_TOKEN"),
+		TwilioFrom:                getenv("TWILIO_FROM"),
+		TwilioMessagingServiceSID: getenv("TWILIO_MESSAGING_SERVICE_SID"),
+		TwilioAPIURL:              getenv("TWILIO_API_URL"),
+		SlackSigningSecret:        getenv("SLACK_SIGNING_SECRET"),
+		SlackBotToken:             getenv("SLACK_BOT_TOKEN"),
+		SlackAppToken:             getenv("SLACK_APP_TOKEN"),
+		SlackTeamID:               getenv("SLACK_TEAM_ID"),
+		SlackIntakeChannel:        getenv("SLACK_INTAKE_CHANNEL"),
+		SlackAlertChannel:         getenv("SLACK_ALERT_CHANNEL"),
+		SlackAPIURL:               getenv("SLACK_API_URL"),
+		Redis: store.Options{
+			URL:            getenv("REDIS_URL"),
+			ClusterAddrs:   store.ParseAddrs(getenv("REDIS_CLUSTER_ADDRS")),
+			SentinelAddrs:  store.ParseAddrs(getenv("REDIS_SENTINEL_ADDRS")),
+			SentinelMaster: getenv("REDIS_SENTINEL_MASTER"),
+			Require:        getenv("HELPLINE_REQUIRE_REDIS") == "1",
+		},
+	}
+	var errs []error
+	c.SessionTTL = 24 * time.Hour
+	if v := getenv("HELPLINE_SESSION_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute {
+			errs = append(errs, fmt.Errorf("HELPLINE_SESSION_TTL must be a duration of at least 1m, like 24h (got %q)", v))
+		} else {
+			c.SessionTTL = d
+		}
+	}
+	if len([]rune(c.OrgName)) > 30 {
+		errs = append(errs, fmt.Errorf("HELPLINE_ORG_NAME must be at most 30 characters so texts fit their SMS budget (got %d)", len([]rune(c.OrgName))))
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("HELPLINE_PUBLIC_URL must be an absolute http(s) URL like https://help.example.org (got %q)", c.PublicURL))
+		}
+	}
+	for name, v := range map[string]string{"TWILIO_API_URL": c.TwilioAPIURL, "SLACK_API_URL": c.SlackAPIURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s must be an absolute URL (got %q)", name, v))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// defaultPhone lets `helpline chat` run with no configuration: SAMHSA's
+// National Helpline (24/7, English and Spanish, referrals). A real
+// deployment must name its own intake number.
+const defaultPhone = "1-800-662-4357"
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// SMS reports whether the Twilio channel is configured.
+func (c Config) SMS() bool { return c.TwilioAuthToken != "" && c.PublicURL != "" }
+
+// Slack reports whether the Slack channel is configured.
+func (c Config) Slack() bool { return c.SlackSigningSecret != "" || c.SlackAppToken != "" }
+
+// ValidateServe checks what `helpline serve` needs. With dev set, missing
+// secrets are allowed (the caller warns loudly that signatures are off).
+func (c Config) ValidateServe(dev bool) error {
+	if dev {
+		return nil
+	}
+	var errs []error
+	if c.Secret == "" {
+		errs = append(errs, errors.New("HELPLINE_SECRET is required to key phone numbers (at least 32 random characters)"))
+	} else if len(c.Secret) < 32 {
+		errs = append(errs, errors.New("HELPLINE_SECRET must be at least 32 characters"))
+	}
+	if c.Phone == defaultPhone {
+		errs = append(errs, errors.New("HELPLINE_PHONE is required: texts tell people to call your intake number"))
+	}
+	if c.TwilioAuthToken != "" && c.PublicURL == "" {
+		errs = append(errs, errors.New("HELPLINE_PUBLIC_URL is required to check Twilio signatures on /twilio/sms"))
+	}
+	if c.PublicURL != "" && c.TwilioAuthToken == "" && !c.Slack() {
+		errs = append(errs, errors.New("TWILIO_AUTH_TOKEN is required to serve /twilio/sms"))
+	}
+	if !c.SMS() && !c.Slack() && len(errs) == 0 {
+		errs = append(errs, errors.New("no channel configured: set TWILIO_AUTH_TOKEN and HELPLINE_PUBLIC_URL for SMS, or SLACK_SIGNING_SECRET or SLACK_APP_TOKEN for Slack"))
+	}
+	if c.Slack() && c.SlackTeamID == "" {
+		errs = append(errs, errors.New("SLACK_TEAM_ID is required so only your workspace is served"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,284 @@
+// Package store keeps conversations in Redis through go-redis's
+// UniversalClient: one server, Sentinel or Cluster. With no Redis
+// configured it starts an in-process Redis (miniredis) and runs the very same
+// code against it, which is how `helpline chat` works on a fresh machine.
+//
+// Every key of one conversation shares a hash tag, so each compare-and-set
+// touches one Cluster slot, and every write sets a TTL.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"helpline/bot"
+)
+
+// Options say which Redis to use. At most one of URL, ClusterAddrs and
+// SentinelAddrs is set; none means the embedded in-process Redis.
+type Options struct {
+	// URL is redis:// or rediss://; with addr= query parameters it names a
+	// cluster, with master_name= a Sentinel setup.
+	URL            string
+	ClusterAddrs   []string
+	SentinelAddrs  []string
+	SentinelMaster string
+	// Require refuses the embedded Redis (for CI and production).
+	Require bool
+}
+
+// Store keeps sessions in Redis. It is safe for concurrent use.
+type Store struct {
+	rdb      redis.UniversalClient
+	embedded *miniredis.Miniredis
+	stop     chan struct{}
+	// MaxAttempts bounds how often Update retries on conflict.
+	MaxAttempts int
+}
+
+var _ bot.Store = (*Store)(nil)
+
+// Client timeouts: a webhook must answer within seconds even when Redis is
+// gone, so fail fast rather than wait out go-redis's 5 s defaults.
+const (
+	dialTimeout = 2 * time.Second
+	ioTimeout   = time.Second
+	maxRetries  = 1
+)
+
+// Open connects to the Redis that o names, or starts the embedded one and
+// says so on log.
+func Open(o Options, log *slog.Logger) (*Store, error) {
+	rdb, err := o.client()
+	if err != nil {
+		return nil, err
+	}
+	if rdb != nil {
+		return New(rdb), nil
+	}
+	if o.Require {
+		return nil, errors.New("REDIS_URL, REDIS_CLUSTER_ADDRS or REDIS_SENTINEL_ADDRS is required (HELPLINE_REQUIRE_REDIS is set)")
+	}
+	m, err := miniredis.Run()
+	if err != nil {
+		return nil, fmt.Errorf("start embedded redis: %w", err)
+	}
+	if log != nil {
+		log.Warn("no REDIS_URL: using an embedded in-process Redis; sessions are not durable and not shared between processes")
+	}
+	s := New(redis.NewClient(&redis.Options{Addr: m.Addr(), DialTimeout: dialTimeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout}))
+	s.embedded = m
+	s.stop = make(chan struct{})
+	go s.tick()
+	return s, nil
+}
+
+// tick lets the embedded Redis's TTLs run out: miniredis only moves its
+// clock when told to.
+func (s *Store) tick() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.embedded.FastForward(time.Second)
+		}
+	}
+}
+
+// client builds the go-redis client for o, or nil for the embedded Redis.
+func (o Options) client() (redis.UniversalClient, error) {
+	set := 0
+	for _, on := range []bool{o.URL != "", len(o.ClusterAddrs) > 0, len(o.SentinelAddrs) > 0} {
+		if on {
+			set++
+		}
+	}
+	if set > 1 {
+		return nil, errors.New("set only one of REDIS_URL, REDIS_CLUSTER_ADDRS and REDIS_SENTINEL_ADDRS")
+	}
+	switch {
+	case len(o.ClusterAddrs) > 0:
+		return redis.NewUniversalClient(&redis.UniversalOptions{
+			Addrs: o.ClusterAddrs, IsClusterMode: true,
+			DialTimeout: dialTimeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout, MaxRetries: maxRetries,
+		}), nil
+	case len(o.SentinelAddrs) > 0:
+		if o.SentinelMaster == "" {
+			return nil, errors.New("REDIS_SENTINEL_MASTER is required with REDIS_SENTINEL_ADDRS")
+		}
+		return redis.NewUniversalClient(&redis.UniversalOptions{
+			Addrs: o.SentinelAddrs, MasterName: o.SentinelMaster,
+			DialTimeout: dialTimeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout, MaxRetries: maxRetries,
+		}), nil
+	case o.URL == "":
+		return nil, nil
+	}
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	q := u.Query()
+	switch {
+	case q.Has("master_name"):
+		fo, err := redis.ParseFailoverURL(o.URL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL (sentinel form): %w", err)
+		}
+		fo.DialTimeout, fo.ReadTimeout, fo.WriteTimeout = orDefault(fo.DialTimeout, dialTimeout), orDefault(fo.ReadTimeout, ioTimeout), orDefault(fo.WriteTimeout, ioTimeout)
+		return redis.NewFailoverClient(fo), nil
+	case q.Has("addr"):
+		co, err := redis.ParseClusterURL(o.URL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL (cluster form): %w", err)
+		}
+		co.DialTimeout, co.ReadTimeout, co.WriteTimeout = orDefault(co.DialTimeout, dialTimeout), orDefault(co.ReadTimeout, ioTimeout), orDefault(co.WriteTimeout, ioTimeout)
+		return redis.NewClusterClient(co), nil
+	}
+	ro, err := redis.ParseURL(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = orDefault(ro.DialTimeout, dialTimeout), orDefault(ro.ReadTimeout, ioTimeout), orDefault(ro.WriteTimeout, ioTimeout)
+	if ro.MaxRetries == 0 {
+		ro.MaxRetries = maxRetries
+	}
+	return redis.NewClient(ro), nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// New returns a Store on an existing client.
+func New(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb, MaxAttempts: 100} }
+
+// Client returns the underlying client, for other parts that keep data in
+// the same Redis (the outbox, rate limits).
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Embedded reports whether the store runs on the in-process Redis.
+func (s *Store) Embedded() bool { return s.embedded != nil }
+
+// Close closes the client and stops the embedded Redis, if any.
+func (s *Store) Close() error {
+	err := s.rdb.Close()
+	if s.embedded != nil {
+		close(s.stop)
+		s.embedded.Close()
+	}
+	return err
+}
+
+// Ping reports whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// SessionKey is the Redis key of a conversation's session. The braces make
+// every key of one conversation hash to the same Cluster slot.
+func SessionKey(k bot.Key) string { return "hl:{" + string(k) + "}:s" }
+
+// ConversationKey is the Redis key for another record of the same
+// conversation (handoff, relay number): same hash tag, another suffix.
+func ConversationKey(k bot.Key, suffix string) string { return "hl:{" + string(k) + "}:" + suffix }
+
+// casScript writes a session only if its version is still the one read,
+// bumps the version and sets the TTL, in one round trip.
+var casScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], 'v') or '0'
+if v ~= ARGV[1] then return 0 end
+local nv = tonumber(v) + 1
+redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return nv
+`)
+
+// Update implements bot.Store: one HMGET to read, one EVALSHA to
+// compare-and-set, retried with jitter while other writers win.
+func (s *Store) Update(ctx context.Context, k bot.Key, fn func(*bot.Session) error) error {
+	key := SessionKey(k)
+	for attempt := 0; attempt < s.MaxAttempts; attempt++ {
+		sess, err := s.load(ctx, key)
+		if err != nil {
+			return err
+		}
+		if err := fn(sess); err != nil {
+			if errors.Is(err, bot.ErrNoWrite) {
+				return nil
+			}
+			return err
+		}
+		data, err := json.Marshal(sess)
+		if err != nil {
+			return fmt.Errorf("encode session: %w", err)
+		}
+		ttl := sess.TTL
+		if ttl <= 0 {
+			ttl = 24 * time.Hour
+		}
+		nv, err := casScript.Run(ctx, s.rdb, []string{key}, sess.Version, data, ttl.Milliseconds()).Int64()
+		if err != nil {
+			return fmt.Errorf("save session: %w", err)
+		}
+		if nv > 0 {
+			sess.Version = nv
+			return nil
+		}
+		// Someone else wrote first: wait a little, read again.
+		wait := time.Duration(rand.Int64N(int64(time.Millisecond) * int64(min(attempt+1, 20))))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	return bot.ErrConflict
+}
+
+func (s *Store) load(ctx context.Context, key string) (*bot.Session, error) {
+	vals, err := s.rdb.HMGet(ctx, key, "v", "d").Result()
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	sess := &bot.Session{}
+	v, _ := vals[0].(string)
+	d, _ := vals[1].(string)
+	if v == "" || d == "" {
+		return sess, nil
+	}
+	if err := json.Unmarshal([]byte(d), sess); err != nil {
+		// A session that cannot be read is started afresh rather than
+		// leaving the texter stuck; the version still guards the write.
+		sess = &bot.Session{}
+	}
+	_, err = fmt.Sscan(v, &sess.Version)
+	if err != nil {
+		return nil, fmt.Errorf("load session: bad version %q", v)
+	}
+	return sess, nil
+}
+
+// ParseAddrs splits a comma-separated host:port list.
+func ParseAddrs(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
