@@ -1,0 +1,120 @@
+// Package redistest starts real Redis servers for tests: a redis-server
+// process on a free loopback port, stopped when the test ends.
+//
+// When redis-server is not installed the test is skipped, unless
+// HELPLINE_REQUIRE_REDIS=1 (as CI sets it), when it fails: a suite that
+// silently skips its real-Redis half proves nothing.
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Server is a running redis-server.
+type Server struct {
+	Addr string
+	Port int
+	cmd  *exec.Cmd
+	dir  string
+	args []string
+}
+
+// Binary returns the path of redis-server, skipping or failing t when it is
+// missing.
+func Binary(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("HELPLINE_REQUIRE_REDIS") == "1" {
+			t.Fatalf("redis-server is not installed and HELPLINE_REQUIRE_REDIS=1 (apt-get install -y redis-server)")
+		}
+		t.Skip("redis-server not installed; set HELPLINE_REQUIRE_REDIS=1 to make this a failure")
+	}
+	return bin
+}
+
+// FreePort returns a loopback TCP port nobody listens on right now.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Start runs a redis-server on a free port with no persistence; extra
+// arguments are passed on (e.g. "--cluster-enabled", "yes"). It is stopped
+// when the test ends.
+func Start(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	bin := Binary(t)
+	port := FreePort(t)
+	dir := t.TempDir()
+	s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, dir: dir}
+	s.args = append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}, extra...)
+	s.start(t, bin)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) start(t testing.TB, bin string) {
+	t.Helper()
+	s.cmd = exec.Command(bin, s.args...)
+	s.cmd.Stdout, _ = os.Create(filepath.Join(s.dir, "redis.log"))
+	s.cmd.Stderr = s.cmd.Stdout
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	if err := Wait(s.Addr, 10*time.Second); err != nil {
+		log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+		t.Fatalf("redis-server on %s: %v\n%s", s.Addr, err, log)
+	}
+}
+
+// Stop kills the server; it is safe to call twice.
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same port, after Stop.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	s.start(t, Binary(t))
+}
+
+// Wait polls addr with PING until it answers or timeout passes.
+func Wait(addr string, timeout time.Duration) error {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer c.Close()
+	deadline := time.Now().Add(timeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no PING answer after %v: %w", timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
