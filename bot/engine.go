@@ -102,9 +102,6 @@ type Config struct {
 
 // Retention of what is not an ongoing screening.
 const (
-	// optOutTTL keeps the bare fact of an opt-out (nothing else) for a year,
-	// so a texter who said STOP is not greeted again.
-	optOutTTL = 365 * 24 * time.Hour
 	// erasedTTL keeps only recent message IDs after DELETE, so a retried
 	// message is still recognised.
 	erasedTTL = time.Hour
@@ -191,8 +188,6 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		s.record(in.MessageID, out.Replies)
 		s.Updated = in.Time.Unix()
 		switch {
-		case s.Status == StatusOptedOut:
-			s.TTL = optOutTTL
 		case s.Status == "":
 			s.TTL = erasedTTL
 		default:
@@ -265,7 +260,10 @@ type turn struct {
 func (t *turn) say(text string) { t.out.Replies = append(t.out.Replies, text) }
 
 func (t *turn) text(key string) string {
-	return flows.Fill(t.e.flow.Text(key, t.s.Lang), t.e.vars(t.s))
+	vars := t.e.vars(t.s)
+	n, m := t.e.progress(t.s, t.s.Step)
+	vars["{n}"], vars["{m}"] = strconv.Itoa(n), strconv.Itoa(m)
+	return flows.Fill(t.e.flow.Text(key, t.s.Lang), vars)
 }
 
 func (t *turn) event(ev Event) {
@@ -367,24 +365,32 @@ func (t *turn) begin() {
 	}
 }
 
+// optOut stops every message to the texter. The answers stay for the rest
+// of the session TTL, so START can offer to continue; the carrier's own
+// opt-out list is what blocks messages after that.
 func (t *turn) optOut() {
-	t.s.erase()
-	t.s.Status = StatusOptedOut
+	t.s.Status, t.s.Pending = StatusOptedOut, ""
 	if !t.in.CarrierReplied {
 		t.say(t.text("stop"))
 	}
 	t.event(Event{Kind: EventOptOut})
 }
 
-// optIn welcomes a texter back after STOP. Their answers were erased at STOP,
-// so they are asked whether to begin, never resumed silently.
+// optIn welcomes a texter back after STOP and asks whether to continue or
+// start over; it never resumes silently.
 func (t *turn) optIn() {
 	t.event(Event{Kind: EventOptIn})
-	t.begin()
 	if !t.in.CarrierReplied {
-		t.say(t.text("start_fresh"))
+		t.say(t.text("subscribed"))
 	}
-	t.ask()
+	if len(t.s.History) == 0 || t.s.Step == "" {
+		t.begin()
+		t.ask()
+		return
+	}
+	t.s.Status = StatusActive
+	t.s.Pending = "start"
+	t.say(t.text("start"))
 }
 
 // pending handles a reply to a confirmation; it returns false when the
@@ -488,11 +494,8 @@ func (t *turn) restart() {
 }
 
 func (t *turn) welcomeBack() {
-	n, m := t.e.progress(t.s, t.s.Step)
-	vars := t.e.vars(t.s)
-	vars["{n}"], vars["{m}"] = strconv.Itoa(n), strconv.Itoa(m)
 	if st := t.e.flow.Step(t.s.Step); st != nil && st.Question() {
-		t.say(flows.Fill(t.e.flow.Text("welcome_back", t.s.Lang), vars))
+		t.say(t.text("welcome_back"))
 	}
 	t.ask()
 }
@@ -609,6 +612,7 @@ func (e *Engine) next(s *Session, st *flows.Step, value string) string {
 func (e *Engine) progress(s *Session, id string) (n, m int) {
 	f := e.flow
 	a := newAnswers(f, e.flows.Criteria, s.Answers)
+	a.skipped = map[string]bool{}
 	cur := f.Steps[0].ID
 	for guard := 0; guard <= len(f.Steps) && cur != "end"; guard++ {
 		st := f.Step(cur)
@@ -616,6 +620,9 @@ func (e *Engine) progress(s *Session, id string) (n, m int) {
 			break
 		}
 		applies := st.When.Unknown(a) || st.When.Holds(a)
+		if !applies {
+			a.skipped[st.ID] = true
+		}
 		if applies && st.Question() {
 			m++
 			if st.ID == id {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"strings"
+	"unicode"
 
 	"helpline/flows"
 )
@@ -13,7 +14,11 @@ type answers struct {
 	criteria *flows.Criteria
 	given    map[string]string
 	memo     map[string]bool
+	// skipped marks steps known not to apply, for counting progress.
+	skipped map[string]bool
 }
+
+func (a *answers) Skipped(step string) bool { return a.skipped[step] }
 
 func newAnswers(f *flows.Flow, c *flows.Criteria, given map[string]string) *answers {
 	return &answers{flow: f, criteria: c, given: given}
@@ -60,7 +65,9 @@ type Assessment struct {
 	// Reasons are the indicators named to the texter: those of the deciding
 	// rule first, then its "also" list, at most four.
 	Reasons []*flows.Indicator
-	Urgent  bool
+	// Strengths are what is on the texter's side, named after the reasons.
+	Strengths []*flows.Indicator
+	Urgent    bool
 }
 
 // maxReasons is how many reasons a summary names.
@@ -92,6 +99,14 @@ func Assess(f *flows.Flow, c *flows.Criteria, given map[string]string) Assessmen
 		}
 		if in := c.Indicator(id); in != nil && a.Indicator(id) && !containsIndicator(out.Reasons, in) {
 			out.Reasons = append(out.Reasons, in)
+		}
+	}
+	for _, id := range c.Strengths {
+		if len(out.Reasons)+len(out.Strengths) == maxReasons {
+			break
+		}
+		if in := c.Indicator(id); in != nil && a.Indicator(id) && !containsIndicator(out.Reasons, in) {
+			out.Strengths = append(out.Strengths, in)
 		}
 	}
 	return out
@@ -133,8 +148,9 @@ type Summary struct {
 	Lang       string
 	Headline   string
 	Reasons    []string // the texter's reasons, filled in
-	Urgent     string   // "get help first", or ""
-	Insurance  string   // the next-step text for their insurance
+	Strengths  []string
+	Urgent     string // "get help first", or ""
+	Insurance  string // the next-step text for their insurance
 	NextStep   string
 	// Messages are the summary as at most two SMS-sized messages.
 	Messages []string
@@ -155,6 +171,9 @@ func (e *Engine) summarize(s *Session) *Summary {
 	for _, in := range as.Reasons {
 		sum.Reasons = append(sum.Reasons, flows.Fill(in.Reason.In(lang), vars))
 	}
+	for _, in := range as.Strengths {
+		sum.Strengths = append(sum.Strengths, flows.Fill(in.Reason.In(lang), vars))
+	}
 	if as.Urgent {
 		sum.Urgent = flows.Fill(c.Texts["urgent"].In(lang), vars)
 	}
@@ -170,6 +189,9 @@ func (e *Engine) summarize(s *Session) *Summary {
 	if len(sum.Reasons) > 0 {
 		first.WriteString(" " + c.Texts["reasons"].In(lang) + " " + strings.Join(sum.Reasons, ". ") + ".")
 	}
+	if len(sum.Strengths) > 0 {
+		first.WriteString(" " + flows.Fill(c.Texts["strengths"].In(lang), vars) + " " + lowerFirst(strings.Join(sum.Strengths, ". ")) + ".")
+	}
 	first.WriteString(" " + c.Texts["not_diagnosis"].In(lang))
 
 	second := []string{flows.Fill(c.Texts["compare_sms"].In(lang), vars), flows.Fill(c.Texts["step_down"].In(lang), vars)}
@@ -179,4 +201,14 @@ func (e *Engine) summarize(s *Session) *Summary {
 	second = append(second, sum.NextStep)
 	sum.Messages = []string{first.String(), strings.Join(second, " ")}
 	return sum
+}
+
+// lowerFirst lowers the first letter, for a sentence that follows a colon.
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	r[0] = unicode.ToLower(r[0])
+	return string(r)
 }

@@ -232,6 +232,7 @@ var (
 var Placeholders = map[string]string{
 	"{you}":      "they",
 	"{You}":      "They",
+	"{them}":     "them",
 	"{your}":     "their",
 	"{Your}":     "Their",
 	"{yourself}": "themselves",
@@ -251,7 +252,7 @@ const MaxOrgName = 30
 // RequiredTexts are the fixed texts the engine says, which every flow must define.
 var RequiredTexts = []string{
 	"welcome_back", "question", "reprompt", "reprompt_call", "help", "stop", "start",
-	"start_fresh", "restart", "back_none", "summary_not_yet", "call", "delete_confirm",
+	"subscribed", "restart", "back_none", "summary_not_yet", "call", "delete_confirm",
 	"deleted", "delete_kept", "store_down", "crisis_continue", "done",
 	"opt_yes", "opt_no", "scale", "media",
 }
@@ -365,7 +366,7 @@ func (f *Flow) validate(p *problems) {
 	}
 	for _, aud := range []string{"self", "other"} {
 		for _, l := range langs {
-			for _, w := range []string{"you", "your", "yourself"} {
+			for _, w := range []string{"you", "them", "your", "yourself"} {
 				if f.Pronouns[aud][l][w] == "" {
 					p.add(file, 0, "pronouns: %s %s has no %q", aud, l, w)
 				}

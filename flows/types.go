@@ -181,14 +181,19 @@ func (c *Cond) Holds(a Answers) bool {
 	return false
 }
 
-// Unknown reports whether c depends on a step that has not been answered yet.
+// Unknown reports whether c depends on a step that has not been answered
+// yet. If a also has a Skipped(step) method, a step it reports as skipped is
+// known to have no answer.
 func (c *Cond) Unknown(a Answers) bool {
 	if c == nil {
 		return false
 	}
 	if c.Step != "" {
-		_, ok := a.Answer(c.Step)
-		return !ok
+		if _, ok := a.Answer(c.Step); ok {
+			return false
+		}
+		s, ok := a.(interface{ Skipped(step string) bool })
+		return !ok || !s.Skipped(c.Step)
 	}
 	for _, s := range append(append([]*Cond{}, c.Any...), c.All...) {
 		if s.Unknown(a) {
@@ -227,6 +232,9 @@ type Criteria struct {
 	Rules      []*Rule         `yaml:"rules"`
 	Leans      map[string]Lean `yaml:"leans"`
 	Compare    []*Topic        `yaml:"compare"`
+	// Strengths are indicators named as what is on the texter's side when
+	// they hold and are not already a reason.
+	Strengths []string `yaml:"strengths"`
 	// InsuranceStep names the step whose answer picks the Insurance text
 	// for the next step.
 	InsuranceStep string          `yaml:"insurance_step"`

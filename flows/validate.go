@@ -60,6 +60,11 @@ func (c *Criteria) validate(f *Flow, langs []string, p *problems) {
 	if !catchAll {
 		p.add(file, 0, "rules: the last rule must have no indicators, so every texter gets a lean")
 	}
+	for _, id := range c.Strengths {
+		if !ids[id] {
+			p.add(file, 0, "strengths: indicator %q is not defined", id)
+		}
+	}
 	for _, lean := range []string{LeanInpatient, LeanIOP, LeanEither} {
 		l, ok := c.Leans[lean]
 		if !ok {
@@ -98,7 +103,7 @@ func (c *Criteria) validate(f *Flow, langs []string, p *problems) {
 	for _, k := range sortedKeys(c.Insurance) {
 		checkText(c.Insurance[k], langs, file, 0, fmt.Sprintf("insurance %q", k), p)
 	}
-	for _, k := range []string{"reasons", "compare_sms", "step_down", "next_step", "not_diagnosis", "urgent"} {
+	for _, k := range []string{"reasons", "compare_sms", "step_down", "next_step", "not_diagnosis", "urgent", "strengths"} {
 		if _, ok := c.Texts[k]; !ok {
 			p.add(file, 0, "texts: %q is missing", k)
 		}

@@ -1,0 +1,159 @@
+package bot_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+
+	"helpline/bot"
+	"helpline/flows"
+	"helpline/internal/store"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.txt with what the engine answers now")
+
+// A transcript file holds what a person types ("> text"), directives
+// ("@ wait 2h", "@ restart", "@ media", "@ carrier"), comments ("# ...") and,
+// after each message, what the assistant answered ("< " lines, a lone "<"
+// between two replies) and what it recorded ("! " events). Only the
+// messages, directives and comments are read; the rest is regenerated and
+// compared, or rewritten with -update.
+func TestTranscripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no transcripts in testdata")
+	}
+	set, err := flows.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+			t.Parallel()
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := play(t, set, string(raw))
+			if *update {
+				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if diff := cmp.Diff(string(raw), got); diff != "" {
+				t.Errorf("%s changed (-file +now); run go test ./bot -run TestTranscripts -update to accept:\n%s", file, diff)
+			}
+		})
+	}
+}
+
+// play runs the script in raw against a fresh engine on miniredis and
+// returns the transcript.
+func play(t *testing.T, set *flows.Set, raw string) string {
+	t.Helper()
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	newEngine := func() *bot.Engine {
+		e, err := bot.New(bot.Config{Flows: set, Store: store.New(rdb), OrgName: "Riverside Recovery", Phone: "555-0100", SessionTTL: 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	eng := newEngine()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	key := bot.NewKey([]byte("transcript-secret"), "+15555550123")
+	var b strings.Builder
+	var media, carrier bool
+	n := 0
+	for _, line := range strings.Split(strings.TrimRight(raw, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(line, "#"):
+			b.WriteString(line + "\n")
+		case strings.HasPrefix(line, "@ "):
+			b.WriteString(line + "\n")
+			args := strings.Fields(line[2:])
+			switch args[0] {
+			case "wait":
+				d, err := time.ParseDuration(args[1])
+				if err != nil {
+					t.Fatalf("%s: %v", line, err)
+				}
+				now = now.Add(d)
+				m.FastForward(d)
+			case "restart":
+				// A new process: nothing survives but Redis.
+				eng = newEngine()
+			case "media":
+				media = true
+			case "carrier":
+				carrier = true
+			default:
+				t.Fatalf("unknown directive %q", line)
+			}
+		case strings.HasPrefix(line, "> ") || line == ">":
+			text := strings.TrimPrefix(strings.TrimPrefix(line, ">"), " ")
+			b.WriteString(line + "\n")
+			n++
+			now = now.Add(time.Minute)
+			in := bot.Inbound{Channel: "sms", Key: key, Text: text, MessageID: fmt.Sprintf("SM%032d", n), Time: now, CarrierReplied: carrier}
+			if media {
+				in.Media = 1
+			}
+			media, carrier = false, false
+			out, err := eng.Handle(context.Background(), in)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			writeOutcome(&b, out)
+		}
+	}
+	return b.String()
+}
+
+func writeOutcome(b *strings.Builder, out bot.Outcome) {
+	for i, r := range out.Replies {
+		if i > 0 {
+			b.WriteString("<\n")
+		}
+		for _, l := range strings.Split(r, "\n") {
+			b.WriteString("< " + l + "\n")
+		}
+		if n := flows.Segments(r); n > 1 {
+			fmt.Fprintf(b, "< [%d segments]\n", n)
+		}
+	}
+	if len(out.Replies) == 0 {
+		b.WriteString("< [no reply]\n")
+	}
+	var evs []string
+	for _, e := range out.Events {
+		s := string(e.Kind)
+		switch {
+		case e.Crisis != "":
+			s += " " + e.Crisis
+		case e.Lean != "":
+			s += " " + e.Lean
+		case e.Step != "":
+			s += " " + e.Step
+		}
+		evs = append(evs, s)
+	}
+	if len(evs) > 0 {
+		b.WriteString("! " + strings.Join(evs, "; ") + "\n")
+	}
+}
