@@ -1,6 +1,11 @@
 package bot
 
-import "helpline/flows"
+import (
+	"slices"
+	"strings"
+
+	"helpline/flows"
+)
 
 type keyword int
 
@@ -54,6 +59,27 @@ var langKeywords = map[string]string{
 	"english": "en", "ingles": "en", "en ingles": "en",
 }
 
+// stopPhrases opt out wherever they stand in a message ("please stop
+// texting me now"). Each is about the messages themselves, never about
+// drinking or using.
+var stopPhrases = [][]string{
+	{"stop", "texting"}, {"stop", "messaging"}, {"stop", "sending"}, {"stop", "the", "texts"},
+	{"stop", "contacting"}, {"dont", "text", "me"}, {"do", "not", "text", "me"}, {"dont", "message", "me"},
+	{"no", "more", "texts"}, {"no", "more", "messages"}, {"unsubscribe"}, {"opt", "out"}, {"optout"},
+	{"remove", "me", "from"}, {"leave", "me", "alone"}, {"no", "me", "escriban"}, {"no", "mas", "mensajes"},
+	{"dejen", "de", "escribirme"},
+}
+
+// containsWords reports whether words appear in tokens in order, side by side.
+func containsWords(tokens, words []string) bool {
+	for i := 0; i+len(words) <= len(tokens); i++ {
+		if slices.Equal(tokens[i:i+len(words)], words) {
+			return true
+		}
+	}
+	return false
+}
+
 // typoKeywords are the single-word keywords long enough that one typo
 // cannot make another word ("cancel" is left out: one letter from "cancer").
 var typoKeywords = []string{"restart", "resubscribe", "stopall", "summary", "unsubscribe"}
@@ -63,6 +89,12 @@ var typoKeywords = []string{"restart", "resubscribe", "stopall", "summary", "uns
 func keywordOf(norm string) keyword {
 	if k, ok := keywords[norm]; ok {
 		return k
+	}
+	tokens := strings.Fields(norm)
+	for _, p := range stopPhrases {
+		if containsWords(tokens, p) {
+			return kwStop
+		}
 	}
 	for _, word := range typoKeywords {
 		if flows.Distance(word, norm) == 1 {

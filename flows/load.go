@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -397,7 +398,8 @@ func (f *Flow) validate(p *problems) {
 				p.add(file, st.Line, "%s: a scale above 10 is too long to answer by text", where)
 			}
 		default:
-			p.add(file, st.Line, "%s: kind %q is not one of intro, choice, multi, yesno, scale", where, st.Kind)
+			p.add(file, st.Line, "%s: kind %q is not one of intro, choice, multi, yesno, scale%s", where, st.Kind,
+				suggest(st.Kind, map[string]reflect.Type{KindIntro: nil, KindChoice: nil, KindMulti: nil, KindYesNo: nil, KindScale: nil}))
 		}
 		if i == 0 && st.Kind != KindIntro {
 			p.add(file, st.Line, "%s: the first step must be the intro (the greeting)", where)
@@ -458,21 +460,22 @@ func (f *Flow) validate(p *problems) {
 			checkText(st.High, langs, file, st.Line, where+": high", p)
 		}
 	}
-	for _, key := range RequiredTexts {
-		if _, ok := f.Texts[key]; !ok {
-			p.add(file, 0, "texts: %q is missing", key)
-		}
-	}
+	missingKeys(f.Texts, RequiredTexts, file, p)
 	for _, key := range sortedKeys(f.Texts) {
 		checkText(f.Texts[key], langs, file, 0, fmt.Sprintf("texts %q", key), p)
 	}
-	f.checkReachable(p)
+	if !f.dangling {
+		// With a dangling next, every step after it would be reported
+		// unreachable too: one mistake, one message.
+		f.checkReachable(p)
+	}
 	f.checkBudgets(p)
 }
 
 func (f *Flow) checkNext(next string, line int, where string, p *problems) {
 	if next != "" && next != "end" && f.Step(next) == nil {
 		p.add(f.File, line, "%s %q is not defined", where, next)
+		f.dangling = true
 	}
 }
 
@@ -636,4 +639,17 @@ func Distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// missingKeys reports, in one message, the required texts a file lacks.
+func missingKeys(texts map[string]Text, required []string, file string, p *problems) {
+	var missing []string
+	for _, key := range required {
+		if _, ok := texts[key]; !ok {
+			missing = append(missing, strconv.Quote(key))
+		}
+	}
+	if len(missing) > 0 {
+		p.add(file, 0, "texts: missing %s", strings.Join(missing, ", "))
+	}
 }

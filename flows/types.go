@@ -38,8 +38,9 @@ type Flow struct {
 	Steps    []*Step                                 `yaml:"steps"`
 	Texts    map[string]Text                         `yaml:"texts"`
 
-	File  string         `yaml:"-"`
-	index map[string]int // step ID -> position
+	File     string         `yaml:"-"`
+	index    map[string]int // step ID -> position
+	dangling bool           // a next names no step (found while validating)
 }
 
 // Step is one question of a flow.

@@ -103,11 +103,7 @@ func (c *Criteria) validate(f *Flow, langs []string, p *problems) {
 	for _, k := range sortedKeys(c.Insurance) {
 		checkText(c.Insurance[k], langs, file, 0, fmt.Sprintf("insurance %q", k), p)
 	}
-	for _, k := range []string{"reasons", "compare_sms", "step_down", "next_step", "not_diagnosis", "urgent", "strengths"} {
-		if _, ok := c.Texts[k]; !ok {
-			p.add(file, 0, "texts: %q is missing", k)
-		}
-	}
+	missingKeys(c.Texts, []string{"reasons", "strengths", "compare_sms", "step_down", "next_step", "not_diagnosis", "urgent"}, file, p)
 	for _, k := range sortedKeys(c.Texts) {
 		checkText(c.Texts[k], langs, file, 0, fmt.Sprintf("texts %q", k), p)
 	}

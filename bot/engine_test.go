@@ -1,0 +1,272 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"helpline/bot"
+	"helpline/flows"
+	"helpline/internal/redistest"
+	"helpline/internal/store"
+)
+
+func newEngine(t testing.TB, st bot.Store) *bot.Engine {
+	t.Helper()
+	set, err := flows.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: strings.Repeat("O", flows.MaxOrgName), Phone: "1-800-000-0000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func miniStore(t testing.TB) (*store.Store, *miniredis.Miniredis) {
+	t.Helper()
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	return store.New(rdb), m
+}
+
+// Fifty texts answering one conversation at once, through two engines (two
+// replicas) on a real Redis: every one gets a reply, none an error, and no
+// update is lost.
+func TestConcurrentAnswersOneConversation(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := store.Open(store.Options{URL: "redis://" + srv.Addr}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	engines := []*bot.Engine{newEngine(t, st), newEngine(t, st)}
+	ctx := context.Background()
+	key := bot.NewKey([]byte("s"), "+15555550100")
+	if _, err := engines[0].Handle(ctx, bot.Inbound{Key: key, Text: "hi", MessageID: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := engines[i%2].Handle(ctx, bot.Inbound{Key: key, Text: "banana", MessageID: fmt.Sprintf("m%d", i)})
+			if err == nil && len(out.Replies) == 0 {
+				err = fmt.Errorf("message %d got no reply", i)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var s bot.Session
+	st.Update(ctx, key, func(got *bot.Session) error { s = *got; return bot.ErrNoWrite })
+	if s.Misses != n {
+		t.Fatalf("misses = %d after %d unreadable answers: updates were lost", s.Misses, n)
+	}
+}
+
+func TestDuplicateMessageChangesNothing(t *testing.T) {
+	t.Parallel()
+	st, _ := miniStore(t)
+	e := newEngine(t, st)
+	ctx := context.Background()
+	key := bot.Key("dup")
+	e.Handle(ctx, bot.Inbound{Key: key, Text: "hi", MessageID: "a"})
+	first, _ := e.Handle(ctx, bot.Inbound{Key: key, Text: "1", MessageID: "b"})
+	again, _ := e.Handle(ctx, bot.Inbound{Key: key, Text: "1", MessageID: "b"})
+	if !again.Duplicate || strings.Join(again.Replies, "|") != strings.Join(first.Replies, "|") {
+		t.Fatalf("retry got %q (duplicate=%v), want the first replies %q", again.Replies, again.Duplicate, first.Replies)
+	}
+	if len(again.Events) != 0 {
+		t.Fatalf("retry recorded events again: %+v", again.Events)
+	}
+	// The retry did not answer the next question with "1".
+	next, _ := e.Handle(ctx, bot.Inbound{Key: key, Text: "2", MessageID: "c"})
+	if !strings.Contains(next.Replies[0], "their main concern") {
+		t.Fatalf("after the retry, %q was not read as the answer to 'who': %q", "2", next.Replies)
+	}
+	// An older retry, behind a newer message, is silent and changes nothing.
+	old, _ := e.Handle(ctx, bot.Inbound{Key: key, Text: "hi", MessageID: "a"})
+	if !old.Duplicate || len(old.Replies) != 0 {
+		t.Fatalf("old retry = %+v", old)
+	}
+}
+
+// With the store down, danger is still answered, everything else gets an
+// apology with the phone number, and it recovers when the store returns.
+func TestStoreDown(t *testing.T) {
+	t.Parallel()
+	st, m := miniStore(t)
+	e := newEngine(t, st)
+	ctx := context.Background()
+	m.Close()
+	out, err := e.Handle(ctx, bot.Inbound{Key: "k", Text: "I want to kill myself", MessageID: "1"})
+	if err != nil || !strings.Contains(out.Replies[0], "988") || out.Events[0].Kind != bot.EventCrisis {
+		t.Fatalf("crisis with store down: %+v, %v", out, err)
+	}
+	out, err = e.Handle(ctx, bot.Inbound{Key: "k", Text: "hi", MessageID: "2"})
+	if err == nil {
+		t.Fatal("no error with the store down")
+	}
+	if len(out.Replies) != 1 || !strings.Contains(out.Replies[0], "1-800-000-0000") {
+		t.Fatalf("apology = %q, want the provider's phone", out.Replies)
+	}
+	if err := m.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	out, err = e.Handle(ctx, bot.Inbound{Key: "k", Text: "hi", MessageID: "3"})
+	if err != nil || !strings.Contains(out.Replies[0], "Ready to start?") {
+		t.Fatalf("after recovery: %+v, %v", out, err)
+	}
+}
+
+// Random answers, keywords and junk through whole screenings: every message
+// is GSM-7 and within its segment budget, no answer is a dead end, and a
+// screening that ends has a summary of at most two messages.
+func TestRandomScreeningsStayWithinBudget(t *testing.T) {
+	t.Parallel()
+	st, _ := miniStore(t)
+	e := newEngine(t, st)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	extras := []string{"banana", "back", "help", "yes", "no", "1 2", "summary", "all", "none", "idk", "3", "2", "4"}
+	completed := 0
+	for run := 0; run < 300; run++ {
+		key := bot.Key(fmt.Sprintf("walk-%d", run))
+		text := "hi"
+		for i := 0; i < 60; i++ {
+			out, err := e.Handle(ctx, bot.Inbound{Key: key, Text: text, MessageID: fmt.Sprintf("%d-%d", run, i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Replies) == 0 {
+				t.Fatalf("run %d: %q got no reply", run, text)
+			}
+			for _, r := range out.Replies {
+				if bad := flows.NonGSM7(r); bad != "" {
+					t.Fatalf("reply has %q, not GSM-7: %q", bad, r)
+				}
+				budget := flows.QuestionSegments
+				if out.Summary != nil {
+					budget = flows.SummarySegments
+				}
+				if n := flows.Segments(r); n > budget {
+					t.Fatalf("reply takes %d segments (budget %d): %q", n, budget, r)
+				}
+			}
+			if out.Summary != nil {
+				if len(out.Summary.Messages) > 2 {
+					t.Fatalf("summary in %d messages", len(out.Summary.Messages))
+				}
+				completed++
+				break
+			}
+			// Mostly a valid number for the question, sometimes something else.
+			switch {
+			case out.Prompt != nil && rng.IntN(5) > 0:
+				text = out.Prompt.Choices[rng.IntN(len(out.Prompt.Choices))].Value
+			default:
+				text = extras[rng.IntN(len(extras))]
+			}
+		}
+	}
+	if completed < 100 {
+		t.Fatalf("only %d of 300 random screenings reached the summary", completed)
+	}
+}
+
+// Every lean is reachable, and the summary leads with the lean's headline.
+func TestEveryLeanReachable(t *testing.T) {
+	t.Parallel()
+	set, _ := flows.Default()
+	f, c := set.Screening(), set.Criteria
+	base := map[string]string{"who": "self", "concern": "cannabis", "medical": "no", "phq1": "not_at_all", "phq2": "not_at_all",
+		"safety": "no", "treatment": "none", "situation": "home,people,ride", "readiness": "4", "insurance": "private"}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{}
+		for a, b := range base {
+			m[a] = b
+		}
+		m[k] = v
+		return m
+	}
+	for _, tc := range []struct {
+		name    string
+		answers map[string]string
+		lean    string
+		reason  string
+	}{
+		{"iop", base, flows.LeanIOP, "safe_home"},
+		{"no ride", with("situation", "home,people"), flows.LeanEither, "no_ride"},
+		{"low mood", with("phq1", "more_than_half"), flows.LeanIOP, "safe_home"},
+		{"low mood both", with("phq2", "nearly_every"), flows.LeanEither, "low_mood"},
+		{"medical", with("medical", "yes"), flows.LeanInpatient, "medical"},
+		{"court", with("situation", "home,people,ride,court"), flows.LeanInpatient, "court_order"},
+		{"relapse", with("treatment", "relapse_outpatient"), flows.LeanInpatient, "relapse_after_outpatient"},
+		{"no support", with("situation", "home,ride"), flows.LeanInpatient, "no_support"},
+		{"nothing", with("situation", "none"), flows.LeanInpatient, "no_safe_home"},
+		{"safety", with("safety", "yes"), flows.LeanInpatient, "safety_risk"},
+	} {
+		as := bot.Assess(f, c, tc.answers)
+		if as.Lean != tc.lean {
+			t.Errorf("%s: lean %s, want %s", tc.name, as.Lean, tc.lean)
+		}
+		found := false
+		for _, r := range as.Reasons {
+			found = found || r.ID == tc.reason
+		}
+		if !found {
+			t.Errorf("%s: reason %s not named among %v", tc.name, tc.reason, as.Reasons)
+		}
+	}
+}
+
+func TestNewKeyHidesTheNumber(t *testing.T) {
+	t.Parallel()
+	a := bot.NewKey([]byte("secret-one"), "+15555550123")
+	b := bot.NewKey([]byte("secret-two"), "+15555550123")
+	if a == b || strings.Contains(string(a), "5555550123") || len(a) != 32 {
+		t.Fatalf("keys %q %q", a, b)
+	}
+	if a != bot.NewKey([]byte("secret-one"), "+15555550123") {
+		t.Fatal("key not stable")
+	}
+}
+
+func TestDeleteErasesAnswers(t *testing.T) {
+	t.Parallel()
+	st, m := miniStore(t)
+	e := newEngine(t, st)
+	ctx := context.Background()
+	key := bot.Key("erase")
+	for i, text := range []string{"hi", "1", "1", "cocaine", "delete", "yes"} {
+		if _, err := e.Handle(ctx, bot.Inbound{Key: key, Text: text, MessageID: fmt.Sprint(i), Time: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw := m.HGet(store.SessionKey(key), "d")
+	if strings.Contains(raw, "stimulants") || strings.Contains(raw, "self") || strings.Contains(raw, `"a"`) {
+		t.Fatalf("answers survive DELETE: %s", raw)
+	}
+	if ttl := m.TTL(store.SessionKey(key)); ttl > time.Hour {
+		t.Fatalf("erased record kept for %v", ttl)
+	}
+}

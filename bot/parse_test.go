@@ -1,0 +1,154 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+
+	"helpline/flows"
+)
+
+func screening(t testing.TB) *flows.Flow {
+	t.Helper()
+	set, err := flows.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set.Screening()
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	f := screening(t)
+	for _, tc := range []struct {
+		step, text, want string
+	}{
+		{"start", "yes", "yes"},
+		{"start", "Yeah!", "yes"},
+		{"start", "1", "yes"},
+		{"start", "ok lets go", "yes"},
+		{"start", "not now", "later"},
+		{"start", "nope", "later"},
+		{"who", "2", "other"},
+		{"who", "for my son", "other"},
+		{"who", "me", "self"},
+		{"who", "Myself", "self"},
+		{"who", "my daugther", "other"}, // typo
+		{"concern", "1 and 2", "alcohol,opioids"},
+		{"concern", "1,3", "alcohol,stimulants"},
+		{"concern", "13", "alcohol,stimulants"},
+		{"concern", "#4", "benzos"},
+		{"concern", "option two", "opioids"},
+		{"concern", "drinking and xanax", "alcohol,benzos"},
+		{"concern", "alchohol", "alcohol"}, // typo
+		{"concern", "fentanyl", "opioids"},
+		{"concern", "7", "mental_health"},
+		{"audit1", "never", "never"},
+		{"audit3", "weekly", "weekly"},
+		{"audit3", "daily", "daily"},
+		{"medical", "y", "yes"},
+		{"medical", "yes but it's controlled", "yes"},
+		{"medical", "Nope.", "no"},
+		{"medical", "not really", "no"},
+		{"medical", "2", "no"},
+		{"medical", "si", "yes"},
+		{"phq1", "nearly every day", "nearly_every"},
+		{"phq1", "several days", "several"},
+		{"situation", "1 2 3", "home,people,ride"},
+		{"situation", "3 1", "home,ride"},
+		{"situation", "none", "none"},
+		{"situation", "no", "none"},
+		{"situation", "all", "home,people,ride,obligations,court"},
+		{"situation", "6", "none"},
+		{"readiness", "4", "4"},
+		{"readiness", "five", "5"},
+		{"insurance", "medicaid", "public"},
+		{"insurance", "idk", "unsure"},
+	} {
+		st := f.Step(tc.step)
+		got, ok := Parse(f, st, "en", flows.Normalize(tc.text))
+		if !ok || got != tc.want {
+			t.Errorf("%s: Parse(%q) = %q, %v; want %q", tc.step, tc.text, got, ok, tc.want)
+		}
+	}
+}
+
+func TestParseMisses(t *testing.T) {
+	t.Parallel()
+	f := screening(t)
+	for _, tc := range []struct{ step, text string }{
+		{"who", "banana"},
+		{"who", "3"},
+		{"concern", "0"},
+		{"concern", "8"},
+		{"concern", "1 7"}, // "mental health only" cannot stand with others
+		{"medical", "maybe"},
+		{"medical", "3"},
+		{"readiness", "6"},
+		{"readiness", "1 2"},
+		{"situation", "1 6"},
+		{"insurance", "private and medicaid"},
+		{"audit1", ""},
+	} {
+		if got, ok := Parse(f, f.Step(tc.step), "en", flows.Normalize(tc.text)); ok {
+			t.Errorf("%s: Parse(%q) = %q, want a miss", tc.step, tc.text, got)
+		}
+	}
+}
+
+func TestKeywords(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		text string
+		want keyword
+	}{
+		{"STOP", kwStop},
+		{"Stop.", kwStop},
+		{"unsubscribe", kwStop},
+		{"unsubscrbe", kwStop},
+		{"please stop texting me now", kwStop},
+		{"can you stop sending me these", kwStop},
+		{"stop texting me", kwStop},
+		{"leave me alone", kwStop},
+		{"I want to stop drinking", kwNone},
+		{"how do I stop using", kwNone},
+		{"stop", kwStop},
+		{"cancer", kwNone},
+		{"START", kwStart},
+		{"help", kwHelp},
+		{"restart", kwRestart},
+		{"start over", kwRestart},
+		{"BACK", kwBack},
+		{"summary", kwSummary},
+		{"call me", kwCall},
+		{"talk to someone", kwCall},
+		{"delete", kwDelete},
+		{"ESPANOL", kwLang},
+		{"español", kwLang},
+	} {
+		if got := keywordOf(flows.Normalize(tc.text)); got != tc.want {
+			t.Errorf("keywordOf(%q) = %d, want %d", tc.text, got, tc.want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	fl := screening(f)
+	for _, s := range []string{"1", "1 3", "13", "yes", "nope", "all", "none", "  ", "١", "9999999999999999999999", "1,,,3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		norm := flows.Normalize(text)
+		for _, st := range fl.Steps {
+			v, ok := Parse(fl, st, "en", norm)
+			if !ok {
+				continue
+			}
+			for _, part := range strings.Split(v, ",") {
+				if !st.CanAnswer(part) {
+					t.Fatalf("step %s: Parse(%q) = %q, not an answer the step has", st.ID, text, v)
+				}
+			}
+		}
+		keywordOf(norm)
+	})
+}

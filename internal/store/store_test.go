@@ -1,0 +1,237 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"helpline/bot"
+	"helpline/internal/redistest"
+	"helpline/internal/store"
+)
+
+// backend is one Redis the conformance suite runs against.
+type backend struct {
+	name string
+	open func(t *testing.T) (*store.Store, redis.UniversalClient)
+}
+
+func backends() []backend {
+	return []backend{
+		{"miniredis", func(t *testing.T) (*store.Store, redis.UniversalClient) {
+			m := miniredis.RunT(t)
+			rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+			t.Cleanup(func() { rdb.Close() })
+			return store.New(rdb), rdb
+		}},
+		{"redis-server", func(t *testing.T) (*store.Store, redis.UniversalClient) {
+			srv := redistest.Start(t)
+			st, err := store.Open(store.Options{URL: "redis://" + srv.Addr}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st, st.Client()
+		}},
+	}
+}
+
+// TestConformance runs one suite against every store: what the engine
+// relies on must hold on the embedded Redis and on a real server alike.
+func TestConformance(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			st, rdb := b.open(t)
+			ctx := context.Background()
+
+			t.Run("new session is zero", func(t *testing.T) {
+				var got bot.Session
+				err := st.Update(ctx, "k-new", func(s *bot.Session) error { got = *s; return bot.ErrNoWrite })
+				if err != nil || got.Version != 0 || got.Status != "" {
+					t.Fatalf("got %+v, %v; want a zero session", got, err)
+				}
+				if n, _ := rdb.Exists(ctx, store.SessionKey("k-new")).Result(); n != 0 {
+					t.Fatal("ErrNoWrite still wrote the session")
+				}
+			})
+
+			t.Run("write then read with a TTL on the hash-tagged key", func(t *testing.T) {
+				err := st.Update(ctx, "k1", func(s *bot.Session) error {
+					s.Step, s.Status, s.Answers, s.TTL = "who", bot.StatusActive, map[string]string{"concern": "alcohol"}, time.Hour
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got bot.Session
+				st.Update(ctx, "k1", func(s *bot.Session) error { got = *s; return bot.ErrNoWrite })
+				if got.Step != "who" || got.Answers["concern"] != "alcohol" || got.Version != 1 {
+					t.Fatalf("read back %+v", got)
+				}
+				key := store.SessionKey("k1")
+				if !strings.Contains(key, "{k1}") {
+					t.Fatalf("key %q has no hash tag", key)
+				}
+				ttl, _ := rdb.PTTL(ctx, key).Result()
+				if ttl <= 0 || ttl > time.Hour {
+					t.Fatalf("TTL %v, want (0, 1h]", ttl)
+				}
+			})
+
+			t.Run("every write refreshes the TTL", func(t *testing.T) {
+				for _, ttl := range []time.Duration{time.Minute, 48 * time.Hour} {
+					st.Update(ctx, "k2", func(s *bot.Session) error { s.Status, s.TTL = bot.StatusActive, ttl; return nil })
+					got, _ := rdb.PTTL(ctx, store.SessionKey("k2")).Result()
+					if got <= ttl-time.Minute || got > ttl {
+						t.Fatalf("after a write with TTL %v the key has %v", ttl, got)
+					}
+				}
+			})
+
+			t.Run("error from fn is returned and nothing is written", func(t *testing.T) {
+				boom := errors.New("boom")
+				err := st.Update(ctx, "k3", func(s *bot.Session) error { s.Step = "x"; return boom })
+				if !errors.Is(err, boom) {
+					t.Fatalf("err = %v", err)
+				}
+				if n, _ := rdb.Exists(ctx, store.SessionKey("k3")).Result(); n != 0 {
+					t.Fatal("a failed update wrote the session")
+				}
+			})
+
+			t.Run("a write in between makes fn run again", func(t *testing.T) {
+				calls := 0
+				err := st.Update(ctx, "k4", func(s *bot.Session) error {
+					calls++
+					if calls == 1 {
+						// Another writer gets in first.
+						st.Update(ctx, "k4", func(o *bot.Session) error { o.Misses = 10; o.Status = bot.StatusActive; return nil })
+					}
+					s.Misses++
+					s.Status = bot.StatusActive
+					return nil
+				})
+				if err != nil || calls != 2 {
+					t.Fatalf("calls=%d err=%v, want 2 calls", calls, err)
+				}
+				var got bot.Session
+				st.Update(ctx, "k4", func(s *bot.Session) error { got = *s; return bot.ErrNoWrite })
+				if got.Misses != 11 {
+					t.Fatalf("misses = %d, want 11 (the other write kept)", got.Misses)
+				}
+			})
+
+			t.Run("50 concurrent writers lose no update", func(t *testing.T) {
+				const n = 50
+				var wg sync.WaitGroup
+				errs := make(chan error, n)
+				for i := 0; i < n; i++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						errs <- st.Update(ctx, "k5", func(s *bot.Session) error {
+							s.Misses++
+							s.Status = bot.StatusActive
+							return nil
+						})
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				var got bot.Session
+				st.Update(ctx, "k5", func(s *bot.Session) error { got = *s; return bot.ErrNoWrite })
+				if got.Misses != n {
+					t.Fatalf("misses = %d after %d increments", got.Misses, n)
+				}
+			})
+
+			t.Run("an unreadable session starts afresh", func(t *testing.T) {
+				rdb.HSet(ctx, store.SessionKey("k6"), "v", "3", "d", "{not json")
+				var got bot.Session
+				err := st.Update(ctx, "k6", func(s *bot.Session) error { got = *s; s.Status = bot.StatusActive; return nil })
+				if err != nil || got.Status != "" || got.Version != 3 {
+					t.Fatalf("got %+v, %v", got, err)
+				}
+			})
+
+			t.Run("ping", func(t *testing.T) {
+				if err := st.Ping(ctx); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+func TestStoreDownAndBack(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := store.Open(store.Options{URL: "redis://" + srv.Addr}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	write := func() error {
+		return st.Update(ctx, "k", func(s *bot.Session) error { s.Status = bot.StatusActive; return nil })
+	}
+	if err := write(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	if err := write(); err == nil {
+		t.Fatal("update succeeded with Redis stopped")
+	}
+	if err := st.Ping(ctx); err == nil {
+		t.Fatal("ping succeeded with Redis stopped")
+	}
+	srv.Restart(t)
+	if err := write(); err != nil {
+		t.Fatalf("no recovery after Redis came back: %v", err)
+	}
+}
+
+func TestOpen(t *testing.T) {
+	t.Run("embedded when nothing is configured", func(t *testing.T) {
+		st, err := store.Open(store.Options{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if !st.Embedded() {
+			t.Fatal("not embedded")
+		}
+		if err := st.Ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		o    store.Options
+		want string
+	}{
+		{"required", store.Options{Require: true}, "is required"},
+		{"two kinds", store.Options{URL: "redis://a:1", ClusterAddrs: []string{"b:2"}}, "only one of"},
+		{"sentinel without master", store.Options{SentinelAddrs: []string{"a:1"}}, "REDIS_SENTINEL_MASTER"},
+		{"bad scheme", store.Options{URL: "http://a:1"}, "REDIS_URL"},
+		{"unknown option", store.Options{URL: "redis://a:1?bogus=1"}, "REDIS_URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := store.Open(tc.o, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
