@@ -1,0 +1,18 @@
+.PHONY: run test bench fuzz build check
+
+run: ## the screening in the terminal, embedded store, no accounts needed
+	go run ./cmd/helpline chat
+
+test: ## everything CI runs
+	go vet ./... && test -z "$$(gofmt -l .)" && go test -race -count=1 ./...
+
+build: ## the one binary
+	go build -o bin/helpline ./cmd/helpline
+
+check: ## validate the flows in ./flows, as an author would
+	go run ./cmd/helpline flows check flows
+
+fuzz: ## a minute of fuzzing on each parser
+	go test ./bot -run '^$$' -fuzz FuzzParse -fuzztime 20s
+	go test ./bot -run '^$$' -fuzz FuzzCrisisCheck -fuzztime 20s
+	go test ./flows -run '^$$' -fuzz FuzzLoad -fuzztime 20s
