@@ -1,0 +1,348 @@
+// Package outbox delivers the messages the system starts (handoff cards,
+// crisis alerts, relays to texters) through a Redis Stream with a consumer
+// group, so a Slack or Twilio outage delays them and loses none.
+//
+// An entry is read by one worker of the group and acknowledged only after
+// delivery. A failed delivery is scheduled again with exponential backoff
+// (or the delay the provider asked for) in a sorted set that workers move
+// back into the stream when due; after MaxTries it goes to a dead-letter
+// stream. Entries a dead worker held are taken over with XAUTOCLAIM. Each
+// message carries an ID, and a delivered ID is remembered for a day, so a
+// message enqueued twice, or redelivered after a worker died between
+// delivering and acknowledging, is sent once in normal operation.
+//
+// All keys share the hash tag {outbox}, so the scripts run on Redis Cluster.
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Keys, all in one Cluster slot.
+const (
+	StreamKey  = "hl:{outbox}:stream"
+	DelayedKey = "hl:{outbox}:delayed"
+	DeadKey    = "hl:{outbox}:dead"
+	doneKey    = "hl:{outbox}:done:" // + message ID: delivered
+	lockKey    = "hl:{outbox}:lock:" // + message ID: being delivered
+	group      = "senders"
+)
+
+// Message is one thing to deliver.
+type Message struct {
+	// ID makes delivery idempotent: a second message with the same ID is
+	// dropped once the first is delivered.
+	ID string `json:"id"`
+	// Kind picks the Deliverer ("slack.post", "sms.send", ...).
+	Kind    string          `json:"kind"`
+	Payload json.RawMessage `json:"payload"`
+	Tries   int             `json:"tries,omitempty"`
+	// Enqueued is when the message was first enqueued (unix ms), for age metrics.
+	Enqueued int64 `json:"at"`
+}
+
+// A Deliverer sends one kind of message. An error wrapped with Later sets
+// the retry delay (a provider's Retry-After); one wrapped with Permanent
+// sends the message to the dead letters at once.
+type Deliverer interface {
+	Deliver(ctx context.Context, m Message) error
+}
+
+// DelivererFunc adapts a function to Deliverer.
+type DelivererFunc func(ctx context.Context, m Message) error
+
+// Deliver calls f.
+func (f DelivererFunc) Deliver(ctx context.Context, m Message) error { return f(ctx, m) }
+
+type laterError struct {
+	err   error
+	delay time.Duration
+}
+
+func (e *laterError) Error() string { return e.err.Error() }
+func (e *laterError) Unwrap() error { return e.err }
+
+// Later marks err as worth retrying after delay.
+func Later(err error, delay time.Duration) error { return &laterError{err: err, delay: delay} }
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as not worth retrying.
+func Permanent(err error) error { return &permanentError{err: err} }
+
+// Observer receives what happens to messages, for metrics.
+type Observer interface {
+	Delivered(kind string, age time.Duration)
+	Failed(kind string)
+	Dead(kind string)
+}
+
+// Outbox enqueues and delivers messages. Its fields are set before Run.
+type Outbox struct {
+	rdb        redis.UniversalClient
+	deliverers map[string]Deliverer
+	Log        *slog.Logger
+	Observer   Observer
+	// MaxTries is how many deliveries are tried before the dead letters.
+	MaxTries int
+	// Backoff is the delay before try n+1 (n from 1); exponential with
+	// jitter from one second to five minutes by default.
+	Backoff func(n int) time.Duration
+	// ClaimAfter is how long an entry may sit unacknowledged with a worker
+	// before another worker takes it over.
+	ClaimAfter time.Duration
+	// Block is how long one read waits for new entries.
+	Block time.Duration
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+}
+
+// New returns an outbox on rdb with the given deliverers by kind.
+func New(rdb redis.UniversalClient, deliverers map[string]Deliverer) *Outbox {
+	return &Outbox{
+		rdb:        rdb,
+		deliverers: deliverers,
+		Log:        slog.New(slog.DiscardHandler),
+		MaxTries:   8,
+		Backoff:    defaultBackoff,
+		ClaimAfter: time.Minute,
+		Block:      time.Second,
+		Now:        time.Now,
+	}
+}
+
+func defaultBackoff(n int) time.Duration {
+	d := time.Second << min(n-1, 9)
+	d = min(d, 5*time.Minute)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// Enqueue adds m to the stream. It never blocks on the provider.
+func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
+	if m.ID == "" || m.Kind == "" {
+		return errors.New("outbox: message needs an ID and a kind")
+	}
+	if m.Enqueued == 0 {
+		m.Enqueued = o.Now().UnixMilli()
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := o.rdb.XAdd(ctx, &redis.XAddArgs{Stream: StreamKey, Values: []string{"m", string(data)}}).Err(); err != nil {
+		return fmt.Errorf("outbox enqueue: %w", err)
+	}
+	return nil
+}
+
+// Setup creates the consumer group (and the stream) if needed.
+func (o *Outbox) Setup(ctx context.Context) error {
+	err := o.rdb.XGroupCreateMkStream(ctx, StreamKey, group, "0").Err()
+	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("outbox setup: %w", err)
+	}
+	return nil
+}
+
+// Run delivers messages as worker consumer until ctx ends. Several workers,
+// in one process or many, share the work.
+func (o *Outbox) Run(ctx context.Context, consumer string) error {
+	if err := o.Setup(ctx); err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		if _, err := o.Step(ctx, consumer); err != nil && ctx.Err() == nil {
+			o.Log.Warn("outbox step failed", "err", err)
+			// Redis is away: wait a little rather than spin.
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	return nil
+}
+
+// Step does one round of work: move due retries back into the stream, take
+// over entries a dead worker held, read new entries (waiting up to Block)
+// and deliver them. It returns how many entries it handled.
+func (o *Outbox) Step(ctx context.Context, consumer string) (int, error) {
+	if err := o.promote(ctx); err != nil {
+		return 0, err
+	}
+	var entries []redis.XMessage
+	claimed, _, err := o.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+		Stream: StreamKey, Group: group, Consumer: consumer, MinIdle: o.ClaimAfter, Start: "0-0", Count: 50,
+	}).Result()
+	if err != nil && !isNoGroup(err) {
+		return 0, fmt.Errorf("outbox autoclaim: %w", err)
+	}
+	entries = append(entries, claimed...)
+	if len(entries) == 0 {
+		streams, err := o.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: group, Consumer: consumer, Streams: []string{StreamKey, ">"}, Count: 50, Block: o.Block,
+		}).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			if isNoGroup(err) {
+				// First use, or the stream was deleted: make the group, read again.
+				if err := o.Setup(ctx); err != nil {
+					return 0, err
+				}
+				return o.Step(ctx, consumer)
+			}
+			return 0, fmt.Errorf("outbox read: %w", err)
+		}
+		for _, s := range streams {
+			entries = append(entries, s.Messages...)
+		}
+	}
+	for _, e := range entries {
+		if err := o.handle(ctx, e); err != nil {
+			return 0, err
+		}
+	}
+	return len(entries), nil
+}
+
+func isNoGroup(err error) bool { return err != nil && strings.Contains(err.Error(), "NOGROUP") }
+
+// handle delivers one entry and settles it: acknowledged and deleted when
+// delivered, rescheduled or dead-lettered when not. It returns an error only
+// when Redis itself fails, leaving the entry pending for XAUTOCLAIM.
+func (o *Outbox) handle(ctx context.Context, e redis.XMessage) error {
+	raw, _ := e.Values["m"].(string)
+	var m Message
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		o.Log.Error("outbox: unreadable entry dropped to dead letters", "entry", e.ID)
+		return o.settle(ctx, e.ID, DeadKey, raw)
+	}
+	done, err := o.rdb.Exists(ctx, doneKey+m.ID).Result()
+	if err != nil {
+		return err
+	}
+	if done == 1 {
+		return o.settle(ctx, e.ID, "", "")
+	}
+	// One worker at a time per message ID: a copy enqueued twice and read by
+	// two workers at once is not sent twice.
+	lock := lockKey + m.ID
+	got, err := o.rdb.SetNX(ctx, lock, "1", 30*time.Second).Result()
+	if err != nil {
+		return err
+	}
+	if !got {
+		data, _ := json.Marshal(m)
+		if err := o.rdb.ZAdd(ctx, DelayedKey, redis.Z{Score: float64(o.Now().Add(time.Second).UnixMilli()), Member: string(data)}).Err(); err != nil {
+			return err
+		}
+		return o.settle(ctx, e.ID, "", "")
+	}
+	defer o.rdb.Del(context.WithoutCancel(ctx), lock)
+	d, ok := o.deliverers[m.Kind]
+	var derr error
+	if !ok {
+		derr = Permanent(fmt.Errorf("no deliverer for kind %q", m.Kind))
+	} else {
+		dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		derr = d.Deliver(dctx, m)
+		cancel()
+	}
+	if derr == nil {
+		if err := o.rdb.Set(ctx, doneKey+m.ID, "1", 24*time.Hour).Err(); err != nil {
+			return err
+		}
+		if o.Observer != nil {
+			o.Observer.Delivered(m.Kind, o.Now().Sub(time.UnixMilli(m.Enqueued)))
+		}
+		return o.settle(ctx, e.ID, "", "")
+	}
+	m.Tries++
+	if o.Observer != nil {
+		o.Observer.Failed(m.Kind)
+	}
+	var perm *permanentError
+	if errors.As(derr, &perm) || m.Tries >= o.MaxTries {
+		o.Log.Error("outbox: giving up on a message", "kind", m.Kind, "id", m.ID, "tries", m.Tries, "err", derr)
+		if o.Observer != nil {
+			o.Observer.Dead(m.Kind)
+		}
+		data, _ := json.Marshal(m)
+		return o.settle(ctx, e.ID, DeadKey, string(data))
+	}
+	delay := o.Backoff(m.Tries)
+	var later *laterError
+	if errors.As(derr, &later) && later.delay > delay {
+		delay = later.delay
+	}
+	o.Log.Warn("outbox: delivery failed, will retry", "kind", m.Kind, "id", m.ID, "tries", m.Tries, "in", delay, "err", derr)
+	data, _ := json.Marshal(m)
+	due := o.Now().Add(delay).UnixMilli()
+	if err := o.rdb.ZAdd(ctx, DelayedKey, redis.Z{Score: float64(due), Member: string(data)}).Err(); err != nil {
+		return err
+	}
+	return o.settle(ctx, e.ID, "", "")
+}
+
+// settle acknowledges and deletes entry id, first copying data to the
+// dead-letter stream when dead is set.
+func (o *Outbox) settle(ctx context.Context, id, dead, data string) error {
+	_, err := o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if dead != "" {
+			p.XAdd(ctx, &redis.XAddArgs{Stream: dead, MaxLen: 10000, Approx: true, Values: []string{"m", data}})
+		}
+		p.XAck(ctx, StreamKey, group, id)
+		p.XDel(ctx, StreamKey, id)
+		return nil
+	})
+	return err
+}
+
+// promoteScript moves due retries from the sorted set back into the stream,
+// atomically, so two workers never move one twice.
+var promoteScript = redis.NewScript(`
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
+for _, m in ipairs(due) do
+  redis.call('XADD', KEYS[2], '*', 'm', m)
+  redis.call('ZREM', KEYS[1], m)
+end
+return #due
+`)
+
+func (o *Outbox) promote(ctx context.Context) error {
+	now := strconv.FormatInt(o.Now().UnixMilli(), 10)
+	if err := promoteScript.Run(ctx, o.rdb, []string{DelayedKey, StreamKey}, now).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("outbox promote: %w", err)
+	}
+	return nil
+}
+
+// Depth returns how many messages wait: in the stream (new or held by a
+// worker) and scheduled for retry; and the age of the oldest in the stream.
+func (o *Outbox) Depth(ctx context.Context) (waiting, retrying, dead int64, oldest time.Duration, err error) {
+	p := o.rdb.TxPipeline()
+	xl := p.XLen(ctx, StreamKey)
+	zc := p.ZCard(ctx, DelayedKey)
+	dl := p.XLen(ctx, DeadKey)
+	first := p.XRangeN(ctx, StreamKey, "-", "+", 1)
+	if _, err = p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, 0, 0, 0, err
+	}
+	if msgs := first.Val(); len(msgs) > 0 {
+		ms, _ := strconv.ParseInt(strings.SplitN(msgs[0].ID, "-", 2)[0], 10, 64)
+		oldest = o.Now().Sub(time.UnixMilli(ms))
+	}
+	return xl.Val(), zc.Val(), dl.Val(), oldest, nil
+}

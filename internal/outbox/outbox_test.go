@@ -1,0 +1,227 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"helpline/internal/outbox"
+	"helpline/internal/redistest"
+)
+
+// recorder is a deliverer that fails while told to and records what it sent.
+type recorder struct {
+	mu      sync.Mutex
+	sent    []string
+	failFor int // fail this many more deliveries
+	err     error
+}
+
+func (r *recorder) Deliver(_ context.Context, m outbox.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failFor > 0 {
+		r.failFor--
+		if r.err != nil {
+			return r.err
+		}
+		return errors.New("provider is down")
+	}
+	r.sent = append(r.sent, m.ID)
+	return nil
+}
+
+func (r *recorder) count(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, s := range r.sent {
+		if s == id {
+			n++
+		}
+	}
+	return n
+}
+
+type observer struct {
+	mu                      sync.Mutex
+	delivered, failed, dead int
+}
+
+func (o *observer) Delivered(string, time.Duration) { o.mu.Lock(); o.delivered++; o.mu.Unlock() }
+func (o *observer) Failed(string)                   { o.mu.Lock(); o.failed++; o.mu.Unlock() }
+func (o *observer) Dead(string)                     { o.mu.Lock(); o.dead++; o.mu.Unlock() }
+
+func mini(t *testing.T) (*miniredis.Miniredis, redis.UniversalClient) {
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	return m, rdb
+}
+
+// A provider outage delays messages; none is lost and each goes once.
+func TestOutageThenRecovery(t *testing.T) {
+	t.Parallel()
+	_, rdb := mini(t)
+	rec := &recorder{failFor: 7}
+	obs := &observer{}
+	now := time.Unix(1_700_000_000, 0)
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"slack.post": rec})
+	o.Observer, o.Block, o.Now = obs, 10*time.Millisecond, func() time.Time { return now }
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		if err := o.Enqueue(ctx, outbox.Message{ID: fmt.Sprintf("card-%d", i), Kind: "slack.post"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := 0; round < 40; round++ {
+		if _, err := o.Step(ctx, "w1"); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(10 * time.Minute) // past any backoff
+	}
+	for i := 0; i < 5; i++ {
+		if n := rec.count(fmt.Sprintf("card-%d", i)); n != 1 {
+			t.Errorf("card-%d delivered %d times", i, n)
+		}
+	}
+	if obs.failed != 7 || obs.delivered != 5 || obs.dead != 0 {
+		t.Errorf("observed %+v", obs)
+	}
+	waiting, retrying, dead, _, err := o.Depth(ctx)
+	if err != nil || waiting+retrying+dead != 0 {
+		t.Fatalf("left behind: %d waiting, %d retrying, %d dead (%v)", waiting, retrying, dead, err)
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
+	_, rdb := mini(t)
+	rec := &recorder{failFor: 1, err: outbox.Later(errors.New("rate limited"), 30*time.Second)}
+	now := time.Unix(1_700_000_000, 0)
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"k": rec})
+	o.Block, o.Now = 10*time.Millisecond, func() time.Time { return now }
+	o.Backoff = func(int) time.Duration { return time.Second }
+	ctx := context.Background()
+	o.Enqueue(ctx, outbox.Message{ID: "a", Kind: "k"})
+	o.Step(ctx, "w")
+	now = now.Add(20 * time.Second)
+	o.Step(ctx, "w")
+	if rec.count("a") != 0 {
+		t.Fatal("retried before the provider's Retry-After")
+	}
+	now = now.Add(15 * time.Second)
+	o.Step(ctx, "w")
+	o.Step(ctx, "w")
+	if rec.count("a") != 1 {
+		t.Fatal("not delivered after Retry-After")
+	}
+}
+
+func TestDeadLetterAfterMaxTries(t *testing.T) {
+	t.Parallel()
+	_, rdb := mini(t)
+	rec := &recorder{failFor: 100}
+	obs := &observer{}
+	now := time.Unix(1_700_000_000, 0)
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"k": rec, "p": outbox.DelivererFunc(func(context.Context, outbox.Message) error {
+		return outbox.Permanent(errors.New("recipient opted out"))
+	})})
+	o.Observer, o.MaxTries, o.Block, o.Now = obs, 3, 10*time.Millisecond, func() time.Time { return now }
+	ctx := context.Background()
+	o.Enqueue(ctx, outbox.Message{ID: "a", Kind: "k"})
+	o.Enqueue(ctx, outbox.Message{ID: "b", Kind: "p"})
+	o.Enqueue(ctx, outbox.Message{ID: "c", Kind: "unknown"})
+	for i := 0; i < 10; i++ {
+		o.Step(ctx, "w")
+		now = now.Add(10 * time.Minute)
+	}
+	_, retrying, dead, _, _ := o.Depth(ctx)
+	if dead != 3 || retrying != 0 || obs.dead != 3 {
+		t.Fatalf("dead=%d retrying=%d observed=%+v; want all three dead", dead, retrying, obs)
+	}
+}
+
+func TestEnqueuedTwiceSentOnce(t *testing.T) {
+	t.Parallel()
+	_, rdb := mini(t)
+	rec := &recorder{}
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"k": rec})
+	o.Block = 10 * time.Millisecond
+	ctx := context.Background()
+	o.Enqueue(ctx, outbox.Message{ID: "same", Kind: "k"})
+	o.Enqueue(ctx, outbox.Message{ID: "same", Kind: "k"})
+	for i := 0; i < 3; i++ {
+		o.Step(ctx, "w")
+	}
+	if n := rec.count("same"); n != 1 {
+		t.Fatalf("sent %d times", n)
+	}
+}
+
+// A worker that read entries and died before acknowledging them: another
+// worker takes them over after ClaimAfter. Real Redis, real idle times.
+func TestDeadWorkerEntriesClaimed(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	rec := &recorder{}
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"k": rec})
+	o.Block, o.ClaimAfter = 10*time.Millisecond, 200*time.Millisecond
+	if err := o.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		o.Enqueue(ctx, outbox.Message{ID: fmt.Sprint("m", i), Kind: "k"})
+	}
+	// The doomed worker reads everything and never acknowledges.
+	got, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "senders", Consumer: "doomed", Streams: []string{outbox.StreamKey, ">"}, Count: 10}).Result()
+	if err != nil || len(got[0].Messages) != 3 {
+		t.Fatalf("doomed read %v, %v", got, err)
+	}
+	if n, _ := o.Step(ctx, "survivor"); n != 0 {
+		t.Fatal("claimed entries that were not idle yet")
+	}
+	time.Sleep(300 * time.Millisecond)
+	o.Step(ctx, "survivor")
+	for i := 0; i < 3; i++ {
+		if rec.count(fmt.Sprint("m", i)) != 1 {
+			t.Errorf("m%d delivered %d times", i, rec.count(fmt.Sprint("m", i)))
+		}
+	}
+	pending, _ := rdb.XPending(ctx, outbox.StreamKey, "senders").Result()
+	if pending.Count != 0 {
+		t.Fatalf("%d entries still pending", pending.Count)
+	}
+}
+
+func TestRunStopsWithContext(t *testing.T) {
+	t.Parallel()
+	_, rdb := mini(t)
+	rec := &recorder{}
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"k": rec})
+	o.Block = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- o.Run(ctx, "w") }()
+	o.Enqueue(context.Background(), outbox.Message{ID: "x", Kind: "k"})
+	deadline := time.Now().Add(5 * time.Second)
+	for rec.count("x") == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if rec.count("x") != 1 {
+		t.Fatal("Run did not deliver")
+	}
+}
