@@ -41,6 +41,11 @@ type Outcome struct {
 	Prompt *Prompt
 	// Summary is set when the replies include the summary.
 	Summary *Summary
+	// Handoff is set when the texter asked for a person: what staff need.
+	Handoff *Handoff
+	// Relay is a text for the staff member handling a handoff, instead of
+	// an answer to the flow.
+	Relay string
 	// Duplicate is set when the message was handled before.
 	Duplicate bool
 	Lang      string
@@ -87,6 +92,19 @@ type Event struct {
 	Lang   string
 }
 
+// Handoff is what staff see when a texter asks for a person: never the
+// number, never free text.
+type Handoff struct {
+	Lang string
+	// Lean is set when the screening was completed.
+	Lean string
+	// Findings are the criteria (in English, for staff) that hold so far.
+	Findings []string
+	// Step, N and M say where an unfinished screening stopped.
+	Step string
+	N, M int
+}
+
 // Config is what an Engine needs.
 type Config struct {
 	Flows   *flows.Set
@@ -98,6 +116,10 @@ type Config struct {
 	// ResumeAfter is the quiet time after which a returning texter is
 	// welcomed back with their place; 30 minutes if zero.
 	ResumeAfter time.Duration
+	// Handoffs is set when staff receive handoffs (Slack is configured):
+	// CALL then opens a handoff, and the texter's texts go to staff until
+	// it is closed.
+	Handoffs bool
 }
 
 // Retention of what is not an ongoing screening.
@@ -121,6 +143,7 @@ type Engine struct {
 	resume   time.Duration
 	locks    [64]sync.Mutex
 	firstQID string
+	handoffs bool
 }
 
 // New returns an engine for the screening flow of cfg.Flows.
@@ -141,6 +164,8 @@ func New(cfg Config) (*Engine, error) {
 		phone:  cfg.Phone,
 		ttl:    cfg.SessionTTL,
 		resume: cfg.ResumeAfter,
+
+		handoffs: cfg.Handoffs,
 	}
 	if e.ttl <= 0 {
 		e.ttl = 24 * time.Hour
@@ -311,6 +336,11 @@ func (t *turn) run() {
 		return
 	}
 
+	if s.Status == StatusHandoff && kw != kwDelete && s.Pending == "" {
+		t.relay()
+		return
+	}
+
 	if s.Status == "" {
 		t.begin()
 		switch kw {
@@ -463,6 +493,10 @@ func (t *turn) keyword(kw keyword) {
 	case kwCall:
 		s.Handoff = t.in.Time.Unix()
 		t.event(Event{Kind: EventHandoff, Step: s.Step})
+		t.out.Handoff = t.e.handoffInfo(s)
+		if t.e.handoffs {
+			s.Before, s.Status, s.Relays = s.Status, StatusHandoff, 0
+		}
 		t.say(t.text("call"))
 	case kwDelete:
 		s.Pending = "delete"
@@ -481,6 +515,76 @@ func (t *turn) keyword(kw keyword) {
 		}
 		t.ask()
 	}
+}
+
+// relay passes the texter's message to the staff member handling their
+// handoff; the first is acknowledged, the rest go quietly.
+func (t *turn) relay() {
+	if t.in.Media > 0 && t.norm == "" {
+		t.say(t.text("media"))
+		return
+	}
+	t.out.Relay = t.in.Text
+	t.s.Relays++
+	if t.s.Relays == 1 {
+		t.say(t.text("relayed"))
+	}
+}
+
+// handoffInfo is what staff see of s.
+func (e *Engine) handoffInfo(s *Session) *Handoff {
+	h := &Handoff{Lang: s.Lang, Step: s.Step}
+	as := Assess(e.flow, e.flows.Criteria, s.Answers)
+	if s.Status == StatusCompleted {
+		h.Lean = as.Lean
+	} else {
+		h.N, h.M = e.progress(s, s.Step)
+	}
+	for _, in := range as.Held {
+		h.Findings = append(h.Findings, in.Criterion.In("en"))
+	}
+	return h
+}
+
+// EndHandoff hands the conversation back to the assistant after staff
+// close a handoff, and returns the text to send the texter (in their
+// language), or "" when no handoff was open.
+func (e *Engine) EndHandoff(ctx context.Context, key Key) (string, error) {
+	mu := &e.locks[lockIndex(key)]
+	mu.Lock()
+	defer mu.Unlock()
+	text := ""
+	err := e.store.Update(ctx, key, func(s *Session) error {
+		text = ""
+		if s.Status != StatusHandoff {
+			return ErrNoWrite
+		}
+		s.Status, s.Before, s.Relays = s.Before, "", 0
+		if s.Status == "" {
+			s.Status = StatusActive
+		}
+		if s.TTL == 0 {
+			s.TTL = e.ttl
+		}
+		text = flows.Fill(e.flow.Text("handoff_closed", s.Lang), e.vars(s))
+		return nil
+	})
+	return text, err
+}
+
+// Text returns the fixed text key in the language of the conversation at
+// key, for messages the system starts (a staff member claimed a handoff).
+func (e *Engine) Text(ctx context.Context, key Key, name string) (string, error) {
+	var text string
+	err := e.store.Update(ctx, key, func(s *Session) error {
+		lang := s.Lang
+		if lang == "" {
+			lang = "en"
+		}
+		text = flows.Fill(e.flow.Text(name, lang), e.vars(&Session{Lang: lang, Answers: s.Answers}))
+		return ErrNoWrite
+	})
+	return text, err
 }
 
 // restart clears the answers and asks the first question again.

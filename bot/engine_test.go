@@ -270,3 +270,56 @@ func TestDeleteErasesAnswers(t *testing.T) {
 		t.Fatalf("erased record kept for %v", ttl)
 	}
 }
+
+// With handoffs on, CALL opens a handoff: the texter's texts go to staff
+// (the first acknowledged), STOP and danger still work, and closing it hands
+// the conversation back where it was.
+func TestHandoffRelayAndClose(t *testing.T) {
+	t.Parallel()
+	st, _ := miniStore(t)
+	set, _ := flows.Default()
+	e, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Org", Phone: "555", Handoffs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	key := bot.Key("handoff")
+	n := 0
+	send := func(text string) bot.Outcome {
+		n++
+		out, err := e.Handle(ctx, bot.Inbound{Key: key, Text: text, MessageID: fmt.Sprint(n)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	send("hi")
+	send("1")
+	send("1")
+	out := send("talk to someone")
+	if out.Handoff == nil || out.Handoff.Step != "concern" || out.Handoff.N != 2 {
+		t.Fatalf("handoff info %+v", out.Handoff)
+	}
+	out = send("is anyone there? I drink every day")
+	if out.Relay != "is anyone there? I drink every day" || len(out.Replies) != 1 {
+		t.Fatalf("first relay %+v", out)
+	}
+	out = send("hello")
+	if out.Relay != "hello" || len(out.Replies) != 0 {
+		t.Fatalf("second relay %+v", out)
+	}
+	if out := send("I want to end it all"); out.Events[0].Crisis != "suicide" {
+		t.Fatalf("crisis during handoff: %+v", out)
+	}
+	text, err := e.EndHandoff(ctx, key)
+	if err != nil || !strings.Contains(text, "closed") {
+		t.Fatalf("EndHandoff = %q, %v", text, err)
+	}
+	if again, _ := e.EndHandoff(ctx, key); again != "" {
+		t.Fatal("closing twice told the texter twice")
+	}
+	out = send("5")
+	if out.Relay != "" || !strings.Contains(out.Replies[0], "serious or unstable health") {
+		t.Fatalf("after close, not back in the flow: %+v", out)
+	}
+}

@@ -44,6 +44,10 @@ type Session struct {
 	Updated int64  `json:"t1,omitempty"`
 	// Handoff is when the texter asked for a person, zero if never.
 	Handoff int64 `json:"ho,omitempty"`
+	// Before is the status to return to when a handoff to staff closes;
+	// Relays counts the texts passed to staff during it.
+	Before Status `json:"b,omitempty"`
+	Relays int    `json:"rl,omitempty"`
 
 	// Seen holds the latest message IDs, so a retried message changes
 	// nothing; LastReplies are the replies to the newest of them.

@@ -255,7 +255,7 @@ var RequiredTexts = []string{
 	"welcome_back", "question", "reprompt", "reprompt_call", "help", "stop", "start",
 	"subscribed", "restart", "back_none", "summary_not_yet", "call", "delete_confirm",
 	"deleted", "delete_kept", "store_down", "crisis_continue", "done",
-	"opt_yes", "opt_no", "scale", "media",
+	"opt_yes", "opt_no", "scale", "media", "relayed", "handoff_claimed", "handoff_closed",
 }
 
 func (s *Set) validate(p *problems) {
