@@ -550,26 +550,64 @@ func (e *Engine) handoffInfo(s *Session) *Handoff {
 // close a handoff, and returns the text to send the texter (in their
 // language), or "" when no handoff was open.
 func (e *Engine) EndHandoff(ctx context.Context, key Key) (string, error) {
-	mu := &e.locks[lockIndex(key)]
-	mu.Lock()
-	defer mu.Unlock()
 	text := ""
-	err := e.store.Update(ctx, key, func(s *Session) error {
+	err := e.change(ctx, key, func(s *Session) bool {
 		text = ""
 		if s.Status != StatusHandoff {
-			return ErrNoWrite
+			return false
 		}
 		s.Status, s.Before, s.Relays = s.Before, "", 0
 		if s.Status == "" {
 			s.Status = StatusActive
 		}
-		if s.TTL == 0 {
-			s.TTL = e.ttl
-		}
 		text = flows.Fill(e.flow.Text("handoff_closed", s.Lang), e.vars(s))
-		return nil
+		return true
 	})
 	return text, err
+}
+
+// BeginHandoff puts the conversation in staff hands without a CALL (a staff
+// member claimed a crisis alert): the texter's texts go to staff until the
+// handoff is closed.
+func (e *Engine) BeginHandoff(ctx context.Context, key Key) error {
+	return e.change(ctx, key, func(s *Session) bool {
+		if s.Status == StatusHandoff || s.Status == StatusOptedOut {
+			return false
+		}
+		if s.Status == "" {
+			*s = Session{Flow: e.flow.ID, FlowVersion: e.flow.Version, Step: e.flow.Steps[0].ID, Answers: map[string]string{},
+				Lang: "en", Status: StatusActive, Seen: s.Seen, Version: s.Version}
+		}
+		s.Before, s.Status, s.Relays = s.Status, StatusHandoff, 0
+		return true
+	})
+}
+
+// MarkOptedOut records that the carrier refuses messages to the texter
+// (Twilio error 21610): they opted out outside the conversation.
+func (e *Engine) MarkOptedOut(ctx context.Context, key Key) error {
+	return e.change(ctx, key, func(s *Session) bool {
+		if s.Status == StatusOptedOut {
+			return false
+		}
+		s.Status, s.Pending = StatusOptedOut, ""
+		return true
+	})
+}
+
+// change applies fn to the session at key under the conversation's lock,
+// writing only when fn reports a change.
+func (e *Engine) change(ctx context.Context, key Key, fn func(*Session) bool) error {
+	mu := &e.locks[lockIndex(key)]
+	mu.Lock()
+	defer mu.Unlock()
+	return e.store.Update(ctx, key, func(s *Session) error {
+		if !fn(s) {
+			return ErrNoWrite
+		}
+		s.TTL = e.ttl
+		return nil
+	})
 }
 
 // Text returns the fixed text key in the language of the conversation at

@@ -130,6 +130,16 @@ func defaultBackoff(n int) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
+// Register adds deliverers by kind; call it before Run.
+func (o *Outbox) Register(deliverers map[string]Deliverer) {
+	if o.deliverers == nil {
+		o.deliverers = map[string]Deliverer{}
+	}
+	for kind, d := range deliverers {
+		o.deliverers[kind] = d
+	}
+}
+
 // Enqueue adds m to the stream. It never blocks on the provider.
 func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
 	if m.ID == "" || m.Kind == "" {

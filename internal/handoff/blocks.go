@@ -1,0 +1,111 @@
+package handoff
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"helpline/bot"
+)
+
+// Block is a Slack Block Kit block.
+type Block = slack.Block
+
+// Action IDs of the card's buttons; their value is the conversation key
+// (an HMAC, never the number).
+const (
+	ActionClaim = "handoff_claim"
+	ActionClose = "handoff_close"
+	ActionShow  = "handoff_show_number"
+)
+
+var langNames = map[string]string{"en": "English", "es": "Spanish", "": "English"}
+
+// LangName names a language for staff.
+func LangName(code string) string {
+	if n, ok := langNames[code]; ok {
+		return n
+	}
+	return code
+}
+
+var leanNames = map[string]string{
+	"iop":       "IOP",
+	"inpatient": "Inpatient / residential",
+	"either":    "Either could fit",
+}
+
+// slackDate renders t in each reader's own time zone, with a fallback.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// escape makes text safe for Slack mrkdwn.
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// TextBlock is a section of mrkdwn text.
+func TextBlock(mrkdwn string) Block {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, mrkdwn, false, false), nil, nil)
+}
+
+// CardBlocks renders a handoff card: masked number, language, lean and
+// findings, how long they have waited, and the buttons for its state.
+func CardBlocks(r *Record) (string, []Block) {
+	title := fmt.Sprintf("Texter %s asked to talk with a person", r.Masked)
+	lean := "Screening not finished"
+	if r.Lean != "" {
+		lean = leanNames[r.Lean]
+	}
+	if r.Where != "" {
+		lean += " (" + r.Where + ")"
+	}
+	fields := []*slack.TextBlockObject{
+		slack.NewTextBlockObject(slack.MarkdownType, "*Language*\n"+LangName(r.Lang), false, false),
+		slack.NewTextBlockObject(slack.MarkdownType, "*Lean*\n"+lean, false, false),
+		slack.NewTextBlockObject(slack.MarkdownType, "*Waiting since*\n"+slackDate(r.Requested), false, false),
+	}
+	blocks := []Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Handoff: "+r.Masked, false, false)),
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, title, false, false), fields, nil),
+	}
+	if len(r.Findings) > 0 {
+		blocks = append(blocks, TextBlock("*Findings so far*\n• "+escape(strings.Join(r.Findings, "\n• "))))
+	}
+	value := string(r.Key)
+	switch r.State {
+	case stateOpen:
+		blocks = append(blocks, slack.NewActionBlock("handoff",
+			slack.NewButtonBlockElement(ActionClaim, value, slack.NewTextBlockObject(slack.PlainTextType, "Claim", false, false)).WithStyle(slack.StylePrimary),
+			slack.NewButtonBlockElement(ActionClose, value, slack.NewTextBlockObject(slack.PlainTextType, "Close", false, false)),
+		))
+	case stateClaimed:
+		blocks = append(blocks,
+			TextBlock(fmt.Sprintf("Claimed by <@%s> %s. Reply in this thread to text the texter.", r.ClaimedBy, slackDate(r.ClaimedAt))),
+			slack.NewActionBlock("handoff",
+				slack.NewButtonBlockElement(ActionShow, value, slack.NewTextBlockObject(slack.PlainTextType, "Show number", false, false)),
+				slack.NewButtonBlockElement(ActionClose, value, slack.NewTextBlockObject(slack.PlainTextType, "Close", false, false)).WithStyle(slack.StyleDanger),
+			))
+	case stateClosed:
+		blocks = append(blocks, TextBlock(fmt.Sprintf("Closed by <@%s>. The texter is back with the assistant.", r.ClaimedBy)))
+	}
+	return title, blocks
+}
+
+// AlertBlocks renders a crisis alert: masked number, kind, time, and a
+// Claim button.
+func AlertBlocks(key bot.Key, masked, kind, lang string, at time.Time) (string, []Block) {
+	title := fmt.Sprintf("Crisis alert (%s): texter %s", kind, masked)
+	return title, []Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Crisis alert: "+kind, false, false)),
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
+			fmt.Sprintf("Texter *%s* (%s) sent words of *%s* at %s. They were sent 911 and 988 guidance at once.", masked, LangName(lang), kind, slackDate(at)),
+			false, false), nil, nil),
+		slack.NewActionBlock("crisis",
+			slack.NewButtonBlockElement(ActionClaim, string(key), slack.NewTextBlockObject(slack.PlainTextType, "Claim", false, false)).WithStyle(slack.StyleDanger),
+		),
+	}
+}

@@ -1,0 +1,475 @@
+// Package handoff brings a texter to a person: it posts handoff cards and
+// crisis alerts to Slack, relays texts between the texter and the staff
+// member who claimed them, and closes the handoff. Everything it sends goes
+// through the outbox, so a Slack or Twilio outage delays messages and loses
+// none; a crisis reply to the texter never waits for any of it.
+//
+// Privacy: Slack sees only the last four digits of a number. The full
+// number, needed to relay staff replies, is kept encrypted under the
+// conversation's hash tag, for as long as the session and no longer than
+// the handoff; "Show number" reveals it only to the staff member who
+// claimed the handoff, and records that it did (without the number).
+package handoff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"helpline/bot"
+	"helpline/internal/outbox"
+	"helpline/internal/store"
+)
+
+// Outbox message kinds this package delivers.
+const (
+	KindCard   = "handoff.card"   // post the handoff card to the intake channel
+	KindAlert  = "handoff.alert"  // post a crisis alert to the alert channel
+	KindThread = "handoff.thread" // post the texter's text in the card's thread
+	KindUpdate = "handoff.update" // redraw the card after a claim or close
+	KindSMS    = "handoff.sms"    // text the texter (claim notice, staff reply, close)
+)
+
+// Slack is the part of the Slack Web API the handoff needs.
+type Slack interface {
+	Post(ctx context.Context, channel, threadTS, fallback string, blocks []Block) (ts string, err error)
+	Update(ctx context.Context, channel, ts, fallback string, blocks []Block) error
+}
+
+// SMS sends a text to a number. An error wrapping ErrOptedOut means the
+// carrier refuses: the texter opted out.
+type SMS interface {
+	Send(ctx context.Context, to, body string) error
+}
+
+// ErrOptedOut is what an SMS sender returns when the recipient opted out
+// (Twilio error 21610).
+var ErrOptedOut = errors.New("recipient opted out")
+
+// Engine is the part of the conversation engine the handoff needs.
+type Engine interface {
+	BeginHandoff(ctx context.Context, key bot.Key) error
+	EndHandoff(ctx context.Context, key bot.Key) (string, error)
+	Text(ctx context.Context, key bot.Key, name string) (string, error)
+	MarkOptedOut(ctx context.Context, key bot.Key) error
+}
+
+// Service runs handoffs. Fields are set before use.
+type Service struct {
+	rdb    redis.UniversalClient
+	box    *outbox.Outbox
+	seal   *sealer
+	engine Engine
+
+	IntakeChannel string
+	AlertChannel  string
+	// Keep is how long a number is kept for relays (the session TTL).
+	Keep time.Duration
+	Log  *slog.Logger
+	Now  func() time.Time
+	// Accessed is called when a full number is shown, for metrics.
+	Accessed func()
+}
+
+// New returns a Service. secret is HELPLINE_SECRET.
+func New(rdb redis.UniversalClient, box *outbox.Outbox, engine Engine, secret []byte) (*Service, error) {
+	s, err := newSealer(secret)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{rdb: rdb, box: box, seal: s, engine: engine, Keep: 24 * time.Hour,
+		Log: slog.New(slog.DiscardHandler), Now: time.Now}, nil
+}
+
+// Deliverers returns the outbox deliverers for this package's kinds.
+func (s *Service) Deliverers(slack Slack, sms SMS) map[string]outbox.Deliverer {
+	return map[string]outbox.Deliverer{
+		KindCard:   outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverCard(ctx, slack, m) }),
+		KindAlert:  outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverAlert(ctx, slack, m) }),
+		KindThread: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverThread(ctx, slack, m) }),
+		KindUpdate: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverUpdate(ctx, slack, m) }),
+		KindSMS:    outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverSMS(ctx, sms, m) }),
+	}
+}
+
+// Redis records of a handoff, under the conversation's hash tag.
+func numberKey(k bot.Key) string  { return store.ConversationKey(k, "n") }
+func handoffKey(k bot.Key) string { return store.ConversationKey(k, "h") }
+func threadKey(channel, ts string) string {
+	return "hl:thread:" + channel + ":" + ts
+}
+
+// Handoff states.
+const (
+	stateOpen    = "open"
+	stateClaimed = "claimed"
+	stateClosed  = "closed"
+)
+
+// Record is what a card shows.
+type Record struct {
+	Key       bot.Key
+	Masked    string
+	Lang      string
+	Lean      string
+	Findings  []string
+	Where     string // "question 5 of 12", for an unfinished screening
+	Requested time.Time
+	State     string
+	ClaimedBy string
+	ClaimedAt time.Time
+	Channel   string
+	TS        string
+}
+
+// Observe is called by a channel after every turn with the texter's number
+// (nil for channels without one): it starts handoffs, raises crisis alerts,
+// relays texts to staff and forgets numbers on STOP and DELETE. It only
+// enqueues; it never waits for Slack or Twilio.
+func (s *Service) Observe(ctx context.Context, key bot.Key, number string, msgID string, out bot.Outcome) error {
+	var errs []error
+	for i, ev := range out.Events {
+		switch ev.Kind {
+		case bot.EventCrisis:
+			errs = append(errs, s.keepNumber(ctx, key, number))
+			errs = append(errs, s.enqueue(ctx, fmt.Sprintf("alert:%s:%s:%d", key, msgID, i), KindAlert, alert{
+				Key: key, Masked: Mask(number), Kind: ev.Crisis, Lang: ev.Lang, At: s.Now().Unix(),
+			}))
+		case bot.EventHandoff:
+			errs = append(errs, s.open(ctx, key, number, msgID, out.Handoff))
+		case bot.EventOptOut, bot.EventErased:
+			errs = append(errs, s.Forget(ctx, key))
+		}
+	}
+	if out.Relay != "" {
+		errs = append(errs, s.enqueue(ctx, "relay:"+string(key)+":"+msgID, KindThread, thread{Key: key, Text: out.Relay}))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Service) keepNumber(ctx context.Context, key bot.Key, number string) error {
+	if number == "" {
+		return nil
+	}
+	sealed, err := s.seal.seal(number, string(key))
+	if err != nil {
+		return err
+	}
+	return s.rdb.Set(ctx, numberKey(key), sealed, s.Keep).Err()
+}
+
+func (s *Service) open(ctx context.Context, key bot.Key, number, msgID string, h *bot.Handoff) error {
+	if err := s.keepNumber(ctx, key, number); err != nil {
+		return err
+	}
+	rec := Record{Key: key, Masked: Mask(number), Requested: s.Now(), State: stateOpen}
+	if h != nil {
+		rec.Lang, rec.Lean, rec.Findings = h.Lang, h.Lean, h.Findings
+		if h.Lean == "" && h.M > 0 {
+			rec.Where = fmt.Sprintf("stopped at question %d of %d", h.N, h.M)
+		}
+	}
+	data, _ := json.Marshal(rec)
+	if err := s.rdb.Set(ctx, handoffKey(key), data, s.Keep).Err(); err != nil {
+		return err
+	}
+	return s.enqueue(ctx, "card:"+string(key)+":"+msgID, KindCard, card{Key: key})
+}
+
+// Forget erases the number and the handoff record (STOP, DELETE, close).
+func (s *Service) Forget(ctx context.Context, key bot.Key) error {
+	return s.rdb.Del(ctx, numberKey(key)).Err()
+}
+
+func (s *Service) enqueue(ctx context.Context, id, kind string, payload any) error {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	return s.box.Enqueue(ctx, outbox.Message{ID: id, Kind: kind, Payload: data})
+}
+
+func (s *Service) record(ctx context.Context, key bot.Key) (*Record, error) {
+	raw, err := s.rdb.Get(ctx, handoffKey(key)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (s *Service) saveRecord(ctx context.Context, r *Record) error {
+	data, _ := json.Marshal(r)
+	return s.rdb.Set(ctx, handoffKey(r.Key), data, s.Keep).Err()
+}
+
+// Payloads.
+type card struct{ Key bot.Key }
+type alert struct {
+	Key    bot.Key
+	Masked string
+	Kind   string
+	Lang   string
+	At     int64
+}
+type thread struct {
+	Key  bot.Key
+	Text string
+}
+type sms struct {
+	Key  bot.Key
+	Text string
+	// Last erases the number once this text is sent (the close notice).
+	Last bool
+}
+
+func (s *Service) deliverCard(ctx context.Context, slack Slack, m outbox.Message) error {
+	var p card
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		return outbox.Permanent(err)
+	}
+	r, err := s.record(ctx, p.Key)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return outbox.Permanent(errors.New("handoff expired before its card was posted"))
+	}
+	if r.TS != "" {
+		return nil // posted already
+	}
+	fallback, blocks := CardBlocks(r)
+	ts, err := slack.Post(ctx, s.IntakeChannel, "", fallback, blocks)
+	if err != nil {
+		return err
+	}
+	r.Channel, r.TS = s.IntakeChannel, ts
+	if err := s.saveRecord(ctx, r); err != nil {
+		return err
+	}
+	return s.rdb.Set(ctx, threadKey(r.Channel, ts), string(r.Key), s.Keep).Err()
+}
+
+func (s *Service) deliverAlert(ctx context.Context, slack Slack, m outbox.Message) error {
+	var p alert
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		return outbox.Permanent(err)
+	}
+	channel := s.AlertChannel
+	if channel == "" {
+		channel = s.IntakeChannel
+	}
+	fallback, blocks := AlertBlocks(p.Key, p.Masked, p.Kind, p.Lang, time.Unix(p.At, 0))
+	_, err := slack.Post(ctx, channel, "", fallback, blocks)
+	return err
+}
+
+func (s *Service) deliverThread(ctx context.Context, slack Slack, m outbox.Message) error {
+	var p thread
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		return outbox.Permanent(err)
+	}
+	r, err := s.record(ctx, p.Key)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return outbox.Permanent(errors.New("no handoff for a relayed text"))
+	}
+	if r.TS == "" {
+		return outbox.Later(errors.New("card not posted yet"), 2*time.Second)
+	}
+	_, err = slack.Post(ctx, r.Channel, r.TS, "Texter: "+p.Text, []Block{TextBlock("*Texter:* " + escape(p.Text))})
+	return err
+}
+
+func (s *Service) deliverUpdate(ctx context.Context, slack Slack, m outbox.Message) error {
+	var p card
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		return outbox.Permanent(err)
+	}
+	r, err := s.record(ctx, p.Key)
+	if err != nil {
+		return err
+	}
+	if r == nil || r.TS == "" {
+		return outbox.Later(errors.New("card not posted yet"), 2*time.Second)
+	}
+	fallback, blocks := CardBlocks(r)
+	return slack.Update(ctx, r.Channel, r.TS, fallback, blocks)
+}
+
+func (s *Service) deliverSMS(ctx context.Context, sender SMS, m outbox.Message) error {
+	var p sms
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		return outbox.Permanent(err)
+	}
+	sealed, err := s.rdb.Get(ctx, numberKey(p.Key)).Result()
+	if errors.Is(err, redis.Nil) {
+		return outbox.Permanent(errors.New("number no longer kept (expired, STOP or DELETE)"))
+	}
+	if err != nil {
+		return err
+	}
+	number, err := s.seal.open(sealed, string(p.Key))
+	if err != nil {
+		return outbox.Permanent(err)
+	}
+	err = sender.Send(ctx, number, p.Text)
+	if errors.Is(err, ErrOptedOut) {
+		s.Log.Warn("texter opted out at the carrier; marking the conversation", "conv", string(p.Key))
+		if merr := s.engine.MarkOptedOut(ctx, p.Key); merr != nil {
+			return merr
+		}
+		_ = s.Forget(ctx, p.Key)
+		return outbox.Permanent(err)
+	}
+	if err == nil && p.Last {
+		return s.Forget(ctx, p.Key)
+	}
+	return err
+}
+
+// Claim gives the handoff to a staff member, if nobody has it yet, redraws
+// the card and tells the texter a person will follow up. It reports whether
+// user now holds it. Claiming a crisis alert (channel and ts are the
+// alert's message) opens a handoff on the alert itself: replies in its
+// thread reach the texter.
+func (s *Service) Claim(ctx context.Context, key bot.Key, user, channel, ts string) (bool, error) {
+	r, err := s.record(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	if r == nil {
+		if r, err = s.fromAlert(ctx, key, channel, ts); err != nil || r == nil {
+			return false, err
+		}
+	}
+	if r.State == stateClosed {
+		return false, nil
+	}
+	if r.ClaimedBy != "" {
+		return r.ClaimedBy == user, nil
+	}
+	r.State, r.ClaimedBy, r.ClaimedAt = stateClaimed, user, s.Now()
+	if err := s.saveRecord(ctx, r); err != nil {
+		return false, err
+	}
+	text, err := s.engine.Text(ctx, key, "handoff_claimed")
+	if err != nil {
+		return true, err
+	}
+	stamp := r.ClaimedAt.UnixNano()
+	return true, errors.Join(
+		s.enqueue(ctx, fmt.Sprintf("update:%s:%d", key, stamp), KindUpdate, card{Key: key}),
+		s.enqueue(ctx, fmt.Sprintf("claimed:%s:%d", key, stamp), KindSMS, sms{Key: key, Text: text}),
+	)
+}
+
+// fromAlert opens a handoff record for a claimed crisis alert, if the
+// number is still kept.
+func (s *Service) fromAlert(ctx context.Context, key bot.Key, channel, ts string) (*Record, error) {
+	sealed, err := s.rdb.Get(ctx, numberKey(key)).Result()
+	if errors.Is(err, redis.Nil) || channel == "" || ts == "" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	number, err := s.seal.open(sealed, string(key))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.engine.BeginHandoff(ctx, key); err != nil {
+		return nil, err
+	}
+	r := &Record{Key: key, Masked: Mask(number), Requested: s.Now(), State: stateOpen, Channel: channel, TS: ts}
+	if err := s.rdb.Set(ctx, threadKey(channel, ts), string(key), s.Keep).Err(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close ends the handoff: the texter is told and goes back to the
+// assistant, the card is redrawn, and the number is erased.
+func (s *Service) Close(ctx context.Context, key bot.Key, user string) error {
+	r, err := s.record(ctx, key)
+	if err != nil || r == nil || r.State == stateClosed {
+		return err
+	}
+	r.State = stateClosed
+	if r.ClaimedBy == "" {
+		r.ClaimedBy = user
+	}
+	if err := s.saveRecord(ctx, r); err != nil {
+		return err
+	}
+	text, err := s.engine.EndHandoff(ctx, key)
+	if err != nil {
+		return err
+	}
+	stamp := s.Now().UnixNano()
+	var errs []error
+	errs = append(errs, s.enqueue(ctx, fmt.Sprintf("update:%s:%d", key, stamp), KindUpdate, card{Key: key}))
+	if text != "" {
+		// The number is erased once the close notice is sent.
+		errs = append(errs, s.enqueue(ctx, fmt.Sprintf("closed:%s:%d", key, stamp), KindSMS, sms{Key: key, Text: text, Last: true}))
+	} else {
+		errs = append(errs, s.Forget(ctx, key))
+	}
+	return errors.Join(errs...)
+}
+
+// ShowNumber returns the texter's full number to the staff member who
+// claimed the handoff, and logs that it was shown (without the number).
+func (s *Service) ShowNumber(ctx context.Context, key bot.Key, user string) (string, error) {
+	r, err := s.record(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if r == nil || r.ClaimedBy != user || r.State == stateClosed {
+		return "", errors.New("only the staff member who claimed an open handoff can see the number")
+	}
+	sealed, err := s.rdb.Get(ctx, numberKey(key)).Result()
+	if err != nil {
+		return "", fmt.Errorf("number no longer kept: %w", err)
+	}
+	number, err := s.seal.open(sealed, string(key))
+	if err != nil {
+		return "", err
+	}
+	s.Log.Info("number shown to staff", "conv", string(key), "staff", user)
+	if s.Accessed != nil {
+		s.Accessed()
+	}
+	return number, nil
+}
+
+// StaffReply texts a staff member's reply in a card's thread to the
+// texter. It reports false when the thread is not an open handoff.
+func (s *Service) StaffReply(ctx context.Context, channel, threadTS, eventID, text string) (bool, error) {
+	k, err := s.rdb.Get(ctx, threadKey(channel, threadTS)).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	key := bot.Key(k)
+	r, err := s.record(ctx, key)
+	if err != nil || r == nil || r.State == stateClosed {
+		return false, err
+	}
+	return true, s.enqueue(ctx, "reply:"+eventID, KindSMS, sms{Key: key, Text: text})
+}

@@ -1,0 +1,352 @@
+package handoff_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"helpline/bot"
+	"helpline/flows"
+	"helpline/internal/handoff"
+	"helpline/internal/outbox"
+	"helpline/internal/store"
+)
+
+const number = "+15555550123"
+
+// fakeSlack records every post and update, and fails while told to.
+type fakeSlack struct {
+	mu      sync.Mutex
+	posts   []post
+	updates []post
+	failFor int
+}
+
+type post struct {
+	Channel, ThreadTS, TS, Fallback string
+	Blocks                          string // JSON
+}
+
+func (f *fakeSlack) Post(_ context.Context, channel, threadTS, fallback string, blocks []handoff.Block) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failFor > 0 {
+		f.failFor--
+		return "", errors.New("slack: service unavailable")
+	}
+	b, _ := json.Marshal(blocks)
+	ts := fmt.Sprintf("1700000000.%06d", len(f.posts)+1)
+	f.posts = append(f.posts, post{channel, threadTS, ts, fallback, string(b)})
+	return ts, nil
+}
+
+func (f *fakeSlack) Update(_ context.Context, channel, ts, fallback string, blocks []handoff.Block) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failFor > 0 {
+		f.failFor--
+		return errors.New("slack: service unavailable")
+	}
+	b, _ := json.Marshal(blocks)
+	f.updates = append(f.updates, post{channel, "", ts, fallback, string(b)})
+	return nil
+}
+
+// fakeSMS records every text and fails while told to.
+type fakeSMS struct {
+	mu      sync.Mutex
+	sent    []string // "to|body"
+	failFor int
+	optOut  bool
+}
+
+func (f *fakeSMS) Send(_ context.Context, to, body string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.optOut {
+		return fmt.Errorf("twilio 21610: %w", handoff.ErrOptedOut)
+	}
+	if f.failFor > 0 {
+		f.failFor--
+		return errors.New("twilio: 503")
+	}
+	f.sent = append(f.sent, to+"|"+body)
+	return nil
+}
+
+type rig struct {
+	eng   *bot.Engine
+	svc   *handoff.Service
+	box   *outbox.Outbox
+	slack *fakeSlack
+	sms   *fakeSMS
+	rdb   redis.UniversalClient
+	m     *miniredis.Miniredis
+	now   time.Time
+	n     int
+	key   bot.Key
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	set, _ := flows.Default()
+	eng, err := bot.New(bot.Config{Flows: set, Store: store.New(rdb), OrgName: "Org", Phone: "555-0100", Handoffs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{eng: eng, slack: &fakeSlack{}, sms: &fakeSMS{}, rdb: rdb, m: m, now: time.Unix(1_700_000_000, 0), key: bot.NewKey([]byte("s"), number)}
+	r.box = outbox.New(rdb, nil)
+	r.svc, err = handoff.New(rdb, r.box, eng, []byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.svc.IntakeChannel, r.svc.AlertChannel = "CINTAKE", "CALERT"
+	r.svc.Now = func() time.Time { return r.now }
+	r.box.Register(r.svc.Deliverers(r.slack, r.sms))
+	r.box.Block = 5 * time.Millisecond
+	r.box.Now = func() time.Time { return r.now }
+	r.box.Backoff = func(int) time.Duration { return time.Second }
+	return r
+}
+
+func (r *rig) text(t *testing.T, body string) bot.Outcome {
+	t.Helper()
+	r.n++
+	id := fmt.Sprintf("SM%d", r.n)
+	out, err := r.eng.Handle(context.Background(), bot.Inbound{Channel: "sms", Key: r.key, Text: body, MessageID: id, Time: r.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.svc.Observe(context.Background(), r.key, number, id, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// drain runs the outbox until nothing is left, moving the clock past backoffs.
+func (r *rig) drain(t *testing.T) {
+	t.Helper()
+	for i := 0; i < 30; i++ {
+		if _, err := r.box.Step(context.Background(), "w"); err != nil {
+			t.Fatal(err)
+		}
+		r.now = r.now.Add(5 * time.Second)
+	}
+}
+
+func TestWholeHandoff(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	for _, s := range []string{"hi", "1", "1"} {
+		r.text(t, s)
+	}
+	r.text(t, "CALL")
+	r.drain(t)
+	if len(r.slack.posts) != 1 || r.slack.posts[0].Channel != "CINTAKE" {
+		t.Fatalf("card posts: %+v", r.slack.posts)
+	}
+	cardTS := r.slack.posts[0].TS
+	if !strings.Contains(r.slack.posts[0].Blocks, "***-***-0123") || !strings.Contains(r.slack.posts[0].Blocks, "question 2 of 14") {
+		t.Fatalf("card lacks masked number or progress: %s", r.slack.posts[0].Blocks)
+	}
+
+	// The texter writes while waiting: it lands in the card's thread.
+	out := r.text(t, "are you there?")
+	if out.Relay == "" {
+		t.Fatal("text during handoff was not relayed")
+	}
+	r.drain(t)
+	if p := r.slack.posts[1]; p.ThreadTS != cardTS || !strings.Contains(p.Blocks, "are you there?") {
+		t.Fatalf("relay post %+v", p)
+	}
+
+	// Claim: the card shows who, the texter is told.
+	if ok, err := r.svc.Claim(ctx, r.key, "USAM", "CINTAKE", cardTS); !ok || err != nil {
+		t.Fatalf("claim = %v, %v", ok, err)
+	}
+	if ok, _ := r.svc.Claim(ctx, r.key, "UOTHER", "CINTAKE", cardTS); ok {
+		t.Fatal("a second staff member took a claimed handoff")
+	}
+	r.drain(t)
+	if len(r.slack.updates) != 1 || !strings.Contains(r.slack.updates[0].Blocks, `Claimed by \u003c@USAM`) {
+		t.Fatalf("updates: %+v", r.slack.updates)
+	}
+	if len(r.sms.sent) != 1 || !strings.HasPrefix(r.sms.sent[0], number+"|A person from our team") {
+		t.Fatalf("claim notice: %q", r.sms.sent)
+	}
+
+	// A staff reply in the thread is texted once, even when Slack retries the event.
+	for i := 0; i < 2; i++ {
+		ok, err := r.svc.StaffReply(ctx, "CINTAKE", cardTS, "Ev123", "Hi, this is Sam from intake.")
+		if !ok || err != nil {
+			t.Fatalf("staff reply = %v, %v", ok, err)
+		}
+	}
+	r.drain(t)
+	if len(r.sms.sent) != 2 || r.sms.sent[1] != number+"|Hi, this is Sam from intake." {
+		t.Fatalf("relayed replies: %q", r.sms.sent)
+	}
+
+	// Show number: only to the claimer, recorded.
+	shown := 0
+	r.svc.Accessed = func() { shown++ }
+	if _, err := r.svc.ShowNumber(ctx, r.key, "UOTHER"); err == nil {
+		t.Fatal("number shown to someone who did not claim")
+	}
+	if got, err := r.svc.ShowNumber(ctx, r.key, "USAM"); got != number || err != nil || shown != 1 {
+		t.Fatalf("ShowNumber = %q, %v (shown %d)", got, err, shown)
+	}
+
+	// Close: the texter is told and back with the assistant; the number is gone.
+	if err := r.svc.Close(ctx, r.key, "USAM"); err != nil {
+		t.Fatal(err)
+	}
+	r.drain(t)
+	if !strings.Contains(r.sms.sent[len(r.sms.sent)-1], "closed this chat") {
+		t.Fatalf("close notice: %q", r.sms.sent)
+	}
+	if r.m.Exists(store.ConversationKey(r.key, "n")) {
+		t.Fatal("number kept after close")
+	}
+	out = r.text(t, "5")
+	if out.Relay != "" || !strings.Contains(out.Replies[0], "health problem") {
+		t.Fatalf("after close: %+v", out)
+	}
+	if ok, _ := r.svc.StaffReply(ctx, "CINTAKE", cardTS, "Ev999", "late"); ok {
+		t.Fatal("a reply after close was relayed")
+	}
+	// Nothing sent to Slack ever carried the full number.
+	for _, p := range append(r.slack.posts, r.slack.updates...) {
+		if strings.Contains(p.Blocks+p.Fallback, "5555550123") {
+			t.Fatalf("full number in a Slack payload: %s", p.Blocks)
+		}
+	}
+}
+
+func TestCrisisAlertAndClaim(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.text(t, "hi")
+	out := r.text(t, "i want to kms")
+	if len(out.Replies) == 0 || !strings.Contains(out.Replies[0], "988") {
+		t.Fatalf("crisis reply %+v", out)
+	}
+	r.drain(t)
+	if len(r.slack.posts) != 1 || r.slack.posts[0].Channel != "CALERT" || !strings.Contains(r.slack.posts[0].Blocks, "suicide") {
+		t.Fatalf("alert: %+v", r.slack.posts)
+	}
+	alertTS := r.slack.posts[0].TS
+	ok, err := r.svc.Claim(context.Background(), r.key, "UNURSE", "CALERT", alertTS)
+	if !ok || err != nil {
+		t.Fatalf("claim alert = %v, %v", ok, err)
+	}
+	r.drain(t)
+	if len(r.sms.sent) != 1 {
+		t.Fatalf("texter not told after claim: %q", r.sms.sent)
+	}
+	if ok, _ := r.svc.StaffReply(context.Background(), "CALERT", alertTS, "Ev1", "Are you safe right now?"); !ok {
+		t.Fatal("reply in the alert thread not relayed")
+	}
+	out = r.text(t, "yes, safe")
+	if out.Relay != "yes, safe" {
+		t.Fatalf("texter's answer not relayed to the alert thread: %+v", out)
+	}
+	r.drain(t)
+	if last := r.slack.posts[len(r.slack.posts)-1]; last.ThreadTS != alertTS {
+		t.Fatalf("texter's text not in the alert thread: %+v", last)
+	}
+}
+
+// Slack down for a while: every card arrives, once.
+func TestSlackOutageLosesNothing(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.slack.failFor = 6
+	keys := []bot.Key{}
+	for i := 0; i < 4; i++ {
+		k := bot.NewKey([]byte("s"), fmt.Sprintf("+1555555%04d", i))
+		keys = append(keys, k)
+		for j, s := range []string{"hi", "call"} {
+			id := fmt.Sprintf("SM%d-%d", i, j)
+			out, err := r.eng.Handle(context.Background(), bot.Inbound{Key: k, Text: s, MessageID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.svc.Observe(context.Background(), k, fmt.Sprintf("+1555555%04d", i), id, out)
+		}
+	}
+	r.drain(t)
+	if len(r.slack.posts) != 4 {
+		t.Fatalf("%d cards posted after the outage, want 4", len(r.slack.posts))
+	}
+	seen := map[string]bool{}
+	for _, p := range r.slack.posts {
+		if seen[p.Fallback] {
+			t.Fatalf("card posted twice: %s", p.Fallback)
+		}
+		seen[p.Fallback] = true
+	}
+}
+
+// Twilio failing, then succeeding: the claim notice arrives once; a 21610
+// marks the conversation opted out and forgets the number.
+func TestTwilioFailuresAndOptOut(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.drain(t)
+	r.sms.failFor = 3
+	r.svc.Claim(context.Background(), r.key, "U1", "CINTAKE", r.slack.posts[0].TS)
+	r.drain(t)
+	if len(r.sms.sent) != 1 {
+		t.Fatalf("after Twilio recovered: %q", r.sms.sent)
+	}
+	r.sms.optOut = true
+	r.svc.StaffReply(context.Background(), "CINTAKE", r.slack.posts[0].TS, "Ev2", "hello?")
+	r.drain(t)
+	if r.m.Exists(store.ConversationKey(r.key, "n")) {
+		t.Fatal("number kept after the carrier said opted out")
+	}
+	if out := r.text(t, "hello"); len(out.Replies) != 0 {
+		t.Fatalf("opted-out texter got replies: %q", out.Replies)
+	}
+}
+
+func TestStopAndDeleteForgetTheNumber(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.text(t, "hi")
+	r.text(t, "call")
+	if !r.m.Exists(store.ConversationKey(r.key, "n")) {
+		t.Fatal("number not kept for the handoff")
+	}
+	if raw, _ := r.m.Get(store.ConversationKey(r.key, "n")); strings.Contains(raw, "555") {
+		t.Fatalf("number stored in clear: %q", raw)
+	}
+	r.text(t, "STOP")
+	if r.m.Exists(store.ConversationKey(r.key, "n")) {
+		t.Fatal("number kept after STOP")
+	}
+}
+
+func TestMask(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"+15555550123": "***-***-0123", "0123": "***-***-0123", "12": "***", "": "***"} {
+		if got := handoff.Mask(in); got != want {
+			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
