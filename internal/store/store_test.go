@@ -235,3 +235,26 @@ func TestOpen(t *testing.T) {
 		})
 	}
 }
+
+// The common path of a turn costs two round trips: read, compare-and-set.
+func TestTwoRoundTripsPerUpdate(t *testing.T) {
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	defer rdb.Close()
+	var rt store.RoundTrips
+	rdb.AddHook(&rt)
+	st := store.New(rdb)
+	ctx := context.Background()
+	// The first write loads the script (EVALSHA, NOSCRIPT, EVAL); after that
+	// every update is HMGET + EVALSHA.
+	st.Update(ctx, "warm", func(s *bot.Session) error { s.Status = bot.StatusActive; return nil })
+	before := rt.Count()
+	for i := 0; i < 10; i++ {
+		if err := st.Update(ctx, "k", func(s *bot.Session) error { s.Misses++; s.Status = bot.StatusActive; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := rt.Count() - before; got != 20 {
+		t.Fatalf("%d round trips for 10 updates, want 20", got)
+	}
+}
