@@ -30,6 +30,15 @@ func backends() []backend {
 			t.Cleanup(func() { rdb.Close() })
 			return store.New(rdb), rdb
 		}},
+		{"redis-cluster", func(t *testing.T) (*store.Store, redis.UniversalClient) {
+			c := redistest.StartCluster(t, 3)
+			st, err := store.Open(store.Options{ClusterAddrs: c.Addrs()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st, st.Client()
+		}},
 		{"redis-server", func(t *testing.T) (*store.Store, redis.UniversalClient) {
 			srv := redistest.Start(t)
 			st, err := store.Open(store.Options{URL: "redis://" + srv.Addr}, nil)
