@@ -166,3 +166,29 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	}
 	return c
 }
+
+// Sentinel is a master, a replica and one sentinel watching them.
+type Sentinel struct {
+	Master, Replica *Server
+	Sentinel        *Server
+	Name            string
+}
+
+// StartSentinel runs a master, a replica of it and a sentinel monitoring
+// the master under the name "helpline".
+func StartSentinel(t testing.TB) *Sentinel {
+	t.Helper()
+	master := Start(t)
+	replica := Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port))
+	port := FreePort(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor helpline 127.0.0.1 %d 1\nsentinel down-after-milliseconds helpline 1000\nsentinel failover-timeout helpline 5000\n", port, dir, master.Port)
+	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, dir: dir, args: []string{conf, "--sentinel"}}
+	s.start(t, Binary(t))
+	t.Cleanup(s.Stop)
+	return &Sentinel{Master: master, Replica: replica, Sentinel: s, Name: "helpline"}
+}

@@ -39,6 +39,15 @@ func backends() []backend {
 			t.Cleanup(func() { st.Close() })
 			return st, st.Client()
 		}},
+		{"redis-sentinel", func(t *testing.T) (*store.Store, redis.UniversalClient) {
+			sn := redistest.StartSentinel(t)
+			st, err := store.Open(store.Options{SentinelAddrs: []string{sn.Sentinel.Addr}, SentinelMaster: sn.Name}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st, st.Client()
+		}},
 		{"redis-server", func(t *testing.T) (*store.Store, redis.UniversalClient) {
 			srv := redistest.Start(t)
 			st, err := store.Open(store.Options{URL: "redis://" + srv.Addr}, nil)
@@ -265,5 +274,45 @@ func TestTwoRoundTripsPerUpdate(t *testing.T) {
 	}
 	if got := rt.Count() - before; got != 20 {
 		t.Fatalf("%d round trips for 10 updates, want 20", got)
+	}
+}
+
+// Sentinel promotes the replica when the master dies; the store follows
+// without a restart and the conversation survives.
+func TestSentinelFailover(t *testing.T) {
+	sn := redistest.StartSentinel(t)
+	st, err := store.Open(store.Options{SentinelAddrs: []string{sn.Sentinel.Addr}, SentinelMaster: sn.Name}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if err := st.Update(ctx, "k", func(s *bot.Session) error { s.Status, s.Step = bot.StatusActive, "who"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// Make sure the replica has the write before the master dies.
+	replica := redis.NewClient(&redis.Options{Addr: sn.Replica.Addr})
+	defer replica.Close()
+	for start := time.Now(); replica.Exists(ctx, store.SessionKey("k")).Val() != 1; time.Sleep(50 * time.Millisecond) {
+		if time.Since(start) > 15*time.Second {
+			t.Fatal("the replica never got the session")
+		}
+	}
+	sn.Master.Stop()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err = st.Update(ctx, "k", func(s *bot.Session) error { s.Misses++; return nil })
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no write after failover: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var got bot.Session
+	st.Update(ctx, "k", func(s *bot.Session) error { got = *s; return bot.ErrNoWrite })
+	if got.Step != "who" || got.Misses != 1 {
+		t.Fatalf("after failover the session is %+v", got)
 	}
 }
