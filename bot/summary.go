@@ -2,7 +2,6 @@ package bot
 
 import (
 	"strings"
-	"unicode"
 
 	"helpline/flows"
 )
@@ -190,7 +189,7 @@ func (e *Engine) summarize(s *Session) *Summary {
 		first.WriteString(" " + c.Texts["reasons"].In(lang) + " " + strings.Join(sum.Reasons, ". ") + ".")
 	}
 	if len(sum.Strengths) > 0 {
-		first.WriteString(" " + flows.Fill(c.Texts["strengths"].In(lang), vars) + " " + lowerFirst(strings.Join(sum.Strengths, ". ")) + ".")
+		first.WriteString(" " + flows.Fill(c.Texts["strengths"].In(lang), vars) + " " + flows.LowerFirst(strings.Join(sum.Strengths, ". ")) + ".")
 	}
 	first.WriteString(" " + c.Texts["not_diagnosis"].In(lang))
 
@@ -201,14 +200,4 @@ func (e *Engine) summarize(s *Session) *Summary {
 	second = append(second, sum.NextStep)
 	sum.Messages = []string{first.String(), strings.Join(second, " ")}
 	return sum
-}
-
-// lowerFirst lowers the first letter, for a sentence that follows a colon.
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	r := []rune(s)
-	r[0] = unicode.ToLower(r[0])
-	return string(r)
 }

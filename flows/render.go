@@ -118,11 +118,16 @@ func (f *Flow) Vars(audience, lang string, extra map[string]string) map[string]s
 	return vars
 }
 
-func capitalize(s string) string {
+func capitalize(s string) string { return withFirst(s, unicode.ToUpper) }
+
+// LowerFirst lowers the first letter, for a sentence that follows a colon.
+func LowerFirst(s string) string { return withFirst(s, unicode.ToLower) }
+
+func withFirst(s string, f func(rune) rune) string {
 	if s == "" {
 		return s
 	}
 	r := []rune(s)
-	r[0] = unicode.ToUpper(r[0])
+	r[0] = f(r[0])
 	return string(r)
 }

@@ -47,18 +47,28 @@ func where(dir string) string {
 	return dir
 }
 
-// flowsGraph prints a flow as a Mermaid flowchart.
-func flowsGraph(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("flows graph", flag.ContinueOnError)
+// withFlows parses a command's --flows flag and loads the flows it names,
+// reporting problems on stderr; code is non-zero when the command must stop.
+func withFlows(name string, args []string, stderr io.Writer) (set *flows.Set, fs *flag.FlagSet, code int) {
+	fs = flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("flows", "", "load flows from this directory instead of the built-in ones")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return nil, nil, 2
 	}
 	set, err := loadFlows(*dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "flows:\n%v\n", err)
-		return 1
+		return nil, nil, 1
+	}
+	return set, fs, 0
+}
+
+// flowsGraph prints a flow as a Mermaid flowchart.
+func flowsGraph(args []string, stdout, stderr io.Writer) int {
+	set, fs, code := withFlows("flows graph", args, stderr)
+	if code != 0 {
+		return code
 	}
 	id := set.Criteria.Flow
 	if fs.NArg() > 0 {
@@ -79,16 +89,9 @@ func flowsGraph(args []string, stdout, stderr io.Writer) int {
 // criteria prints the criteria table: the rules in the order they are tried,
 // then every indicator with the answers that raise it.
 func criteria(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("criteria", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("flows", "", "load flows from this directory instead of the built-in ones")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	set, err := loadFlows(*dir)
-	if err != nil {
-		fmt.Fprintf(stderr, "flows:\n%v\n", err)
-		return 1
+	set, _, code := withFlows("criteria", args, stderr)
+	if code != 0 {
+		return code
 	}
 	fmt.Fprint(stdout, flows.CriteriaText(set.Criteria, "en"))
 	return 0

@@ -234,10 +234,19 @@ type sms struct {
 	Last bool
 }
 
-func (s *Service) deliverCard(ctx context.Context, slack Slack, m outbox.Message) error {
-	var p card
+// payload decodes a message's payload; one that cannot be read never will be.
+func payload[T any](m outbox.Message) (T, error) {
+	var p T
 	if err := json.Unmarshal(m.Payload, &p); err != nil {
-		return outbox.Permanent(err)
+		return p, outbox.Permanent(err)
+	}
+	return p, nil
+}
+
+func (s *Service) deliverCard(ctx context.Context, slack Slack, m outbox.Message) error {
+	p, err := payload[card](m)
+	if err != nil {
+		return err
 	}
 	r, err := s.record(ctx, p.Key)
 	if err != nil {
@@ -261,59 +270,65 @@ func (s *Service) deliverCard(ctx context.Context, slack Slack, m outbox.Message
 	return s.rdb.Set(ctx, threadKey(r.Channel, ts), string(r.Key), s.Keep).Err()
 }
 
+// posted returns the handoff record once its card is in Slack; until then
+// the message waits, and without a handoff it is dropped.
+func (s *Service) posted(ctx context.Context, key bot.Key) (*Record, error) {
+	r, err := s.record(ctx, key)
+	switch {
+	case err != nil:
+		return nil, err
+	case r == nil:
+		return nil, outbox.Permanent(errors.New("no handoff (closed or expired)"))
+	case r.TS == "":
+		return nil, outbox.Later(errors.New("card not posted yet"), 2*time.Second)
+	}
+	return r, nil
+}
+
 func (s *Service) deliverAlert(ctx context.Context, slack Slack, m outbox.Message) error {
-	var p alert
-	if err := json.Unmarshal(m.Payload, &p); err != nil {
-		return outbox.Permanent(err)
+	p, err := payload[alert](m)
+	if err != nil {
+		return err
 	}
 	channel := s.AlertChannel
 	if channel == "" {
 		channel = s.IntakeChannel
 	}
 	fallback, blocks := AlertBlocks(p.Key, p.Masked, p.Kind, p.Lang, time.Unix(p.At, 0))
-	_, err := slack.Post(ctx, channel, "", fallback, blocks)
+	_, err = slack.Post(ctx, channel, "", fallback, blocks)
 	return err
 }
 
 func (s *Service) deliverThread(ctx context.Context, slack Slack, m outbox.Message) error {
-	var p thread
-	if err := json.Unmarshal(m.Payload, &p); err != nil {
-		return outbox.Permanent(err)
-	}
-	r, err := s.record(ctx, p.Key)
+	p, err := payload[thread](m)
 	if err != nil {
 		return err
 	}
-	if r == nil {
-		return outbox.Permanent(errors.New("no handoff for a relayed text"))
-	}
-	if r.TS == "" {
-		return outbox.Later(errors.New("card not posted yet"), 2*time.Second)
+	r, err := s.posted(ctx, p.Key)
+	if err != nil {
+		return err
 	}
 	_, err = slack.Post(ctx, r.Channel, r.TS, "Texter: "+p.Text, []Block{TextBlock("*Texter:* " + escape(p.Text))})
 	return err
 }
 
 func (s *Service) deliverUpdate(ctx context.Context, slack Slack, m outbox.Message) error {
-	var p card
-	if err := json.Unmarshal(m.Payload, &p); err != nil {
-		return outbox.Permanent(err)
-	}
-	r, err := s.record(ctx, p.Key)
+	p, err := payload[card](m)
 	if err != nil {
 		return err
 	}
-	if r == nil || r.TS == "" {
-		return outbox.Later(errors.New("card not posted yet"), 2*time.Second)
+	r, err := s.posted(ctx, p.Key)
+	if err != nil {
+		return err
 	}
 	fallback, blocks := CardBlocks(r)
 	return slack.Update(ctx, r.Channel, r.TS, fallback, blocks)
 }
 
 func (s *Service) deliverSMS(ctx context.Context, sender SMS, m outbox.Message) error {
-	var p sms
-	if err := json.Unmarshal(m.Payload, &p); err != nil {
-		return outbox.Permanent(err)
+	p, err := payload[sms](m)
+	if err != nil {
+		return err
 	}
 	sealed, err := s.rdb.Get(ctx, numberKey(p.Key)).Result()
 	if errors.Is(err, redis.Nil) {
