@@ -614,7 +614,27 @@ func (f *Flow) checkReachable(p *problems) {
 const (
 	QuestionSegments = 3 // a question with its options and progress
 	SummarySegments  = 4 // each of the two summary messages
+	// SummarySegmentsUCS2 is the budget of a summary message with a
+	// character outside GSM-7 (Spanish á, í, ó, ú), counted as written. By
+	// default the SMS channel transliterates such text and it must then fit
+	// SummarySegments like any other; with HELPLINE_SMS_UNICODE=1 it goes
+	// out as UCS-2, 67 characters a segment instead of 153. The Spanish
+	// summary says what the English one says (the lean, up to four reasons
+	// in the texter's own terms, "not a diagnosis") in about as many
+	// characters, and "diagnóstico", "atención", "según" cannot be written
+	// without accents, so it cannot fit four UCS-2 segments without dropping
+	// reasons: the operator who turns Unicode on pays for the accents.
+	SummarySegmentsUCS2 = 9
 )
+
+// SummaryBudget returns how many segments the summary message msg may take:
+// SummarySegments in GSM-7, SummarySegmentsUCS2 when it needs UCS-2.
+func SummaryBudget(msg string) int {
+	if GSM7(msg) {
+		return SummarySegments
+	}
+	return SummarySegmentsUCS2
+}
 
 // checkBudgets renders every question as the engine sends it, with the
 // longest placeholders, and reports any over its segment budget. A text with

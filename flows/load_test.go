@@ -63,7 +63,7 @@ func TestBrokenFlowMessages(t *testing.T) {
 			[]string{`screening.yaml:@- id: who@: step "who": no "es" text (missing translation)`}},
 		{"missing Spanish option", "screening.yaml", `, es: "Ninguno"}`, "}",
 			[]string{`screening.yaml:@- id: insurance@: step "insurance" option "none": no "es" text (missing translation)`}},
-		{"missing Spanish reason", "criteria.yaml", `, es: "{You} tiene un hogar seguro y libre de consumo"`, "",
+		{"missing Spanish reason", "criteria.yaml", `, es: "{You} tiene un hogar seguro y sin consumo"`, "",
 			[]string{`criteria.yaml:@- id: safe_home@: indicator "safe_home": reason: no "es" text (missing translation)`}},
 		{"missing Spanish crisis reply", "crisis.yaml", "    es: \"Si es una emergencia, llame", "    xx: \"Si es una emergencia, llame",
 			[]string{`crisis.yaml: reply "default": no "es" text (missing translation)`, `crisis.yaml: reply "default": language "xx" is not one of [en es]`}},
