@@ -110,3 +110,78 @@ func FuzzCrisisCheck(f *testing.F) {
 		}
 	})
 }
+
+// Spanish words of danger, with slang and common misspellings, are found
+// and reported as Spanish, so the reply names 988 in Spanish.
+func TestCrisisPhrasesSpanish(t *testing.T) {
+	t.Parallel()
+	d := detector(t)
+	for _, tc := range []struct {
+		text, kind string
+	}{
+		{"Quiero matarme", "suicide"},
+		{"kiero matarme ya", "suicide"},
+		{"me quiero morir", "suicide"},
+		{"quiero morirme", "suicide"},
+		{"ya no quiero vivir", "suicide"},
+		{"estoy pensando en suicidarme", "suicide"},
+		{"pienso en el suicidio", "suicide"},
+		{"pienso en el sucidio", "suicide"},
+		{"quiero quitarme la vida", "suicide"},
+		{"mejor acabar con todo", "suicide"},
+		{"mi hija dice que quiere suicidarse", "suicide"},
+		{"todos estarían mejor sin mí", "suicide"},
+		{"me estoy cortando otra vez", "suicide"},
+		{"creo que es una sobredosis", "overdose"},
+		{"mi hermano no respira", "overdose"},
+		{"no despierta!!", "overdose"},
+		{"tiene los labios morados", "overdose"},
+		{"se tomó todas las pastillas", "overdose"},
+		{"no lo puedo despertar", "overdose"},
+		{"está convulsionando", "withdrawal"},
+		{"mi papá está alucinando y temblando", "withdrawal"},
+		{"tiene convulsiones ahorita", "withdrawal"},
+		{"mi esposo me va a matar", "violence"},
+		{"mi esposo quiere matarme", "violence"},
+		{"me pega cuando toma", "violence"},
+		{"tiene una pistola", "violence"},
+		{"temo por mi vida", "violence"},
+		{"tengo dolor en el pecho", "other"},
+		{"es una emergencia", "other"},
+	} {
+		kind, lang := d.Check(tc.text)
+		if kind != tc.kind || lang != "es" {
+			t.Errorf("Check(%q) = %q, %q; want %q, \"es\"", tc.text, kind, lang, tc.kind)
+		}
+	}
+}
+
+func TestNotCrisisSpanish(t *testing.T) {
+	t.Parallel()
+	d := detector(t)
+	for _, text := range []string{
+		"me muero de ganas de empezar",
+		"me muero de hambre",
+		"me mata el trabajo",
+		"el trabajo me está matando",
+		"estoy muerto de cansancio",
+		"no es una emergencia",
+		"tuvo convulsiones cuando lo dejó hace años",
+		"estaba alucinando la última vez que paró",
+		"convulsiones",
+		"alucinaciones",
+		"quiero dejar de tomar",
+		"necesito ayuda",
+		"hola",
+		"sí",
+		"nel",
+		"cocaína",
+		"mi hijo",
+		"¿cuánto cuesta el IOP?",
+		"no quiero seguir con las preguntas",
+	} {
+		if kind, _ := d.Check(text); kind != "" {
+			t.Errorf("Check(%q) = %q, want no alarm", text, kind)
+		}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -144,6 +146,14 @@ type Engine struct {
 	locks    [64]sync.Mutex
 	firstQID string
 	handoffs bool
+	// detect holds, per language, the words of the flow's detect list that
+	// mark a first message as written in it.
+	detect []langMarkers
+}
+
+type langMarkers struct {
+	lang    string
+	phrases [][]string
 }
 
 // New returns an engine for the screening flow of cfg.Flows.
@@ -174,6 +184,18 @@ func New(cfg Config) (*Engine, error) {
 		e.resume = 30 * time.Minute
 	}
 	e.firstQID = e.flow.NextOf(e.flow.Steps[0], e.flow.Steps[0].Options[0].Value)
+	langs := make([]string, 0, len(e.flow.Detect))
+	for l := range e.flow.Detect {
+		langs = append(langs, l)
+	}
+	slices.Sort(langs)
+	for _, l := range langs {
+		m := langMarkers{lang: l}
+		for _, w := range e.flow.Detect[l] {
+			m.phrases = append(m.phrases, strings.Fields(flows.Normalize(w)))
+		}
+		e.detect = append(e.detect, m)
+	}
 	return e, nil
 }
 
@@ -242,6 +264,20 @@ func (e *Engine) pickLang(langs ...string) string {
 		}
 	}
 	return "en"
+}
+
+// detectLang returns the language a first message is clearly written in,
+// by the flow's detect words ("hola", "necesito ayuda"), or "".
+func (e *Engine) detectLang(norm string) string {
+	tokens := strings.Fields(norm)
+	for _, m := range e.detect {
+		for _, p := range m.phrases {
+			if containsWords(tokens, p) {
+				return m.lang
+			}
+		}
+	}
+	return ""
 }
 
 func lockIndex(k Key) int {
@@ -378,10 +414,11 @@ func (t *turn) run() {
 	t.answer()
 }
 
-// begin starts a new conversation at the greeting.
+// begin starts a new conversation at the greeting, in the language already
+// chosen, the one the channel asks for, or the one the message is written in.
 func (t *turn) begin() {
 	s, f := t.s, t.e.flow
-	lang := t.e.pickLang(s.Lang, t.in.Lang)
+	lang := t.e.pickLang(s.Lang, t.in.Lang, t.e.detectLang(t.norm))
 	*s = Session{
 		Flow:        f.ID,
 		FlowVersion: f.Version,
@@ -456,7 +493,7 @@ func (t *turn) pending() bool {
 		nums, _ := numbers(t.norm, 2)
 		yn, _ := yesNo(t.norm)
 		switch {
-		case len(nums) == 1 && nums[0] == 1, yn == "yes", t.norm == "continue":
+		case len(nums) == 1 && nums[0] == 1, yn == "yes", continueWords[t.norm]:
 			t.welcomeBack()
 			return true
 		case len(nums) == 1 && nums[0] == 2, keywordOf(t.norm) == kwRestart:

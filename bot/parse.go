@@ -30,6 +30,8 @@ var (
 	// fillers are dropped before numbers are read: "option 2", "number 3".
 	fillers  = set("option", "number", "num", "answer", "opcion", "numero", "el", "la", "is", "its", "my", "i", "choose", "pick", "and", "y", "or", "o", "e", "both")
 	allWords = set("all", "all of them", "all of these", "everything", "todos", "todas", "todo")
+	// continueWords answer "continue or start over?" with continue.
+	continueWords = set("continue", "seguir", "sigamos", "continuar", "continuemos")
 )
 
 func set(words ...string) map[string]bool {
@@ -87,7 +89,11 @@ func Parse(f *flows.Flow, st *flows.Step, lang, norm string) (string, bool) {
 		for _, n := range nums {
 			picked = append(picked, values[n-1])
 		}
-		return combine(st, picked)
+		if v, ok := combine(st, picked); ok {
+			return v, true
+		}
+		// Number words that do not combine may be an option's own label:
+		// "three or four", "tres o cuatro".
 	}
 	switch st.Kind {
 	case flows.KindScale:

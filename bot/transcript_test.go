@@ -22,7 +22,8 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.txt with what the engine answers now")
 
 // A transcript file holds what a person types ("> text"), directives
-// ("@ wait 2h", "@ restart", "@ media", "@ carrier"), comments ("# ...") and,
+// ("@ wait 2h", "@ restart", "@ media", "@ carrier", "@ lang es": the next
+// message comes from a channel that asks for that language), comments ("# ...") and,
 // after each message, what the assistant answered ("< " lines, a lone "<"
 // between two replies) and what it recorded ("! " events). Only the
 // messages, directives and comments are read; the rest is regenerated and
@@ -79,6 +80,7 @@ func play(t *testing.T, set *flows.Set, raw string) string {
 	key := bot.NewKey([]byte("transcript-secret"), "+15555550123")
 	var b strings.Builder
 	var media, carrier bool
+	var lang string
 	n := 0
 	for _, line := range strings.Split(strings.TrimRight(raw, "\n"), "\n") {
 		switch {
@@ -102,6 +104,8 @@ func play(t *testing.T, set *flows.Set, raw string) string {
 				media = true
 			case "carrier":
 				carrier = true
+			case "lang":
+				lang = args[1]
 			default:
 				t.Fatalf("unknown directive %q", line)
 			}
@@ -110,11 +114,11 @@ func play(t *testing.T, set *flows.Set, raw string) string {
 			b.WriteString(line + "\n")
 			n++
 			now = now.Add(time.Minute)
-			in := bot.Inbound{Channel: "sms", Key: key, Text: text, MessageID: fmt.Sprintf("SM%032d", n), Time: now, CarrierReplied: carrier}
+			in := bot.Inbound{Channel: "sms", Key: key, Text: text, MessageID: fmt.Sprintf("SM%032d", n), Time: now, CarrierReplied: carrier, Lang: lang}
 			if media {
 				in.Media = 1
 			}
-			media, carrier = false, false
+			media, carrier, lang = false, false, ""
 			out, err := eng.Handle(context.Background(), in)
 			if err != nil {
 				t.Fatalf("%s: %v", line, err)

@@ -460,6 +460,16 @@ func (f *Flow) validate(p *problems) {
 			checkText(st.High, langs, file, st.Line, where+": high", p)
 		}
 	}
+	for _, l := range sortedKeys(f.Detect) {
+		if l == "en" || !contains(langs, l) {
+			p.add(file, 0, "detect: language %q is not one of %v other than en", l, langs)
+		}
+		for _, w := range f.Detect[l] {
+			if Normalize(w) == "" {
+				p.add(file, 0, "detect: %s word %q cannot be matched", l, w)
+			}
+		}
+	}
 	missingKeys(f.Texts, RequiredTexts, file, p)
 	for _, key := range sortedKeys(f.Texts) {
 		checkText(f.Texts[key], langs, file, 0, fmt.Sprintf("texts %q", key), p)
@@ -604,19 +614,63 @@ func (f *Flow) checkReachable(p *problems) {
 const (
 	QuestionSegments = 3 // a question with its options and progress
 	SummarySegments  = 4 // each of the two summary messages
+	// SummarySegmentsUCS2 is the budget of a summary message with a
+	// character outside GSM-7 (Spanish á, í, ó, ú), counted as written. By
+	// default the SMS channel transliterates such text and it must then fit
+	// SummarySegments like any other; with HELPLINE_SMS_UNICODE=1 it goes
+	// out as UCS-2, 67 characters a segment instead of 153. The Spanish
+	// summary says what the English one says (the lean, up to four reasons
+	// in the texter's own terms, "not a diagnosis") in about as many
+	// characters, and "diagnóstico", "atención", "según" cannot be written
+	// without accents, so it cannot fit four UCS-2 segments without dropping
+	// reasons: the operator who turns Unicode on pays for the accents.
+	SummarySegmentsUCS2 = 9
 )
 
+// SummaryBudget returns how many segments the summary message msg may take:
+// SummarySegments in GSM-7, SummarySegmentsUCS2 when it needs UCS-2.
+func SummaryBudget(msg string) int {
+	if GSM7(msg) {
+		return SummarySegments
+	}
+	return SummarySegmentsUCS2
+}
+
 // checkBudgets renders every question as the engine sends it, with the
-// longest placeholders, and reports any over its segment budget.
+// longest placeholders, and reports any over its segment budget. A text with
+// a character outside GSM-7 (Spanish á, í, ó, ú) is counted as UCS-2, as it
+// is sent when HELPLINE_SMS_UNICODE=1.
 func (f *Flow) checkBudgets(p *problems) {
 	for _, st := range f.Steps {
 		for _, l := range f.Languages {
-			msg := f.Prompt(st, l, Placeholders)
+			msg := f.Prompt(st, l, f.LongestVars(l))
 			if n := Segments(msg); n > QuestionSegments {
 				p.add(f.File, st.Line, "step %q: the %q question takes %d SMS segments (%d characters); the budget is %d", st.ID, l, n, len([]rune(msg)), QuestionSegments)
 			}
 		}
 	}
+}
+
+// LongestVars returns Placeholders with the pronouns of lang filled in by
+// the longer of the two audiences' words ("esa persona" over "usted"), for
+// checking segment budgets.
+func (f *Flow) LongestVars(lang string) map[string]string {
+	vars := make(map[string]string, len(Placeholders))
+	for k, v := range Placeholders {
+		vars[k] = v
+	}
+	for _, w := range []string{"you", "them", "your", "yourself"} {
+		long := ""
+		for _, aud := range []string{"self", "other"} {
+			if v := f.Pronouns[aud][lang][w]; len([]rune(v)) > len([]rune(long)) {
+				long = v
+			}
+		}
+		if long != "" {
+			vars["{"+w+"}"], vars["{"+capitalize(w)+"}"] = long, capitalize(long)
+		}
+	}
+	return vars
 }
 
 // Distance is the Levenshtein distance between a and b, in runes.

@@ -59,8 +59,16 @@ func (f *Flow) Prompt(st *Step, lang string, vars map[string]string) string {
 		b.WriteByte('\n')
 		b.WriteString(Fill(f.Text("scale", lang), sv))
 	}
+	if offer := f.Text(LangOffer, lang); st.Kind == KindIntro && offer != "" {
+		b.WriteByte('\n')
+		b.WriteString(offer)
+	}
 	return b.String()
 }
+
+// LangOffer names the optional fixed text that ends the greeting, offering
+// the other language in one short line ("Para español, responda ESPAÑOL.").
+const LangOffer = "lang_offer"
 
 // OptionLabels returns the numbered choices of st in order: its options, or
 // Yes and No for a yes/no step; a scale has none.

@@ -37,6 +37,10 @@ type Flow struct {
 	Pronouns map[string]map[string]map[string]string `yaml:"pronouns"`
 	Steps    []*Step                                 `yaml:"steps"`
 	Texts    map[string]Text                         `yaml:"texts"`
+	// Detect lists, per language other than English, words and phrases that
+	// mark a first message as written in that language ("hola", "necesito
+	// ayuda"), so the conversation starts in it.
+	Detect map[string][]string `yaml:"detect"`
 
 	File     string         `yaml:"-"`
 	index    map[string]int // step ID -> position
