@@ -133,7 +133,7 @@ func TestStoreDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err = e.Handle(ctx, bot.Inbound{Key: "k", Text: "hi", MessageID: "3"})
-	if err != nil || !strings.Contains(out.Replies[0], "Ready to start?") {
+	if err != nil || !strings.Contains(out.Replies[0], "Start now?") {
 		t.Fatalf("after recovery: %+v, %v", out, err)
 	}
 }
