@@ -224,7 +224,7 @@ func numbers(norm string, count int) ([]int, bool) {
 // allowing small typos in longer words.
 func matchOptions(f *flows.Flow, st *flows.Step, lang, norm string) []string {
 	tokens := strings.Fields(norm)
-	var picked, inLabel []string
+	var inLabel []string
 	for _, o := range st.Options {
 		label := flows.Normalize(flows.Fill(o.Text.In(lang), f.Vars("self", lang, nil)))
 		if norm == label {
@@ -233,21 +233,30 @@ func matchOptions(f *flows.Flow, st *flows.Step, lang, norm string) []string {
 		if len(norm) >= 3 && phraseIn(norm, strings.Fields(label)) {
 			inLabel = append(inLabel, o.Value)
 		}
-		words := o.Words[lang]
-		if lang != "en" {
-			// A Spanish texter may still write an English word.
-			words = append(slices.Clip(words), o.Words["en"]...)
-		}
-		for _, w := range words {
+	}
+	picked := matchWords(st, lang, tokens)
+	if len(picked) == 0 && lang != "en" {
+		// A Spanish texter may still write an English word; their own
+		// language is tried first, so "no estoy seguro" is not also "no".
+		picked = matchWords(st, "en", tokens)
+	}
+	if len(picked) == 0 && len(inLabel) == 1 {
+		// "weekly" for "Weekly", "daily" for "Daily or almost daily".
+		return inLabel
+	}
+	return picked
+}
+
+// matchWords returns the options with a word in lang among tokens.
+func matchWords(st *flows.Step, lang string, tokens []string) []string {
+	var picked []string
+	for _, o := range st.Options {
+		for _, w := range o.Words[lang] {
 			if phraseIn(flows.Normalize(w), tokens) {
 				picked = append(picked, o.Value)
 				break
 			}
 		}
-	}
-	if len(picked) == 0 && len(inLabel) == 1 {
-		// "weekly" for "Weekly", "daily" for "Daily or almost daily".
-		return inLabel
 	}
 	return picked
 }

@@ -70,6 +70,19 @@ func TestParse(t *testing.T) {
 			t.Errorf("%s: Parse(%q) = %q, %v; want %q", tc.step, tc.text, got, ok, tc.want)
 		}
 	}
+	for _, tc := range []struct {
+		step, text, want string
+	}{
+		{"insurance", "no estoy seguro", "unsure"},
+		{"insurance", "medicaid", "public"}, // an English word in a Spanish conversation
+		{"medical", "sí", "yes"},
+		{"medical", "nel", "no"},
+	} {
+		got, ok := Parse(f, f.Step(tc.step), "es", flows.Normalize(tc.text))
+		if !ok || got != tc.want {
+			t.Errorf("%s: Parse(%q) = %q, %v; want %q", tc.step, tc.text, got, ok, tc.want)
+		}
+	}
 }
 
 func TestParseMisses(t *testing.T) {
