@@ -122,6 +122,10 @@ type Config struct {
 	// CALL then opens a handoff, and the texter's texts go to staff until
 	// it is closed.
 	Handoffs bool
+	// RatePerMinute bounds the messages one conversation may send in a
+	// minute; past it the texter is told once to slow down, then nothing
+	// is answered until the minute ends. Zero means no bound.
+	RatePerMinute int
 }
 
 // Retention of what is not an ongoing screening.
@@ -146,6 +150,7 @@ type Engine struct {
 	locks    [64]sync.Mutex
 	firstQID string
 	handoffs bool
+	rate     int
 	// detect holds, per language, the words of the flow's detect list that
 	// mark a first message as written in it.
 	detect []langMarkers
@@ -176,6 +181,7 @@ func New(cfg Config) (*Engine, error) {
 		resume: cfg.ResumeAfter,
 
 		handoffs: cfg.Handoffs,
+		rate:     cfg.RatePerMinute,
 	}
 	if e.ttl <= 0 {
 		e.ttl = 24 * time.Hour
@@ -231,7 +237,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			return ErrNoWrite
 		}
 		t := turn{e: e, s: s, in: in, out: &out, norm: flows.Normalize(in.Text)}
-		t.run()
+		if !t.limited() {
+			t.run()
+		}
 		s.record(in.MessageID, out.Replies)
 		s.Updated = in.Time.Unix()
 		switch {
@@ -412,6 +420,39 @@ func (t *turn) run() {
 		return
 	}
 	t.answer()
+}
+
+// limited counts the message against the conversation's rate and reports
+// whether it is over: the first message over is answered with a request to
+// slow down, the rest in that minute with nothing.
+func (t *turn) limited() bool {
+	s, rate := t.s, t.e.rate
+	if rate <= 0 || s.Status == StatusOptedOut {
+		return false
+	}
+	win := t.in.Time.Unix() / 60
+	if s.RateWin != win {
+		s.RateWin, s.RateN, s.RateWarned = win, 0, false
+	}
+	s.RateN++
+	if s.RateN <= rate {
+		return false
+	}
+	if s.Lang == "" {
+		s.Lang = t.e.pickLang(t.in.Lang)
+	}
+	if !s.RateWarned {
+		s.RateWarned = true
+		t.say(t.text("slow_down"))
+	}
+	return true
+}
+
+// FixedText returns the flow's fixed text name in lang, for a channel that
+// must answer without the store (the line is overloaded).
+func (e *Engine) FixedText(name, lang string) string {
+	lang = e.pickLang(lang)
+	return flows.Fill(e.flow.Text(name, lang), e.vars(&Session{Lang: lang}))
 }
 
 // begin starts a new conversation at the greeting, in the language already

@@ -48,6 +48,11 @@ type Session struct {
 	// Relays counts the texts passed to staff during it.
 	Before Status `json:"b,omitempty"`
 	Relays int    `json:"rl,omitempty"`
+	// RateWin is the minute (unix/60) RateN counts messages in; RateWarned
+	// is set once the texter was told to slow down in it.
+	RateWin    int64 `json:"rw,omitempty"`
+	RateN      int   `json:"rn,omitempty"`
+	RateWarned bool  `json:"rx,omitempty"`
 
 	// Seen holds the latest message IDs, so a retried message changes
 	// nothing; LastReplies are the replies to the newest of them.

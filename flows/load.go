@@ -256,6 +256,7 @@ var RequiredTexts = []string{
 	"subscribed", "restart", "back_none", "summary_not_yet", "call", "delete_confirm",
 	"deleted", "delete_kept", "store_down", "crisis_continue", "done",
 	"opt_yes", "opt_no", "scale", "media", "relayed", "handoff_claimed", "handoff_closed",
+	"slow_down", "busy",
 }
 
 func (s *Set) validate(p *problems) {

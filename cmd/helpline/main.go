@@ -43,6 +43,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "chat":
 		return chat(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr, getenv)
 	case "flows":
 		if len(args) > 1 && args[1] == "check" {
 			return flowsCheck(args[2:], stdout, stderr)

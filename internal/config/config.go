@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,10 @@ type Config struct {
 	Phone      string
 	SessionTTL time.Duration
 	SMSUnicode bool
+	// RatePerNumber bounds the texts one number may send a minute;
+	// RateGlobal the texts the whole line answers a second, per process.
+	RatePerNumber int
+	RateGlobal    float64
 
 	Redis store.Options
 
@@ -78,6 +83,21 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		} else {
 			c.SessionTTL = d
 		}
+	}
+	c.RatePerNumber, c.RateGlobal = 20, 50
+	if v := getenv("HELPLINE_RATE_PER_NUMBER"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("HELPLINE_RATE_PER_NUMBER must be a whole number of texts per minute, at least 1 (got %q)", v))
+		}
+		c.RatePerNumber = n
+	}
+	if v := getenv("HELPLINE_RATE_GLOBAL"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			errs = append(errs, fmt.Errorf("HELPLINE_RATE_GLOBAL must be a positive number of texts per second (got %q)", v))
+		}
+		c.RateGlobal = f
 	}
 	if len([]rune(c.OrgName)) > 30 {
 		errs = append(errs, fmt.Errorf("HELPLINE_ORG_NAME must be at most 30 characters so texts fit their SMS budget (got %d)", len([]rune(c.OrgName))))

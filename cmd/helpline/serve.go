@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"helpline/bot"
+	"helpline/internal/config"
+	"helpline/internal/server"
+	"helpline/internal/sms"
+	"helpline/internal/store"
+)
+
+// drainTime is how long shutdown waits for requests in flight.
+const drainTime = 25 * time.Second
+
+// serve runs the HTTP server until ctx ends (SIGTERM), then drains.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dev := fs.Bool("dev", false, "run without secrets: signature checks off, for local trials only")
+	dir := fs.String("flows", "", "load flows from this directory instead of the built-in ones")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if err := cfg.ValidateServe(*dev); err != nil {
+		fmt.Fprintf(stderr, "helpline serve: %v\n(helpline serve --dev runs without them, for local trials)\n", err)
+		return 2
+	}
+	set, err := loadFlows(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "flows:\n%v\n", err)
+		return 1
+	}
+	secret := []byte(cfg.Secret)
+	if *dev {
+		fmt.Fprintln(stderr, "*** helpline serve --dev: SIGNATURE CHECKS ARE OFF where no secret is set. Never expose this to the internet. ***")
+		if len(secret) == 0 {
+			secret = make([]byte, 32)
+			rand.Read(secret)
+		}
+	}
+
+	st, err := store.Open(cfg.Redis, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer st.Close()
+	var rt store.RoundTrips
+	st.Client().AddHook(&rt)
+
+	metrics := server.NewMetrics()
+	metrics.Counter("helpline_redis_roundtrips_total", "Round trips to Redis (a pipeline counts once).", func() float64 { return float64(rt.Count()) })
+
+	eng, err := bot.New(bot.Config{
+		Flows: set, Store: st, OrgName: cfg.OrgName, Phone: cfg.Phone, SessionTTL: cfg.SessionTTL,
+		Handoffs: cfg.SlackBotToken != "" && cfg.SlackIntakeChannel != "", RatePerMinute: cfg.RatePerNumber,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	srv := server.New(st, metrics, log)
+
+	w, err := wire(ctx, cfg, secret, eng, st, metrics, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer w.stop()
+
+	if cfg.SMS() || *dev {
+		srv.Handle("POST /twilio/sms", &sms.Handler{
+			Engine: eng, AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL, Secret: secret,
+			Unicode: cfg.SMSUnicode, Insecure: *dev && cfg.TwilioAuthToken == "",
+			Global: sms.NewLimiter(cfg.RateGlobal), Log: log, Metrics: metrics, Handoffs: w.handoffs,
+		})
+	}
+	w.mount(srv)
+
+	log.Info("helpline serving", "addr", cfg.Addr, "sms", cfg.SMS() || *dev, "slack", cfg.Slack(), "handoffs", w.handoffs != nil,
+		"embedded_redis", st.Embedded(), "flow", set.Screening().ID, "flow_version", set.Screening().Version)
+	if err := srv.Run(ctx, cfg.Addr, drainTime); err != nil {
+		log.Error("server stopped", "err", err.Error())
+		return 1
+	}
+	log.Info("helpline stopped")
+	return 0
+}

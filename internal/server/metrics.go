@@ -1,0 +1,110 @@
+package server
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"helpline/bot"
+)
+
+// Metrics are the contract's Prometheus metrics. No label holds personal
+// data: channel, language, lean, crisis kind, flow and step only.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	messages        *prometheus.CounterVec
+	started         *prometheus.CounterVec
+	completed       *prometheus.CounterVec
+	crisis          *prometheus.CounterVec
+	handoffs        *prometheus.CounterVec
+	steps           *prometheus.CounterVec
+	turn            prometheus.Histogram
+	storeErrors     prometheus.Counter
+	outboxDelivered *prometheus.CounterVec
+	outboxFailed    *prometheus.CounterVec
+	outboxDead      *prometheus.CounterVec
+	outboxAge       prometheus.Histogram
+	numberShown     prometheus.Counter
+}
+
+// NewMetrics registers the metrics on a fresh registry, with Go and
+// process collectors.
+func NewMetrics() *Metrics {
+	r := prometheus.NewRegistry()
+	f := func(c prometheus.Collector) { r.MustRegister(c) }
+	m := &Metrics{Registry: r}
+	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_messages_total", Help: "Messages received (in) and sent (out)."}, []string{"channel", "direction"})
+	m.started = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_screenings_started_total", Help: "Screenings begun (first question asked)."}, []string{"channel", "lang"})
+	m.completed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_screenings_completed_total", Help: "Screenings that reached the summary, by lean."}, []string{"channel", "lang", "lean"})
+	m.crisis = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_crisis_escalations_total", Help: "Messages answered with crisis guidance, by kind."}, []string{"channel", "kind"})
+	m.handoffs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_handoffs_total", Help: "Requests to talk with a person."}, []string{"channel"})
+	m.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_step_reached_total", Help: "Questions reached, by flow and step: where people stop."}, []string{"flow", "step"})
+	m.turn = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "helpline_turn_duration_seconds", Help: "Time to handle one inbound message.",
+		Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}})
+	m.storeErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "helpline_store_errors_total", Help: "Turns that failed because the session store failed."})
+	m.outboxDelivered = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_outbox_delivered_total", Help: "Outbox messages delivered, by kind."}, []string{"kind"})
+	m.outboxFailed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_outbox_failures_total", Help: "Outbox delivery attempts that failed, by kind."}, []string{"kind"})
+	m.outboxDead = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_outbox_dead_total", Help: "Outbox messages given up on (dead letters), by kind."}, []string{"kind"})
+	m.outboxAge = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "helpline_outbox_delivery_age_seconds", Help: "Time from enqueue to delivery.",
+		Buckets: []float64{.01, .05, .1, .5, 1, 5, 15, 60, 300, 1800}})
+	m.numberShown = prometheus.NewCounter(prometheus.CounterOpts{Name: "helpline_handoff_number_shown_total", Help: "Full numbers revealed to staff who claimed a handoff."})
+	for _, c := range []prometheus.Collector{m.messages, m.started, m.completed, m.crisis, m.handoffs, m.steps, m.turn, m.storeErrors,
+		m.outboxDelivered, m.outboxFailed, m.outboxDead, m.outboxAge, m.numberShown,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		f(c)
+	}
+	return m
+}
+
+// Observe records one turn of channel.
+func (m *Metrics) Observe(channel string, out bot.Outcome, err error, took time.Duration) {
+	m.messages.WithLabelValues(channel, "in").Inc()
+	if n := len(out.Replies); n > 0 {
+		m.messages.WithLabelValues(channel, "out").Add(float64(n))
+	}
+	m.turn.Observe(took.Seconds())
+	for _, ev := range out.Events {
+		switch ev.Kind {
+		case bot.EventStarted:
+			m.started.WithLabelValues(channel, ev.Lang).Inc()
+		case bot.EventCompleted:
+			m.completed.WithLabelValues(channel, ev.Lang, ev.Lean).Inc()
+		case bot.EventCrisis:
+			m.crisis.WithLabelValues(channel, ev.Crisis).Inc()
+		case bot.EventHandoff:
+			m.handoffs.WithLabelValues(channel).Inc()
+		case bot.EventStep:
+			m.steps.WithLabelValues(ev.Flow, ev.Step).Inc()
+		case bot.EventStoreDown:
+			m.storeErrors.Inc()
+		}
+	}
+}
+
+// Counter adds a metric read from fn at each scrape (round trips, outbox
+// depth).
+func (m *Metrics) Counter(name, help string, fn func() float64) {
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+}
+
+// Gauge adds a gauge read from fn at each scrape.
+func (m *Metrics) Gauge(name, help string, fn func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+}
+
+// Delivered, Failed and Dead record what the outbox did.
+func (m *Metrics) Delivered(kind string, age time.Duration) {
+	m.outboxDelivered.WithLabelValues(kind).Inc()
+	m.outboxAge.Observe(age.Seconds())
+}
+
+// Failed records a failed delivery attempt.
+func (m *Metrics) Failed(kind string) { m.outboxFailed.WithLabelValues(kind).Inc() }
+
+// Dead records a message given up on.
+func (m *Metrics) Dead(kind string) { m.outboxDead.WithLabelValues(kind).Inc() }
+
+// NumberShown records that a full number was revealed to staff.
+func (m *Metrics) NumberShown() { m.numberShown.Inc() }
