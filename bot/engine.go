@@ -470,6 +470,9 @@ func (t *turn) begin() {
 		Started:     t.in.Time.Unix(),
 		Seen:        s.Seen,
 		Version:     s.Version,
+		RateWin:     s.RateWin,
+		RateN:       s.RateN,
+		RateWarned:  s.RateWarned,
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,7 +29,25 @@ const clusterToken = "cluster-test-auth-token"
 type replica struct {
 	base string
 	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	log  *syncBuffer
+}
+
+// syncBuffer collects a process's output while tests read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // buildBinary builds helpline once per test binary run.
@@ -54,7 +73,7 @@ func startReplica(t *testing.T, env ...string) *replica {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
 	l.Close()
-	r := &replica{base: "http://" + addr, log: &bytes.Buffer{}}
+	r := &replica{base: "http://" + addr, log: &syncBuffer{}}
 	r.cmd = exec.Command(bin, "serve")
 	r.cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
@@ -189,5 +208,102 @@ func TestReplicaKilledMidScreening(t *testing.T) {
 	}
 	if !strings.Contains(last, "Intensive Outpatient Program (IOP) looks like a good fit") {
 		t.Fatalf("after the first replica died the screening did not finish:\n%s", last)
+	}
+}
+
+// The built binary against a real redis-server: a whole screening over
+// signed HTTP, the metrics it exposes, readiness, and a clean exit on
+// SIGTERM.
+func TestServeEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	srv := redistest.Start(t)
+	r := startReplica(t, "REDIS_URL=redis://"+srv.Addr)
+	var last string
+	for j, body := range iopScript {
+		last = r.text(t, "+13035550188", body, fmt.Sprintf("SMe2e%02d", j))
+	}
+	if !strings.Contains(last, "Intensive Outpatient Program (IOP) looks like a good fit") {
+		t.Fatalf("last reply:\n%s", last)
+	}
+	resp, err := http.Get(r.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`helpline_screenings_completed_total{channel="sms",lang="en",lean="iop"} 1`,
+		`helpline_screenings_started_total{channel="sms",lang="en"} 1`,
+		`helpline_messages_total{channel="sms",direction="in"} 12`,
+		`helpline_step_reached_total{flow="screening",step="insurance"} 1`,
+		"helpline_turn_duration_seconds_count 12",
+		"helpline_redis_roundtrips_total",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(string(body), "3035550188") {
+		t.Error("the phone number is in the metrics")
+	}
+	// Readiness follows Redis.
+	srv.Stop()
+	if code := status(t, r.base+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with Redis down: %d", code)
+	}
+	if code := status(t, r.base+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz with Redis down: %d", code)
+	}
+	srv.Restart(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for status(t, r.base+"/readyz") != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz did not recover")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// SIGTERM drains and exits cleanly.
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- r.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, r.log)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit 30s after SIGTERM")
+	}
+	r.cmd = nil
+	if logs := r.log.String(); strings.Contains(logs, "3035550188") || !strings.Contains(logs, "shutting down") {
+		t.Fatalf("logs (number present, or no drain):\n%s", logs)
+	}
+}
+
+func status(t *testing.T, u string) int {
+	resp, err := http.Get(u)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// serve refuses to start without its secrets, naming each.
+func TestServeRefusesWithoutSecrets(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "HELPLINE_SECRET"},
+		{map[string]string{"HELPLINE_SECRET": strings.Repeat("s", 32), "HELPLINE_PHONE": "5", "TWILIO_AUTH_TOKEN": "t"}, "HELPLINE_PUBLIC_URL"},
+		{map[string]string{"HELPLINE_SECRET": strings.Repeat("s", 32), "HELPLINE_PHONE": "5", "HELPLINE_PUBLIC_URL": "https://x.example"}, "TWILIO_AUTH_TOKEN"},
+	} {
+		code, _, errb := runCmd(t, "", tc.env, "serve")
+		if code == 0 || !strings.Contains(errb, tc.want) {
+			t.Errorf("env %v: exit %d, stderr %q; want it to name %s", tc.env, code, errb, tc.want)
+		}
 	}
 }
