@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only on HELPLINE_PPROF_ADDR
 	"time"
 
 	"helpline/bot"
@@ -90,6 +92,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	w.mount(srv)
 
+	if addr := getenv("HELPLINE_PPROF_ADDR"); addr != "" {
+		// Profiling on a separate, private listener (loopback in practice).
+		go func() {
+			err := http.ListenAndServe(addr, http.DefaultServeMux)
+			log.Warn("pprof listener stopped", "err", err)
+		}()
+	}
 	log.Info("helpline serving", "addr", cfg.Addr, "sms", cfg.SMS() || *dev, "slack", cfg.Slack(), "handoffs", w.handoffs != nil,
 		"embedded_redis", st.Embedded(), "flow", set.Screening().ID, "flow_version", set.Screening().Version)
 	if err := srv.Run(ctx, cfg.Addr, drainTime); err != nil {
