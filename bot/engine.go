@@ -231,8 +231,8 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		out = Outcome{}
 		if s.seen(in.MessageID) {
 			out.Duplicate = true
-			if len(s.Seen) > 0 && s.Seen[len(s.Seen)-1] == in.MessageID {
-				out.Replies = s.LastReplies
+			if s.newest(in.MessageID) {
+				e.replay(s, &out)
 			}
 			return ErrNoWrite
 		}
@@ -240,7 +240,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		if !t.limited() {
 			t.run()
 		}
-		s.record(in.MessageID, out.Replies)
+		s.record(in.MessageID, out.Replies, t.tail, t.tailN)
 		s.Updated = in.Time.Unix()
 		switch {
 		case s.Status == "":
@@ -324,9 +324,29 @@ type turn struct {
 	in   Inbound
 	out  *Outcome
 	norm string
+	// tail and tailN say that the last tailN replies are the current
+	// question ("q") or the summary ("s"), which can be rendered again.
+	tail  string
+	tailN int
 }
 
-func (t *turn) say(text string) { t.out.Replies = append(t.out.Replies, text) }
+func (t *turn) say(text string) {
+	t.out.Replies = append(t.out.Replies, text)
+	t.tail, t.tailN = "", 0
+}
+
+// replay puts in out the replies recorded for the newest message of s,
+// rendering again the question or summary they ended with.
+func (e *Engine) replay(s *Session, out *Outcome) {
+	out.Replies = append([]string(nil), s.LastReplies...)
+	t := turn{e: e, s: s, out: out}
+	switch s.LastTail {
+	case "q":
+		t.ask()
+	case "s":
+		t.summary()
+	}
+}
 
 func (t *turn) text(key string) string {
 	vars := t.e.vars(t.s)
@@ -763,7 +783,9 @@ func (t *turn) answer() {
 	}
 	if opt != nil && opt.Crisis != "" {
 		c := t.e.crisisOutcome(opt.Crisis, s.Lang)
-		t.out.Replies = append(t.out.Replies, c.Replies...)
+		for _, r := range c.Replies {
+			t.say(r)
+		}
 		t.out.Events = append(t.out.Events, c.Events...)
 	}
 	next := t.e.next(s, st, value)
@@ -785,6 +807,7 @@ func (t *turn) summary() {
 	sum := t.e.summarize(t.s)
 	t.out.Summary = sum
 	t.out.Replies = append(t.out.Replies, sum.Messages...)
+	t.tail, t.tailN = "s", len(sum.Messages)
 }
 
 // ask sends the current step's question, with progress.
@@ -799,6 +822,7 @@ func (t *turn) ask() {
 	vars["{n}"], vars["{m}"] = strconv.Itoa(n), strconv.Itoa(m)
 	text := f.Prompt(st, s.Lang, vars)
 	t.say(text)
+	t.tail, t.tailN = "q", 1
 	p := &Prompt{Step: st.ID, Kind: st.Kind, Text: text}
 	labels := f.OptionLabels(st, s.Lang)
 	for i, v := range st.Values() {

@@ -323,3 +323,23 @@ func TestHandoffRelayAndClose(t *testing.T) {
 		t.Fatalf("after close, not back in the flow: %+v", out)
 	}
 }
+
+// A retried last message gets the same summary back: stored sessions keep
+// only what cannot be rendered again, and the rendering is the same.
+func TestDuplicateOfTheSummary(t *testing.T) {
+	t.Parallel()
+	st, _ := miniStore(t)
+	e := newEngine(t, st)
+	ctx := context.Background()
+	var last bot.Outcome
+	for i, text := range []string{"hi", "1", "1", "5", "2", "1", "1", "2", "1", "1 2 3", "4", "1"} {
+		last, _ = e.Handle(ctx, bot.Inbound{Key: "sum", Text: text, MessageID: fmt.Sprint(i)})
+	}
+	if last.Summary == nil {
+		t.Fatal("no summary")
+	}
+	again, _ := e.Handle(ctx, bot.Inbound{Key: "sum", Text: "1", MessageID: "11"})
+	if !again.Duplicate || strings.Join(again.Replies, "|") != strings.Join(last.Replies, "|") {
+		t.Fatalf("retry of the last answer:\n%q\nwant\n%q", again.Replies, last.Replies)
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash/fnv"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -54,10 +56,13 @@ type Session struct {
 	RateN      int   `json:"rn,omitempty"`
 	RateWarned bool  `json:"rx,omitempty"`
 
-	// Seen holds the latest message IDs, so a retried message changes
-	// nothing; LastReplies are the replies to the newest of them.
+	// Seen holds hashes of the latest message IDs, so a retried message
+	// changes nothing; LastReplies are the replies to the newest of them,
+	// less an ending that can be rendered again from the session (LastTail:
+	// "q" the current question, "s" the summary), to keep sessions small.
 	Seen        []string `json:"sn,omitempty"`
 	LastReplies []string `json:"r,omitempty"`
+	LastTail    string   `json:"rt,omitempty"`
 
 	// Version is the store's compare-and-set version; 0 for a new session.
 	Version int64 `json:"-"`
@@ -68,19 +73,35 @@ type Session struct {
 // seenLimit is how many recent message IDs a session remembers.
 const seenLimit = 5
 
-// seen reports whether id was handled before.
-func (s *Session) seen(id string) bool { return id != "" && slices.Contains(s.Seen, id) }
+// idHash shortens a message ID (34 characters for Twilio) to 64 bits.
+func idHash(id string) string {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return strconv.FormatUint(h.Sum64(), 36)
+}
 
-// record remembers id and the replies sent to it.
-func (s *Session) record(id string, replies []string) {
+// seen reports whether id was handled before.
+func (s *Session) seen(id string) bool { return id != "" && slices.Contains(s.Seen, idHash(id)) }
+
+// newest reports whether id is the latest message handled.
+func (s *Session) newest(id string) bool {
+	return len(s.Seen) > 0 && s.Seen[len(s.Seen)-1] == idHash(id)
+}
+
+// record remembers id and the replies sent to it: replies in full, less the
+// last n, which tail says how to render again.
+func (s *Session) record(id string, replies []string, tail string, n int) {
 	if id == "" {
 		return
 	}
-	s.Seen = append(s.Seen, id)
+	s.Seen = append(s.Seen, idHash(id))
 	if len(s.Seen) > seenLimit {
 		s.Seen = s.Seen[len(s.Seen)-seenLimit:]
 	}
-	s.LastReplies = replies
+	if tail == "" {
+		n = 0
+	}
+	s.LastReplies, s.LastTail = replies[:len(replies)-n], tail
 }
 
 // erase forgets everything but the recent message IDs, so a retried DELETE

@@ -18,8 +18,13 @@ import (
 	"helpline/internal/store"
 )
 
-// drainTime is how long shutdown waits for requests in flight.
-const drainTime = 25 * time.Second
+const (
+	// drainTime is how long shutdown waits for requests in flight.
+	drainTime = 25 * time.Second
+	// sessionCache bounds the sessions each process keeps in memory to save
+	// a Redis read (about 1 KB each).
+	sessionCache = 50_000
+)
 
 // serve runs the HTTP server until ctx ends (SIGTERM), then drains.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -62,6 +67,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	defer st.Close()
 	var rt store.RoundTrips
 	st.Client().AddHook(&rt)
+	// Skip the read when this process wrote a conversation last (the
+	// version check still guards every write).
+	st.Cache(sessionCache, cfg.SessionTTL)
 
 	metrics := server.NewMetrics()
 	metrics.Counter("helpline_redis_roundtrips_total", "Round trips to Redis (a pipeline counts once).", func() float64 { return float64(rt.Count()) })

@@ -42,6 +42,7 @@ type Store struct {
 	rdb      redis.UniversalClient
 	embedded *miniredis.Miniredis
 	stop     chan struct{}
+	cache    *cache
 	// MaxAttempts bounds how often Update retries on conflict.
 	MaxAttempts int
 }
@@ -207,17 +208,26 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return nv
 `)
 
-// Update implements bot.Store: one HMGET to read, one EVALSHA to
-// compare-and-set, retried with jitter while other writers win.
+// Update implements bot.Store: one HMGET to read and one EVALSHA to
+// compare-and-set, retried with jitter while other writers win. With the
+// local cache on, the read is skipped when this process wrote the session
+// last; a stale copy fails the compare-and-set and is read again.
 func (s *Store) Update(ctx context.Context, k bot.Key, fn func(*bot.Session) error) error {
 	key := SessionKey(k)
+	fresh := false // true: read from Redis, not the cache
 	for attempt := 0; attempt < s.MaxAttempts; attempt++ {
-		sess, err := s.load(ctx, key)
+		sess, fromCache, err := s.read(ctx, key, fresh)
 		if err != nil {
 			return err
 		}
 		if err := fn(sess); err != nil {
 			if errors.Is(err, bot.ErrNoWrite) {
+				if fromCache {
+					// "Nothing to write" must be true of the stored
+					// session, not of a copy another replica has moved on from.
+					fresh = true
+					continue
+				}
 				return nil
 			}
 			return err
@@ -232,11 +242,24 @@ func (s *Store) Update(ctx context.Context, k bot.Key, fn func(*bot.Session) err
 		}
 		nv, err := casScript.Run(ctx, s.rdb, []string{key}, sess.Version, data, ttl.Milliseconds()).Int64()
 		if err != nil {
+			if s.cache != nil {
+				s.cache.drop(key)
+			}
 			return fmt.Errorf("save session: %w", err)
 		}
 		if nv > 0 {
 			sess.Version = nv
+			if s.cache != nil {
+				s.cache.put(key, data, nv, ttl)
+			}
 			return nil
+		}
+		fresh = true
+		if s.cache != nil {
+			s.cache.drop(key)
+		}
+		if fromCache {
+			continue // a stale copy, not a race: read again at once
 		}
 		// Someone else wrote first: wait a little, read again.
 		wait := time.Duration(rand.Int64N(int64(time.Millisecond) * int64(min(attempt+1, 20))))
@@ -248,6 +271,26 @@ func (s *Store) Update(ctx context.Context, k bot.Key, fn func(*bot.Session) err
 	}
 	return bot.ErrConflict
 }
+
+// read returns the session at key from the cache when allowed and present,
+// else from Redis.
+func (s *Store) read(ctx context.Context, key string, fresh bool) (*bot.Session, bool, error) {
+	if s.cache != nil && !fresh {
+		if e, ok := s.cache.get(key); ok {
+			sess := &bot.Session{}
+			if json.Unmarshal(e.data, sess) == nil {
+				sess.Version = e.version
+				return sess, true, nil
+			}
+		}
+	}
+	sess, err := s.load(ctx, key)
+	return sess, false, err
+}
+
+// Cache turns on the local cache of recently written sessions, bounded to
+// entries and to keep (and each session's TTL).
+func (s *Store) Cache(entries int, keep time.Duration) { s.cache = newCache(entries, keep) }
 
 func (s *Store) load(ctx context.Context, key string) (*bot.Session, error) {
 	vals, err := s.rdb.HMGet(ctx, key, "v", "d").Result()

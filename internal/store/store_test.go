@@ -48,6 +48,16 @@ func backends() []backend {
 			t.Cleanup(func() { st.Close() })
 			return st, st.Client()
 		}},
+		{"redis-server with cache", func(t *testing.T) (*store.Store, redis.UniversalClient) {
+			srv := redistest.Start(t)
+			st, err := store.Open(store.Options{URL: "redis://" + srv.Addr}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Cache(1000, time.Hour)
+			t.Cleanup(func() { st.Close() })
+			return st, st.Client()
+		}},
 		{"redis-server", func(t *testing.T) (*store.Store, redis.UniversalClient) {
 			srv := redistest.Start(t)
 			st, err := store.Open(store.Options{URL: "redis://" + srv.Addr}, nil)
@@ -314,5 +324,56 @@ func TestSentinelFailover(t *testing.T) {
 	st.Update(ctx, "k", func(s *bot.Session) error { got = *s; return bot.ErrNoWrite })
 	if got.Step != "who" || got.Misses != 1 {
 		t.Fatalf("after failover the session is %+v", got)
+	}
+}
+
+// With the cache on, a conversation that stays on one replica costs one
+// round trip a turn; moving between replicas stays correct.
+func TestCacheOneRoundTripAndReplicas(t *testing.T) {
+	srv := redistest.Start(t)
+	open := func() (*store.Store, *store.RoundTrips) {
+		st, err := store.Open(store.Options{URL: "redis://" + srv.Addr}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Cache(100, time.Hour)
+		var rt store.RoundTrips
+		st.Client().AddHook(&rt)
+		t.Cleanup(func() { st.Close() })
+		return st, &rt
+	}
+	a, rtA := open()
+	b, _ := open()
+	ctx := context.Background()
+	inc := func(st *store.Store) {
+		t.Helper()
+		if err := st.Update(ctx, "k", func(s *bot.Session) error { s.Misses++; s.Status = bot.StatusActive; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inc(a) // first write: read, load script, write
+	before := rtA.Count()
+	for i := 0; i < 10; i++ {
+		inc(a)
+	}
+	if got := rtA.Count() - before; got != 10 {
+		t.Fatalf("%d round trips for 10 cached updates, want 10", got)
+	}
+	// Alternate replicas: every stale copy is caught by the version.
+	for i := 0; i < 10; i++ {
+		inc(b)
+		inc(a)
+	}
+	var got bot.Session
+	a.Update(ctx, "k", func(s *bot.Session) error { got = *s; return bot.ErrNoWrite })
+	if got.Misses != 31 {
+		t.Fatalf("misses = %d, want 31: a stale cached copy overwrote a newer session", got.Misses)
+	}
+	// "Nothing to write" is checked against Redis, not a stale copy.
+	inc(b)
+	var seen int
+	a.Update(ctx, "k", func(s *bot.Session) error { seen = s.Misses; return bot.ErrNoWrite })
+	if seen != 32 {
+		t.Fatalf("a no-write update saw %d, want the stored 32", seen)
 	}
 }
