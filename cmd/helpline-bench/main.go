@@ -217,6 +217,9 @@ func (b *bench) measure(binary, bareAddr, redisEnv, redisAddr, name string) (res
 	if err != nil {
 		return r, fmt.Errorf("%s: latency: %w", name, err)
 	}
+	if r.latencyOK < r.latencyAll {
+		b.showErrors(len(b.procs) - 1)
+	}
 
 	// Memory per stored session, from the server that holds a sample.
 	r.bytesPerSession, r.sessions, err = sessionMemory(redisAddr, strings.HasPrefix(redisEnv, "REDIS_CLUSTER"))
@@ -288,8 +291,8 @@ func (b *bench) latency(base string, rate float64) (p50, p99 time.Duration, ok, 
 			from := fmt.Sprintf("+1404%07d", texter)
 			t0 := time.Now()
 			if _, err := b.post(base, from, script[step], fmt.Sprintf("SML%08d%02d", texter, step)); err != nil {
-				if failed.Add(1) == 1 {
-					fmt.Fprintln(os.Stderr, "latency run: first failure:", err)
+				if n := failed.Add(1); n <= 3 {
+					fmt.Fprintf(os.Stderr, "latency run: failure %d at request %d of %d: %v\n", n, texter*len(script)+step, total, err)
 				}
 				return
 			}
@@ -468,6 +471,21 @@ func (b *bench) start(bin string, args, env []string) error {
 	}
 	b.procs = append(b.procs, cmd)
 	return nil
+}
+
+// showErrors prints what process i logged at error level or above.
+func (b *bench) showErrors(i int) {
+	data, err := os.ReadFile(filepath.Join(b.dir, fmt.Sprintf("proc-%d.log", i)))
+	if err != nil {
+		return
+	}
+	shown := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		if (strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, "panic") || strings.Contains(line, "helpline/") || strings.HasPrefix(line, "http:")) && shown < 40 {
+			fmt.Fprintln(os.Stderr, "helpline logged:", line)
+			shown++
+		}
+	}
 }
 
 func (b *bench) startRedis() (string, error) {

@@ -227,6 +227,10 @@ func TestServeEndToEnd(t *testing.T) {
 	if !strings.Contains(last, "Intensive Outpatient Program (IOP) looks like a good fit") {
 		t.Fatalf("last reply:\n%s", last)
 	}
+	// Danger, typed and answered, with no Slack configured.
+	if got := r.text(t, "+13035550199", "i want to kms", "SMe2ecrisis"); !strings.Contains(got, "988") {
+		t.Fatalf("crisis reply:\n%s", got)
+	}
 	resp, err := http.Get(r.base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -236,10 +240,11 @@ func TestServeEndToEnd(t *testing.T) {
 	for _, want := range []string{
 		`helpline_screenings_completed_total{channel="sms",lang="en",lean="iop"} 1`,
 		`helpline_screenings_started_total{channel="sms",lang="en"} 1`,
-		`helpline_messages_total{channel="sms",direction="in"} 12`,
+		`helpline_messages_total{channel="sms",direction="in"} 13`,
 		`helpline_step_reached_total{flow="screening",step="insurance"} 1`,
-		"helpline_turn_duration_seconds_count 12",
+		"helpline_turn_duration_seconds_count 13",
 		"helpline_redis_roundtrips_total",
+		`helpline_crisis_escalations_total{channel="sms",kind="suicide"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s", want)

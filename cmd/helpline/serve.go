@@ -92,11 +92,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	defer w.stop()
 
 	if cfg.SMS() || *dev {
-		srv.Handle("POST /twilio/sms", &sms.Handler{
+		h := &sms.Handler{
 			Engine: eng, AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL, Secret: secret,
 			Unicode: cfg.SMSUnicode, Insecure: *dev && cfg.TwilioAuthToken == "",
-			Global: sms.NewLimiter(cfg.RateGlobal), Log: log, Metrics: metrics, Handoffs: w.handoffs,
-		})
+			Global: sms.NewLimiter(cfg.RateGlobal), Log: log, Metrics: metrics,
+		}
+		if w.handoffs != nil {
+			// Not a nil *Service in a non-nil interface: without Slack
+			// there is no one to hand off to.
+			h.Handoffs = w.handoffs
+		}
+		srv.Handle("POST /twilio/sms", h)
 	}
 	w.mount(srv)
 
