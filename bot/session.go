@@ -137,3 +137,18 @@ func NewKey(secret []byte, id string) Key {
 	m.Write([]byte(id))
 	return Key(hex.EncodeToString(m.Sum(nil)[:16]))
 }
+
+// Clone returns a deep copy of s, for stores that keep sessions in memory.
+func (s *Session) Clone() *Session {
+	c := *s
+	if s.Answers != nil {
+		c.Answers = make(map[string]string, len(s.Answers))
+		for k, v := range s.Answers {
+			c.Answers[k] = v
+		}
+	}
+	c.History = slices.Clone(s.History)
+	c.Seen = slices.Clone(s.Seen)
+	c.LastReplies = slices.Clone(s.LastReplies)
+	return &c
+}

@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+
+	"helpline/bot"
 )
 
 // cache keeps, per conversation, the session this process last wrote, so
@@ -24,8 +26,9 @@ type cacheShard struct {
 	m  map[string]cached
 }
 
+// cached is a snapshot: never handed out, only copies of it.
 type cached struct {
-	data    []byte
+	sess    *bot.Session
 	version int64
 	expires time.Time
 }
@@ -56,7 +59,7 @@ func (c *cache) get(key string) (cached, bool) {
 
 // put remembers data as version of key for at most ttl (and the cache's
 // own bound), so nothing outlives its Redis key here.
-func (c *cache) put(key string, data []byte, version int64, ttl time.Duration) {
+func (c *cache) put(key string, sess *bot.Session, version int64, ttl time.Duration) {
 	sh := c.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -66,7 +69,7 @@ func (c *cache) put(key string, data []byte, version int64, ttl time.Duration) {
 			break
 		}
 	}
-	sh.m[key] = cached{data: data, version: version, expires: c.now().Add(min(ttl, c.keep))}
+	sh.m[key] = cached{sess: sess.Clone(), version: version, expires: c.now().Add(min(ttl, c.keep))}
 }
 
 func (c *cache) drop(key string) {

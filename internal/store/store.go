@@ -250,7 +250,7 @@ func (s *Store) Update(ctx context.Context, k bot.Key, fn func(*bot.Session) err
 		if nv > 0 {
 			sess.Version = nv
 			if s.cache != nil {
-				s.cache.put(key, data, nv, ttl)
+				s.cache.put(key, sess, nv, ttl)
 			}
 			return nil
 		}
@@ -277,11 +277,9 @@ func (s *Store) Update(ctx context.Context, k bot.Key, fn func(*bot.Session) err
 func (s *Store) read(ctx context.Context, key string, fresh bool) (*bot.Session, bool, error) {
 	if s.cache != nil && !fresh {
 		if e, ok := s.cache.get(key); ok {
-			sess := &bot.Session{}
-			if json.Unmarshal(e.data, sess) == nil {
-				sess.Version = e.version
-				return sess, true, nil
-			}
+			sess := e.sess.Clone()
+			sess.Version = e.version
+			return sess, true, nil
 		}
 	}
 	sess, err := s.load(ctx, key)
