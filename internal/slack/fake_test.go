@@ -44,6 +44,7 @@ type call struct {
 	Method string     // "chat.postMessage", ..., or "response_url"
 	Form   url.Values // Web API form fields
 	Body   []byte     // response_url JSON
+	TS     string     // the message timestamp answered
 }
 
 // fakeSlack is Slack's Web API and response_url, recording every call.
@@ -73,6 +74,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	f.calls = append(f.calls, call{Method: method, Form: r.PostForm})
+	last := &f.calls[len(f.calls)-1]
 	w.Header().Set("Content-Type", "application/json")
 	switch method {
 	case "conversations.open":
@@ -83,6 +85,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 			f.ts++
 			ts = fmt.Sprintf("1700000000.%06d", f.ts)
 		}
+		last.TS = ts
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q}`, r.PostForm.Get("channel"), ts)
 	case "chat.postEphemeral":
 		fmt.Fprint(w, `{"ok":true,"message_ts":"1700000000.999999"}`)
