@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -208,5 +207,3 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs from %s (-want +got):\n%s", name, path, d)
 	}
 }
-
-var _ = context.Background
