@@ -1,0 +1,153 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+
+	"helpline/bot"
+	"helpline/internal/store"
+)
+
+// A screening run from Slack is the engine's conversation for the staff
+// member (channel "slack", keyed by team and user), drawn as one message
+// per question. Redis remembers which message holds the current question,
+// so a click on an older one (answered, or from a screening started over)
+// changes nothing.
+
+// promptTTL is how long the current question's message is remembered; as
+// long as the engine keeps an unfinished conversation by default.
+const promptTTL = 24 * time.Hour
+
+func (h *Handler) key(team, user string) bot.Key {
+	return bot.NewKey(h.Secret, "slack:"+team+":"+user)
+}
+
+func promptKey(k bot.Key) string { return store.ConversationKey(k, "slack_prompt") }
+
+// startScreen opens the DM with the staff member and starts the screening
+// afresh there.
+func (h *Handler) startScreen(ctx context.Context, team, user, triggerID, lang string) {
+	ch, _, _, err := h.API.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}})
+	if err != nil {
+		h.Log.Error("open DM for screening", "err", err)
+		return
+	}
+	k := h.key(team, user)
+	out, err := h.Engine.Handle(ctx, bot.Inbound{Channel: "slack", Key: k, Text: "RESTART", MessageID: "screen:" + triggerID, Time: h.now(), Lang: lang})
+	if err != nil {
+		h.Log.Error("start screening", "key", k, "err", err)
+	}
+	if out.Duplicate {
+		return
+	}
+	h.show(ctx, k, ch.ID, out)
+}
+
+// show posts what the engine answered and remembers the question's message.
+func (h *Handler) show(ctx context.Context, k bot.Key, channel string, out bot.Outcome) {
+	ts := h.post(ctx, channel, "", fallbackOf(out), OutcomeBlocks(h.Flows.Criteria, out))
+	var err error
+	if out.Prompt != nil && ts != "" {
+		err = h.Redis.Set(ctx, promptKey(k), ts, promptTTL).Err()
+	} else {
+		err = h.Redis.Del(ctx, promptKey(k)).Err()
+	}
+	if err != nil {
+		h.Log.Error("remember screening question", "key", k, "err", err)
+	}
+}
+
+func fallbackOf(out bot.Outcome) string {
+	switch {
+	case out.Summary != nil:
+		return "Screening summary"
+	case out.Prompt != nil:
+		return "Screening question"
+	}
+	return "Screening"
+}
+
+// interaction handles a click; everything but reading it runs after the
+// acknowledgement.
+func (h *Handler) interaction(ctx context.Context, cb slack.InteractionCallback) {
+	if h.foreign(cb.Team.ID, "interaction") {
+		return
+	}
+	if cb.Type != slack.InteractionTypeBlockActions {
+		return
+	}
+	for _, a := range cb.ActionCallback.BlockActions {
+		text, label := clicked(cb, a)
+		if text == "" {
+			continue // a checkbox toggled, or Submit with nothing picked
+		}
+		id := "click:" + cb.TriggerID + ":" + a.ActionTs
+		h.later(ctx, func(ctx context.Context) { h.answerScreen(ctx, cb, text, label, id) })
+		return
+	}
+}
+
+// clicked returns what a click sends to the engine and how to show it:
+// a button's value, or the picked checkboxes of a multi step as "1 3".
+func clicked(cb slack.InteractionCallback, a *slack.BlockAction) (text, label string) {
+	switch {
+	case strings.HasPrefix(a.ActionID, actionAnswer), strings.HasPrefix(a.ActionID, actionNav):
+		return a.Value, a.Text.Text
+	case a.ActionID == actionSubmit && cb.BlockActionState != nil:
+		var values, labels []string
+		for id, el := range cb.BlockActionState.Values[a.BlockID] {
+			if !strings.HasPrefix(id, actionPick) {
+				continue
+			}
+			for _, o := range el.SelectedOptions {
+				values = append(values, o.Value)
+				if o.Text != nil {
+					labels = append(labels, o.Text.Text)
+				}
+			}
+		}
+		return strings.Join(values, " "), strings.Join(labels, "; ")
+	}
+	return "", ""
+}
+
+// answerScreen sends a click to the engine, marks the question answered and
+// posts what comes next.
+func (h *Handler) answerScreen(ctx context.Context, cb slack.InteractionCallback, text, label, id string) {
+	k := h.key(cb.Team.ID, cb.User.ID)
+	msgTS := cb.Container.MessageTs
+	if msgTS == "" {
+		msgTS = cb.Message.Timestamp
+	}
+	current, err := h.Redis.Get(ctx, promptKey(k)).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		h.Log.Error("read screening question", "key", k, "err", err)
+	}
+	if err == nil && current != msgTS {
+		h.ephemeral(ctx, cb.Channel.ID, cb.User.ID, "That question was already answered or the screening started over; please use the latest question.")
+		return
+	}
+	out, err := h.Engine.Handle(ctx, bot.Inbound{Channel: "slack", Key: k, Text: text, MessageID: id, Time: h.now()})
+	if err != nil {
+		h.Log.Error("screening answer", "key", k, "err", err)
+	}
+	if out.Duplicate {
+		return
+	}
+	if _, _, _, err := h.API.UpdateMessageContext(ctx, cb.Channel.ID, msgTS,
+		slack.MsgOptionText("Answered", false), slack.MsgOptionBlocks(AnsweredBlocks(cb.Message.Blocks.BlockSet, label)...)); err != nil {
+		h.Log.Error("mark question answered", "err", err)
+	}
+	h.show(ctx, k, cb.Channel.ID, out)
+}
+
+func (h *Handler) ephemeral(ctx context.Context, channel, user, text string) {
+	if _, err := h.API.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false)); err != nil {
+		h.Log.Error("post ephemeral", "err", err)
+	}
+}

@@ -1,0 +1,187 @@
+// Package stats keeps per-day counters of what happened in screenings, for
+// staff to read in Slack: screenings started and completed, leans, crisis
+// escalations, handoffs and how far people got. The counters are bare
+// numbers keyed by day, step, lean and kind: no conversation key, message,
+// answer or phone number ever enters them.
+package stats
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"helpline/bot"
+)
+
+// Retention is how long a day's counters are kept.
+const Retention = 400 * 24 * time.Hour
+
+// Fields of a day's hash.
+const (
+	fieldStarted   = "started"
+	fieldCompleted = "completed"
+	fieldHandoff   = "handoff"
+	prefixLean     = "completed:" // completed:<lean>
+	prefixCrisis   = "crisis:"    // crisis:<kind>
+	prefixReached  = "reached:"   // reached:<step>
+	prefixChannel  = "started@"   // started@<channel>
+)
+
+// Recorder counts events in Redis, one hash per day (UTC). It is safe for
+// concurrent use.
+type Recorder struct {
+	rdb redis.UniversalClient
+}
+
+// NewRecorder returns a Recorder on rdb.
+func NewRecorder(rdb redis.UniversalClient) *Recorder { return &Recorder{rdb: rdb} }
+
+// dayKey is the hash of one day; each day is its own key, so on Redis
+// Cluster the days spread over the slots.
+func dayKey(t time.Time) string { return "hl:stats:" + t.UTC().Format(time.DateOnly) }
+
+// Record adds the events of one outcome on channel to the counters of the
+// day of now. Events that are not counted (misses, opt-outs, ...) are
+// ignored; an outcome with nothing to count costs no round trip.
+//
+// How far people get is counted as "reached:<step>", once each time the
+// engine moves a screening on to a step (an EventStep). Stats.Stops turns
+// these into drop-off per step; nothing follows a single conversation.
+func (r *Recorder) Record(ctx context.Context, channel string, events []bot.Event, now time.Time) error {
+	var fields []string
+	for _, ev := range events {
+		switch ev.Kind {
+		case bot.EventStarted:
+			fields = append(fields, fieldStarted, prefixChannel+channel)
+		case bot.EventCompleted:
+			fields = append(fields, fieldCompleted, prefixLean+ev.Lean)
+		case bot.EventCrisis:
+			fields = append(fields, prefixCrisis+ev.Crisis)
+		case bot.EventHandoff:
+			fields = append(fields, fieldHandoff)
+		case bot.EventStep:
+			fields = append(fields, prefixReached+ev.Step)
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	key := dayKey(now)
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, f := range fields {
+			p.HIncrBy(ctx, key, f, 1)
+		}
+		p.Expire(ctx, key, Retention)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record stats: %w", err)
+	}
+	return nil
+}
+
+// Stats are the counters added up over some days.
+type Stats struct {
+	Days      int
+	Started   int
+	Completed int
+	Handoffs  int
+	// Leans counts completed screenings by lean (iop, inpatient, either).
+	Leans map[string]int
+	// Crisis counts escalations by kind (suicide, overdose, ...).
+	Crisis map[string]int
+	// Channels counts started screenings by channel (sms, slack, ...).
+	Channels map[string]int
+	// Reached counts, per step, how often a screening moved on to it.
+	Reached map[string]int
+}
+
+// Summary adds up the counters of the last days days, today (the day of
+// now) included. days below 1 counts as 1.
+func (r *Recorder) Summary(ctx context.Context, days int, now time.Time) (Stats, error) {
+	if days < 1 {
+		days = 1
+	}
+	s := Stats{Days: days, Leans: map[string]int{}, Crisis: map[string]int{}, Channels: map[string]int{}, Reached: map[string]int{}}
+	cmds := make([]*redis.MapStringStringCmd, days)
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range days {
+			cmds[i] = p.HGetAll(ctx, dayKey(now.AddDate(0, 0, -i)))
+		}
+		return nil
+	})
+	if err != nil {
+		return s, fmt.Errorf("read stats: %w", err)
+	}
+	for _, c := range cmds {
+		for f, v := range c.Val() {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				continue
+			}
+			s.add(f, n)
+		}
+	}
+	return s, nil
+}
+
+func (s *Stats) add(field string, n int) {
+	switch {
+	case field == fieldStarted:
+		s.Started += n
+	case field == fieldCompleted:
+		s.Completed += n
+	case field == fieldHandoff:
+		s.Handoffs += n
+	case strings.HasPrefix(field, prefixLean):
+		s.Leans[strings.TrimPrefix(field, prefixLean)] += n
+	case strings.HasPrefix(field, prefixCrisis):
+		s.Crisis[strings.TrimPrefix(field, prefixCrisis)] += n
+	case strings.HasPrefix(field, prefixChannel):
+		s.Channels[strings.TrimPrefix(field, prefixChannel)] += n
+	case strings.HasPrefix(field, prefixReached):
+		s.Reached[strings.TrimPrefix(field, prefixReached)] += n
+	}
+}
+
+// Stop is how many screenings reached a step and did not reach the next.
+type Stop struct {
+	Step    string
+	Reached int
+	Left    int
+}
+
+// Stops returns the drop-off along steps, the steps every screening is
+// asked in flow order (conditional steps left out, since their counts
+// cannot be compared with their neighbours'). Left is Reached of a step
+// minus Reached of the next, and for the last step minus Completed; it is
+// never negative (RESTART and BACK can ask a step again). This is an
+// estimate from totals over the same days, not a follow-up of anyone:
+// screenings that span midnight at the edge of the window blur it a little.
+func (s Stats) Stops(steps []string) []Stop {
+	out := make([]Stop, len(steps))
+	for i, st := range steps {
+		next := s.Completed
+		if i+1 < len(steps) {
+			next = s.Reached[steps[i+1]]
+		}
+		out[i] = Stop{Step: st, Reached: s.Reached[st], Left: max(0, s.Reached[st]-next)}
+	}
+	return out
+}
+
+// MostLeft returns the stop with the most screenings left, and false when
+// none was left anywhere.
+func MostLeft(stops []Stop) (Stop, bool) {
+	sorted := append([]Stop(nil), stops...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Left > sorted[j].Left })
+	if len(sorted) == 0 || sorted[0].Left == 0 {
+		return Stop{}, false
+	}
+	return sorted[0], true
+}
