@@ -15,6 +15,7 @@ import (
 	"helpline/internal/config"
 	"helpline/internal/server"
 	"helpline/internal/sms"
+	"helpline/internal/stats"
 	"helpline/internal/store"
 )
 
@@ -84,18 +85,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	srv := server.New(st, metrics, log)
 
-	w, err := wire(ctx, cfg, secret, eng, st, metrics, log)
+	obs := &observer{metrics: metrics, recorder: stats.NewRecorder(st.Client())}
+	obs.buffer = obs.recorder.Buffer()
+	w, err := wire(ctx, cfg, *dev, secret, eng, set, st, obs, log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	defer w.stop()
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		obs.buffer.Run(w.ctx(), 5*time.Second)
+	}()
 
 	if cfg.SMS() || *dev {
 		h := &sms.Handler{
 			Engine: eng, AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL, Secret: secret,
 			Unicode: cfg.SMSUnicode, Insecure: *dev && cfg.TwilioAuthToken == "",
-			Global: sms.NewLimiter(cfg.RateGlobal), Log: log, Metrics: metrics,
+			Global: sms.NewLimiter(cfg.RateGlobal), Log: log, Metrics: obs,
 		}
 		if w.handoffs != nil {
 			// Not a nil *Service in a non-nil interface: without Slack

@@ -5,31 +5,53 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/slack-go/slack"
 
 	"helpline/bot"
+	"helpline/flows"
 	"helpline/internal/config"
 	"helpline/internal/handoff"
 	"helpline/internal/outbox"
 	"helpline/internal/server"
+	hlslack "helpline/internal/slack"
 	"helpline/internal/sms"
+	"helpline/internal/stats"
 	"helpline/internal/store"
 )
 
 // wiring holds the parts that exist only when Slack is configured: the
-// outbox, its workers and the handoff service.
+// Slack handler, the outbox and its workers, and the handoff service.
 type wiring struct {
 	handoffs *handoff.Service
 	slackAPI *slack.Client
+	slack    *hlslack.Handler
+	bg       context.Context // background work; ends when stop is called
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-	mount    func(*server.Server)
+}
+
+// ctx is the context of background work.
+func (w *wiring) ctx() context.Context { return w.bg }
+
+// mount adds the Slack routes to srv.
+func (w *wiring) mount(srv *server.Server) {
+	if w.slack == nil {
+		return
+	}
+	srv.Handle("POST /slack/commands", http.HandlerFunc(w.slack.Commands))
+	srv.Handle("POST /slack/interactions", http.HandlerFunc(w.slack.Interactions))
+	srv.Handle("POST /slack/events", http.HandlerFunc(w.slack.Events))
 }
 
 func (w *wiring) stop() {
+	if w.slack != nil {
+		w.slack.Wait() // work started after Slack's acknowledgements
+	}
 	if w.cancel != nil {
 		w.cancel()
 	}
@@ -37,10 +59,16 @@ func (w *wiring) stop() {
 }
 
 // wire builds the Slack side when its settings are present.
-func wire(ctx context.Context, cfg config.Config, secret []byte, eng *bot.Engine, st *store.Store, m *server.Metrics, log *slog.Logger) (*wiring, error) {
-	w := &wiring{mount: func(*server.Server) {}}
-	if cfg.SlackBotToken == "" {
+func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *bot.Engine, set *flows.Set, st *store.Store, obs *observer, log *slog.Logger) (*wiring, error) {
+	w := &wiring{}
+	m := obs.metrics
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w.bg, w.cancel = wctx, cancel
+	if !cfg.Slack() {
 		return w, nil
+	}
+	if cfg.SlackBotToken == "" {
+		return nil, errors.New("SLACK_BOT_TOKEN is required to answer in Slack")
 	}
 	opts := []slack.Option{}
 	if cfg.SlackAPIURL != "" {
@@ -50,22 +78,54 @@ func wire(ctx context.Context, cfg config.Config, secret []byte, eng *bot.Engine
 		opts = append(opts, slack.OptionAppLevelToken(cfg.SlackAppToken))
 	}
 	w.slackAPI = slack.New(cfg.SlackBotToken, opts...)
+	if err := w.handoffService(wctx, cfg, secret, eng, st, m, log); err != nil {
+		return nil, err
+	}
+	sh, err := hlslack.New(hlslack.Config{
+		SigningSecret: cfg.SlackSigningSecret, BotToken: cfg.SlackBotToken, TeamID: cfg.SlackTeamID,
+		APIURL: cfg.SlackAPIURL, Secret: secret, Engine: observedEngine{eng, obs, "slack"}, Flows: set,
+		Stats: obs.recorder, Redis: st.Client(), Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sh.Insecure = dev && cfg.SlackSigningSecret == ""
+	if w.handoffs != nil {
+		sh.Handoffs = w.handoffs
+	}
+	w.slack = sh
+	if cfg.SlackAppToken != "" {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			if err := sh.RunSocketMode(wctx, cfg.SlackAppToken); err != nil {
+				log.Error("slack socket mode stopped", "err", err.Error())
+			}
+		}()
+	}
+	return w, nil
+}
+
+// handoffService starts the outbox workers and the handoff service when an
+// intake channel is set.
+func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret []byte, eng *bot.Engine, st *store.Store, m *server.Metrics, log *slog.Logger) error {
 	if cfg.SlackIntakeChannel == "" {
-		return w, nil
+		log.Warn("no SLACK_INTAKE_CHANNEL: CALL is recorded, but no handoff card is posted")
+		return nil
 	}
 
 	box := outbox.New(st.Client(), nil)
 	box.Log, box.Observer = log, m
 	svc, err := handoff.New(st.Client(), box, eng, secret)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	svc.IntakeChannel, svc.AlertChannel, svc.Keep, svc.Log, svc.Accessed = cfg.SlackIntakeChannel, cfg.SlackAlertChannel, cfg.SessionTTL, log, m.NumberShown
 	var texter handoff.SMS = noSMS{}
 	if cfg.TwilioAccountSID != "" && (cfg.TwilioFrom != "" || cfg.TwilioMessagingServiceSID != "") {
 		s, err := sms.NewSender(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioFrom, cfg.TwilioMessagingServiceSID, cfg.TwilioAPIURL)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		texter = smsSender{s}
 	} else {
@@ -83,18 +143,45 @@ func wire(ctx context.Context, cfg config.Config, secret []byte, eng *bot.Engine
 		_, _, _, oldest, _ := box.Depth(context.Background())
 		return oldest.Seconds()
 	})
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	w.cancel = cancel
 	host, _ := os.Hostname()
 	for i := 0; i < 2; i++ {
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
-			_ = box.Run(wctx, fmt.Sprintf("%s-%d-%d", host, os.Getpid(), i))
+			_ = box.Run(ctx, fmt.Sprintf("%s-%d-%d", host, os.Getpid(), i))
 		}()
 	}
 	w.handoffs = svc
-	return w, nil
+	return nil
+}
+
+// observer counts every turn of every channel: metrics at once, the
+// staff's daily statistics in memory, written every few seconds.
+type observer struct {
+	metrics  *server.Metrics
+	recorder *stats.Recorder
+	buffer   *stats.Buffer
+}
+
+func (o *observer) Observe(channel string, out bot.Outcome, err error, took time.Duration) {
+	o.metrics.Observe(channel, out, err, took)
+	if !out.Duplicate {
+		o.buffer.Record(channel, out.Events, time.Now())
+	}
+}
+
+// observedEngine counts the turns a channel hands the engine itself.
+type observedEngine struct {
+	eng     *bot.Engine
+	obs     *observer
+	channel string
+}
+
+func (e observedEngine) Handle(ctx context.Context, in bot.Inbound) (bot.Outcome, error) {
+	start := time.Now()
+	out, err := e.eng.Handle(ctx, in)
+	e.obs.Observe(e.channel, out, err, time.Since(start))
+	return out, err
 }
 
 // slackPoster posts handoff blocks with the Web API.

@@ -161,6 +161,9 @@ func (c Config) ValidateServe(dev bool) error {
 	if !c.SMS() && !c.Slack() && len(errs) == 0 {
 		errs = append(errs, errors.New("no channel configured: set TWILIO_AUTH_TOKEN and HELPLINE_PUBLIC_URL for SMS, or SLACK_SIGNING_SECRET or SLACK_APP_TOKEN for Slack"))
 	}
+	if c.Slack() && c.SlackBotToken == "" {
+		errs = append(errs, errors.New("SLACK_BOT_TOKEN is required to answer in Slack"))
+	}
 	if c.Slack() && c.SlackTeamID == "" {
 		errs = append(errs, errors.New("SLACK_TEAM_ID is required so only your workspace is served"))
 	}

@@ -52,7 +52,8 @@ func TestValidateServe(t *testing.T) {
 		{"token without url", map[string]string{"HELPLINE_SECRET": secret, "HELPLINE_PHONE": "555", "TWILIO_AUTH_TOKEN": "t"}, "HELPLINE_PUBLIC_URL"},
 		{"url without token", map[string]string{"HELPLINE_SECRET": secret, "HELPLINE_PHONE": "555", "HELPLINE_PUBLIC_URL": "https://h.example"}, "TWILIO_AUTH_TOKEN"},
 		{"no phone", map[string]string{"HELPLINE_SECRET": secret, "TWILIO_AUTH_TOKEN": "t", "HELPLINE_PUBLIC_URL": "https://h.example"}, "HELPLINE_PHONE"},
-		{"slack without team", map[string]string{"HELPLINE_SECRET": secret, "HELPLINE_PHONE": "555", "SLACK_SIGNING_SECRET": "x"}, "SLACK_TEAM_ID"},
+		{"slack without team", map[string]string{"HELPLINE_SECRET": secret, "HELPLINE_PHONE": "555", "SLACK_SIGNING_SECRET": "x", "SLACK_BOT_TOKEN": "xoxb"}, "SLACK_TEAM_ID"},
+		{"slack without bot token", map[string]string{"HELPLINE_SECRET": secret, "HELPLINE_PHONE": "555", "SLACK_SIGNING_SECRET": "x", "SLACK_TEAM_ID": "T1"}, "SLACK_BOT_TOKEN"},
 		{"sms ok", map[string]string{"HELPLINE_SECRET": secret, "HELPLINE_PHONE": "555", "TWILIO_AUTH_TOKEN": "t", "HELPLINE_PUBLIC_URL": "https://h.example"}, ""},
 	} {
 		c, err := FromEnv(env(tc.env))

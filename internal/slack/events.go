@@ -36,6 +36,9 @@ func (h *Handler) event(ctx context.Context, ev slackevents.EventsAPIEvent, retr
 		}
 		h.later(ctx, func(ctx context.Context) { h.post(ctx, e.Channel, thread, "Answer", h.answer(e.Text)) })
 	case *slackevents.MessageEvent:
+		if h.staffReply(ctx, outer.EventID, e) {
+			return
+		}
 		// Only people writing in a DM with the app: never the app's own
 		// messages, edits or other subtypes.
 		if e.ChannelType != "im" || e.BotID != "" || e.SubType != "" || e.User == "" {

@@ -62,6 +62,9 @@ type Handler struct {
 	Flows  *flows.Set
 	// Stats answers /helpline stats; nil when none are kept.
 	Stats statsReader
+	// Handoffs claims, closes and relays handoffs from the intake channel;
+	// nil when handoffs are off.
+	Handoffs handoffs
 	// Redis remembers Events API deliveries and each screening's current
 	// question.
 	Redis redis.UniversalClient

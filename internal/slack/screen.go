@@ -82,6 +82,9 @@ func (h *Handler) interaction(ctx context.Context, cb slack.InteractionCallback)
 		return
 	}
 	for _, a := range cb.ActionCallback.BlockActions {
+		if h.handoffAction(ctx, cb, a) {
+			return
+		}
 		text, label := clicked(cb, a)
 		if text == "" {
 			continue // a checkbox toggled, or Submit with nothing picked

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -53,6 +54,19 @@ func dayKey(t time.Time) string { return "hl:stats:" + t.UTC().Format(time.DateO
 // engine moves a screening on to a step (an EventStep). Stats.Stops turns
 // these into drop-off per step; nothing follows a single conversation.
 func (r *Recorder) Record(ctx context.Context, channel string, events []bot.Event, now time.Time) error {
+	fields := fieldsOf(channel, events)
+	if len(fields) == 0 {
+		return nil
+	}
+	counts := map[string]int64{}
+	for _, f := range fields {
+		counts[f]++
+	}
+	return r.write(ctx, map[string]map[string]int64{dayKey(now): counts})
+}
+
+// fieldsOf lists the counters the events of one outcome add to.
+func fieldsOf(channel string, events []bot.Event) []string {
 	var fields []string
 	for _, ev := range events {
 		switch ev.Kind {
@@ -68,21 +82,97 @@ func (r *Recorder) Record(ctx context.Context, channel string, events []bot.Even
 			fields = append(fields, prefixReached+ev.Step)
 		}
 	}
-	if len(fields) == 0 {
-		return nil
-	}
-	key := dayKey(now)
+	return fields
+}
+
+// write adds counts to the day hashes in one pipeline.
+func (r *Recorder) write(ctx context.Context, days map[string]map[string]int64) error {
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, f := range fields {
-			p.HIncrBy(ctx, key, f, 1)
+		for key, counts := range days {
+			for f, n := range counts {
+				p.HIncrBy(ctx, key, f, n)
+			}
+			p.Expire(ctx, key, Retention)
 		}
-		p.Expire(ctx, key, Retention)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("record stats: %w", err)
 	}
 	return nil
+}
+
+// Buffer adds counts up in memory and writes them every so often, so that
+// counting costs a turn no Redis round trip. What is not yet written when
+// the process dies (one interval at most) is lost: these are statistics,
+// not records.
+type Buffer struct {
+	r       *Recorder
+	mu      sync.Mutex
+	pending map[string]map[string]int64
+}
+
+// Buffer returns a Buffer writing through r.
+func (r *Recorder) Buffer() *Buffer { return &Buffer{r: r, pending: map[string]map[string]int64{}} }
+
+// Record counts the events of one outcome on channel, in memory.
+func (b *Buffer) Record(channel string, events []bot.Event, now time.Time) {
+	fields := fieldsOf(channel, events)
+	if len(fields) == 0 {
+		return
+	}
+	key := dayKey(now)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pending[key] == nil {
+		b.pending[key] = map[string]int64{}
+	}
+	for _, f := range fields {
+		b.pending[key][f]++
+	}
+}
+
+// Flush writes what was counted since the last flush; on failure the
+// counts are kept for the next one.
+func (b *Buffer) Flush(ctx context.Context) error {
+	b.mu.Lock()
+	days := b.pending
+	b.pending = map[string]map[string]int64{}
+	b.mu.Unlock()
+	if len(days) == 0 {
+		return nil
+	}
+	if err := b.r.write(ctx, days); err != nil {
+		b.mu.Lock()
+		for key, counts := range days {
+			if b.pending[key] == nil {
+				b.pending[key] = map[string]int64{}
+			}
+			for f, n := range counts {
+				b.pending[key][f] += n
+			}
+		}
+		b.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Run flushes every interval until ctx ends, and once more then.
+func (b *Buffer) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = b.Flush(fctx)
+			cancel()
+			return
+		case <-t.C:
+			_ = b.Flush(ctx)
+		}
+	}
 }
 
 // Stats are the counters added up over some days.

@@ -94,3 +94,36 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestBufferFlushesWhatItCounted(t *testing.T) {
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	defer rdb.Close()
+	r := NewRecorder(rdb)
+	b := r.Buffer()
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	for i := 0; i < 3; i++ {
+		b.Record("sms", []bot.Event{{Kind: bot.EventStarted}, {Kind: bot.EventStep, Step: "who"}}, now)
+	}
+	b.Record("sms", []bot.Event{{Kind: bot.EventCompleted, Lean: "iop"}}, now)
+	if m.Exists(dayKey(now)) {
+		t.Fatal("written before a flush")
+	}
+	m.Close()
+	if err := b.Flush(context.Background()); err == nil {
+		t.Fatal("flush succeeded with Redis down")
+	}
+	if err := m.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.Summary(context.Background(), 1, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Started != 3 || st.Completed != 1 {
+		t.Fatalf("after a failed and a good flush: %+v", st)
+	}
+}

@@ -1,0 +1,81 @@
+package slack
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"helpline/bot"
+	"helpline/internal/handoff"
+)
+
+// handoffs is the slice of the handoff service the intake channel's
+// buttons and threads use.
+type handoffs interface {
+	Claim(ctx context.Context, key bot.Key, user, channel, ts string) (bool, error)
+	Close(ctx context.Context, key bot.Key, user string) error
+	ShowNumber(ctx context.Context, key bot.Key, user string) (string, error)
+	StaffReply(ctx context.Context, channel, threadTS, eventID, text string) (bool, error)
+}
+
+var _ handoffs = (*handoff.Service)(nil)
+
+// handoffAction handles a click on a handoff card or crisis alert; it
+// reports false for any other action.
+func (h *Handler) handoffAction(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) bool {
+	switch a.ActionID {
+	case handoff.ActionClaim, handoff.ActionClose, handoff.ActionShow:
+	default:
+		return false
+	}
+	if h.Handoffs == nil {
+		return true
+	}
+	key, user, channel := bot.Key(a.Value), cb.User.ID, cb.Channel.ID
+	ts := cb.Container.MessageTs
+	if ts == "" {
+		ts = cb.Message.Timestamp
+	}
+	h.later(ctx, func(ctx context.Context) {
+		switch a.ActionID {
+		case handoff.ActionClaim:
+			ok, err := h.Handoffs.Claim(ctx, key, user, channel, ts)
+			switch {
+			case err != nil:
+				h.Log.Error("claim handoff", "conv", string(key), "err", err)
+				h.ephemeral(ctx, channel, user, "Sorry, the claim did not go through; please try again.")
+			case !ok:
+				h.ephemeral(ctx, channel, user, "Someone else has this texter, or the handoff is closed or expired.")
+			}
+		case handoff.ActionClose:
+			if err := h.Handoffs.Close(ctx, key, user); err != nil {
+				h.Log.Error("close handoff", "conv", string(key), "err", err)
+				h.ephemeral(ctx, channel, user, "Sorry, closing did not go through; please try again.")
+			}
+		case handoff.ActionShow:
+			number, err := h.Handoffs.ShowNumber(ctx, key, user)
+			if err != nil {
+				h.ephemeral(ctx, channel, user, "The number is shown only to the person who claimed an open handoff.")
+				return
+			}
+			h.ephemeral(ctx, channel, user, "Texter's number (shown only to you; the access is recorded): "+number)
+		}
+	})
+	return true
+}
+
+// staffReply passes a staff member's message in a handoff thread to the
+// texter. It reports whether the message was such a reply.
+func (h *Handler) staffReply(ctx context.Context, eventID string, e *slackevents.MessageEvent) bool {
+	if h.Handoffs == nil || e.ThreadTimeStamp == "" || e.ChannelType == "im" || e.BotID != "" || e.SubType != "" || e.User == "" {
+		return false
+	}
+	ok, err := h.Handoffs.StaffReply(ctx, e.Channel, e.ThreadTimeStamp, eventID, e.Text)
+	if err != nil {
+		h.Log.Error("relay staff reply", "err", err)
+		h.ephemeral(ctx, e.Channel, e.User, "Sorry, that reply could not be queued for the texter; please send it again.")
+		return true
+	}
+	return ok
+}
