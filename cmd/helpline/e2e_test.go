@@ -23,7 +23,7 @@ import (
 	"helpline/internal/redistest"
 )
 
-const clusterToken = "cluster-test-auth-token"
+const clusterToken = "0123456789abcdef0123456789abcdef" // Twilio tokens are 32 hex digits; twilio-go refuses others
 
 // replica is one running `helpline serve`.
 type replica struct {

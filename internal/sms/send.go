@@ -32,6 +32,14 @@ func NewSender(accountSID, authToken, from, messagingServiceSID, apiURL string) 
 	if accountSID == "" || authToken == "" {
 		return nil, errors.New("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required to send texts")
 	}
+	for _, v := range []string{accountSID, authToken} {
+		for _, r := range v {
+			if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+				// twilio-go refuses such credentials on every call (21224).
+				return nil, errors.New("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be letters and digits only")
+			}
+		}
+	}
 	if from == "" && messagingServiceSID == "" {
 		return nil, errors.New("TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is required to send texts")
 	}

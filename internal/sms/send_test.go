@@ -92,7 +92,7 @@ func TestSenderOptedOut(t *testing.T) {
 
 func TestSenderNeedsSettings(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][5]string{{"", "t", "+1", "", ""}, {"AC", "t", "", "", ""}, {"AC", "t", "+1", "", "not a url"}} {
+	for _, args := range [][5]string{{"", "t", "+1", "", ""}, {"AC", "t", "", "", ""}, {"AC", "t", "+1", "", "not a url"}, {"AC", "to-ken", "+1", "", ""}} {
 		if _, err := NewSender(args[0], args[1], args[2], args[3], args[4]); err == nil || !strings.Contains(err.Error(), "TWILIO") {
 			t.Errorf("NewSender%v: err = %v", args, err)
 		}
