@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"helpline/flows"
 )
@@ -213,7 +214,11 @@ func (e *Engine) Flows() *flows.Set { return e.flows }
 // danger is answered before the store is touched.
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	if len(in.Text) > maxText {
-		in.Text = in.Text[:maxText]
+		cut := maxText
+		for cut > 0 && !utf8.RuneStart(in.Text[cut]) {
+			cut-- // never split a character
+		}
+		in.Text = in.Text[:cut]
 	}
 	if in.Time.IsZero() {
 		in.Time = time.Now()
@@ -380,6 +385,8 @@ func (t *turn) run() {
 
 	// Carrier keywords.
 	switch {
+	case kw == kwStop && s.Status == StatusOptedOut:
+		return // one confirmation, then silence, even for another STOP
 	case kw == kwStop:
 		t.optOut()
 		return
@@ -407,6 +414,9 @@ func (t *turn) run() {
 
 	if s.Status == "" {
 		t.begin()
+		if t.in.Media > 0 && t.norm == "" {
+			t.say(t.text("media"))
+		}
 		switch kw {
 		case kwCall, kwDelete, kwLang:
 			t.keyword(kw)
@@ -733,6 +743,7 @@ func (t *turn) restart() {
 	s.Step = t.e.firstQID
 	t.say(t.text("restart"))
 	t.event(Event{Kind: EventStarted})
+	t.event(Event{Kind: EventStep, Step: s.Step}) // counted as reached, as after the greeting
 	t.ask()
 }
 

@@ -343,3 +343,25 @@ func TestDuplicateOfTheSummary(t *testing.T) {
 		t.Fatalf("retry of the last answer:\n%q\nwant\n%q", again.Replies, last.Replies)
 	}
 }
+
+func TestSecondStopIsSilentAndLongTextIsCutWhole(t *testing.T) {
+	t.Parallel()
+	st, _ := miniStore(t)
+	e := newEngine(t, st)
+	ctx := context.Background()
+	e.Handle(ctx, bot.Inbound{Key: "s", Text: "hi", MessageID: "1"})
+	if out, _ := e.Handle(ctx, bot.Inbound{Key: "s", Text: "STOP", MessageID: "2"}); len(out.Replies) != 1 {
+		t.Fatalf("first STOP: %q", out.Replies)
+	}
+	if out, _ := e.Handle(ctx, bot.Inbound{Key: "s", Text: "stop", MessageID: "3"}); len(out.Replies) != 0 {
+		t.Fatalf("second STOP confirmed again: %q", out.Replies)
+	}
+	long := strings.Repeat("é", 1000) // 2000 bytes
+	if _, err := e.Handle(ctx, bot.Inbound{Key: "l", Text: long, MessageID: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := e.Handle(ctx, bot.Inbound{Key: "m", Text: "", Media: 1, MessageID: "1"})
+	if len(out.Replies) != 2 || !strings.Contains(out.Replies[0], "only read text") {
+		t.Fatalf("media-only first text: %q", out.Replies)
+	}
+}

@@ -21,8 +21,9 @@ import (
 )
 
 // MaxRequest bounds a webhook body: Twilio's own fields with a 1600
-// character body fit well under it.
-const MaxRequest = 16 << 10
+// character body fit under it even when every character is an emoji
+// (about 19 KB once form-encoded).
+const MaxRequest = 64 << 10
 
 type engine interface {
 	Handle(ctx context.Context, in bot.Inbound) (bot.Outcome, error)
