@@ -1,0 +1,105 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"helpline/bot"
+)
+
+type pinger struct{ err error }
+
+func (p *pinger) Ping(context.Context) error { return p.err }
+
+func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
+	p := &pinger{}
+	s := New(p, NewMetrics(), slog.New(slog.DiscardHandler))
+	get := func(path string) int {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Code
+	}
+	if get("/healthz") != 200 || get("/readyz") != 200 {
+		t.Fatal("not healthy and ready with the store up")
+	}
+	p.err = errors.New("connection refused")
+	if get("/healthz") != 200 || get("/readyz") != http.StatusServiceUnavailable {
+		t.Fatal("readiness does not follow the store")
+	}
+}
+
+func TestMetricsFromEvents(t *testing.T) {
+	t.Parallel()
+	m := NewMetrics()
+	m.Observe("sms", bot.Outcome{Replies: []string{"a", "b"}, Events: []bot.Event{
+		{Kind: bot.EventStarted, Lang: "es"}, {Kind: bot.EventStep, Flow: "screening", Step: "who"},
+		{Kind: bot.EventCompleted, Lang: "es", Lean: "iop"}, {Kind: bot.EventCrisis, Crisis: "overdose"},
+		{Kind: bot.EventHandoff}, {Kind: bot.EventStoreDown},
+	}}, nil, 3*time.Millisecond)
+	s := New(&pinger{}, m, slog.New(slog.DiscardHandler))
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`helpline_messages_total{channel="sms",direction="in"} 1`,
+		`helpline_messages_total{channel="sms",direction="out"} 2`,
+		`helpline_screenings_started_total{channel="sms",lang="es"} 1`,
+		`helpline_screenings_completed_total{channel="sms",lang="es",lean="iop"} 1`,
+		`helpline_crisis_escalations_total{channel="sms",kind="overdose"} 1`,
+		`helpline_handoffs_total{channel="sms"} 1`,
+		`helpline_step_reached_total{flow="screening",step="who"} 1`,
+		`helpline_store_errors_total 1`,
+		`helpline_turn_duration_seconds_count 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// On shutdown a request in flight is finished, not cut.
+func TestShutdownDrains(t *testing.T) {
+	t.Parallel()
+	s := New(&pinger{}, NewMetrics(), slog.New(slog.DiscardHandler))
+	started := make(chan struct{})
+	s.Handle("GET /slow", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "done")
+	}))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, l, 5*time.Second) }()
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + l.Addr().String() + "/slow")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(b)
+	}()
+	<-started
+	cancel()
+	if body := <-got; body != "done" {
+		t.Fatalf("in-flight request got %q", body)
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+}
