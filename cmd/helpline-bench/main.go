@@ -14,11 +14,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"flag"
@@ -41,6 +37,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"helpline/flows"
+	"helpline/internal/sms"
 )
 
 // script is one whole screening that leans IOP: start, self, cannabis, no
@@ -357,7 +354,7 @@ func (b *bench) post(base, from, text, sid string) ([]byte, error) {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", sign(u, form))
+	req.Header.Set("X-Twilio-Signature", sms.Signature(authToken, u, form))
 	resp, err := b.client.Do(req)
 	if err != nil {
 		return nil, err
@@ -371,25 +368,6 @@ func (b *bench) post(base, from, text, sid string) ([]byte, error) {
 		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, body)
 	}
 	return body, nil
-}
-
-// sign computes X-Twilio-Signature: base64(HMAC-SHA1(token, url + each key
-// and value in key order)).
-func sign(u string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var buf bytes.Buffer
-	buf.WriteString(u)
-	for _, k := range keys {
-		buf.WriteString(k)
-		buf.WriteString(form.Get(k))
-	}
-	m := hmac.New(sha1.New, []byte(authToken))
-	m.Write(buf.Bytes())
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
 // roundTrips reads the server's count of Redis round trips, or -1.

@@ -3,16 +3,12 @@ package sms_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/xml"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -85,20 +81,7 @@ func miniRig(t *testing.T) *rig {
 }
 
 // sign is X-Twilio-Signature as Twilio computes it.
-func sign(fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	s := fullURL
-	for _, k := range keys {
-		s += k + form.Get(k)
-	}
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write([]byte(s))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
+func sign(fullURL string, form url.Values) string { return sms.Signature(token, fullURL, form) }
 
 func form(from, body, sid string, extra ...string) url.Values {
 	f := url.Values{"MessageSid": {sid}, "AccountSid": {"AC123"}, "From": {from}, "To": {"+18005550100"}, "Body": {body}, "NumMedia": {"0"}}
@@ -510,5 +493,14 @@ func TestMethodAndForm(t *testing.T) {
 	r.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/twilio/sms", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Fatalf("GET: %d", rec.Code)
+	}
+}
+
+// Signature reproduces Twilio's published example.
+func TestSignatureMatchesPublishedVector(t *testing.T) {
+	t.Parallel()
+	f := url.Values{"CallSid": {"CA1234567890ABCDE"}, "Caller": {"+14158675309"}, "Digits": {"1234"}, "From": {"+14158675309"}, "To": {"+18005551212"}}
+	if got := sms.Signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", f); got != "RSOYDt4T1cUTdK1PDd93/VVr8B8=" {
+		t.Fatalf("Signature = %q", got)
 	}
 }
