@@ -13,8 +13,8 @@ func (f *Flow) Graph(w io.Writer) error {
 	b.WriteString("flowchart TD\n")
 	for _, st := range f.Steps {
 		label := strings.ReplaceAll(st.Text.In("en"), `"`, "'")
-		if len(label) > 60 {
-			label = label[:57] + "..."
+		if r := []rune(label); len(r) > 60 {
+			label = string(r[:57]) + "..."
 		}
 		fmt.Fprintf(&b, "  %s[\"%s: %s\"]\n", st.ID, st.ID, label)
 	}
