@@ -242,7 +242,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			return ErrNoWrite
 		}
 		t := turn{e: e, s: s, in: in, out: &out, norm: flows.Normalize(in.Text)}
-		if !t.limited() {
+		// STOP is honoured even past the rate limit (danger was answered
+		// before the store was touched).
+		if keywordOf(t.norm) == kwStop || !t.limited() {
 			t.run()
 		}
 		s.record(in.MessageID, out.Replies, t.tail, t.tailN)
@@ -371,7 +373,7 @@ func (t *turn) event(ev Event) {
 // before the session was loaded.
 func (t *turn) run() {
 	s, f := t.s, t.e.flow
-	if s.Status != "" && (s.Flow != f.ID || s.FlowVersion != f.Version) && s.Status != StatusOptedOut {
+	if s.Status != "" && (s.Flow != f.ID || s.FlowVersion != f.Version) && s.Status != StatusOptedOut && s.Status != StatusHandoff {
 		// The flow changed under a stored conversation: its answers may no
 		// longer fit, so it starts afresh.
 		lang := s.Lang
@@ -407,7 +409,11 @@ func (t *turn) run() {
 		return
 	}
 
-	if s.Status == StatusHandoff && kw != kwDelete && s.Pending == "" {
+	if s.Status == StatusHandoff && kw != kwDelete {
+		// A DELETE confirmation is answered; anything else is for staff.
+		if s.Pending != "" && t.pending() {
+			return
+		}
 		t.relay()
 		return
 	}
@@ -689,9 +695,18 @@ func (e *Engine) BeginHandoff(ctx context.Context, key Key) error {
 			*s = Session{Flow: e.flow.ID, FlowVersion: e.flow.Version, Step: e.flow.Steps[0].ID, Answers: map[string]string{},
 				Lang: "en", Status: StatusActive, Seen: s.Seen, Version: s.Version}
 		}
-		s.Before, s.Status, s.Relays = s.Status, StatusHandoff, 0
+		s.Before, s.Status, s.Relays, s.Pending = s.Status, StatusHandoff, 0, ""
 		return true
 	})
+}
+
+// Urgent reports whether text must be handled even when the line is
+// flooded: danger, or a way of saying STOP.
+func (e *Engine) Urgent(text string) bool {
+	if kind, _ := e.crisis.Check(text); kind != "" {
+		return true
+	}
+	return keywordOf(flows.Normalize(text)) == kwStop
 }
 
 // MarkOptedOut records that the carrier refuses messages to the texter

@@ -365,3 +365,50 @@ func TestSecondStopIsSilentAndLongTextIsCutWhole(t *testing.T) {
 		t.Fatalf("media-only first text: %q", out.Replies)
 	}
 }
+
+// A DELETE confirmation open during a handoff: the answer to it is read as
+// such, and anything else still goes to staff, not into the screening.
+func TestDeleteConfirmationDuringHandoff(t *testing.T) {
+	t.Parallel()
+	st, _ := miniStore(t)
+	set, _ := flows.Default()
+	e, _ := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Org", Phone: "555", Handoffs: true})
+	ctx := context.Background()
+	n := 0
+	send := func(text string) bot.Outcome {
+		n++
+		out, _ := e.Handle(ctx, bot.Inbound{Key: "d", Text: text, MessageID: fmt.Sprint(n)})
+		return out
+	}
+	send("hi")
+	send("1")
+	send("call")
+	send("delete")
+	if out := send("actually call me at 3pm"); out.Relay != "actually call me at 3pm" {
+		t.Fatalf("text after DELETE in a handoff went into the screening: %+v", out)
+	}
+	send("delete")
+	if out := send("no"); out.Relay != "" || !strings.Contains(strings.Join(out.Replies, " "), "nothing was erased") {
+		t.Fatalf("NO to DELETE in a handoff: %+v", out)
+	}
+}
+
+// STOP is honoured past the per-number rate limit.
+func TestStopPastTheRateLimit(t *testing.T) {
+	t.Parallel()
+	st, _ := miniStore(t)
+	set, _ := flows.Default()
+	e, _ := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Org", Phone: "555", RatePerMinute: 3})
+	ctx := context.Background()
+	now := time.Now()
+	for i := 0; i < 5; i++ {
+		e.Handle(ctx, bot.Inbound{Key: "r", Text: "banana", MessageID: fmt.Sprint(i), Time: now})
+	}
+	out, _ := e.Handle(ctx, bot.Inbound{Key: "r", Text: "STOP", MessageID: "stop", Time: now})
+	if len(out.Events) == 0 || out.Events[0].Kind != bot.EventOptOut {
+		t.Fatalf("STOP past the limit: %+v", out)
+	}
+	if !e.Urgent("STOP") || !e.Urgent("he od'd") || e.Urgent("banana") {
+		t.Fatal("Urgent misjudges")
+	}
+}
