@@ -92,8 +92,13 @@ func (s *Sender) Send(_ context.Context, to, body string) error {
 		return nil
 	}
 	var te *client.TwilioRestError
-	if errors.As(err, &te) && te.Code == 21610 {
-		return fmt.Errorf("%w: %v", ErrOptedOut, err)
+	if errors.As(err, &te) {
+		// Twilio's message can quote the recipient's number: keep it out
+		// of errors, which end up in logs.
+		if te.Code == 21610 {
+			return fmt.Errorf("%w (status %d)", ErrOptedOut, te.Status)
+		}
+		return fmt.Errorf("twilio send: status %d, error %d", te.Status, te.Code)
 	}
 	return fmt.Errorf("twilio send: %w", err)
 }

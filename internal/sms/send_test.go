@@ -98,3 +98,16 @@ func TestSenderNeedsSettings(t *testing.T) {
 		}
 	}
 }
+
+// Twilio's error messages can quote the number; errors (and so logs) do not.
+func TestSenderErrorsLeaveTheNumberOut(t *testing.T) {
+	t.Parallel()
+	fake := &fakeTwilio{code: 400, body: `{"code":21211,"message":"The 'To' number +15555550123 is not a valid phone number.","status":400}`}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	s, _ := NewSender("AC1", "t", "+18005550100", "", srv.URL)
+	err := s.Send(context.Background(), "+15555550123", "x")
+	if err == nil || strings.Contains(err.Error(), "5555550123") || !strings.Contains(err.Error(), "21211") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -28,6 +28,7 @@ const MaxRequest = 64 << 10
 type engine interface {
 	Handle(ctx context.Context, in bot.Inbound) (bot.Outcome, error)
 	FixedText(name, lang string) string
+	Urgent(text string) bool
 }
 
 // Observer is told about every turn, for metrics.
@@ -117,7 +118,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		CarrierReplied: form.Get("OptOutType") != "",
 	}
 
-	if h.Global != nil && !h.Global.Allow() {
+	if h.Global != nil && !h.Global.Allow() && !h.Engine.Urgent(in.Text) {
 		// The line is flooded: one polite answer per number and minute,
 		// without touching the store.
 		var replies []string
@@ -154,7 +155,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Log.Info("turn", attrs...)
 	}
 	if h.Handoffs != nil && !out.Duplicate {
-		// Enqueue only: the reply never waits for Slack.
+
 		if err := h.Handoffs.Observe(context.WithoutCancel(r.Context()), key, from, sid, out); err != nil {
 			h.Log.Error("handoff enqueue failed", "conv", string(key), "err", err.Error())
 		}

@@ -339,6 +339,13 @@ func TestRateLimits(t *testing.T) {
 		if got := r.text(t, "1"); len(got) != 0 {
 			t.Fatalf("second refusal not silent: %q", got)
 		}
+		// Danger and STOP get through a flooded line.
+		if got := r.text(t, "I took too many pills"); len(got) == 0 || !strings.Contains(got[0], "911") {
+			t.Fatalf("crisis on a flooded line: %q", got)
+		}
+		if got := r.text(t, "STOP"); len(got) == 0 || !strings.Contains(got[0], "START") {
+			t.Fatalf("STOP on a flooded line: %q", got)
+		}
 	})
 }
 
