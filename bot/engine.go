@@ -49,6 +49,9 @@ type Outcome struct {
 	// Relay is a text for the staff member handling a handoff, instead of
 	// an answer to the flow.
 	Relay string
+	// Said is the message itself, set only when it held words of danger,
+	// so that staff already talking with the texter see it too.
+	Said string
 	// Duplicate is set when the message was handled before.
 	Duplicate bool
 	Lang      string
@@ -224,7 +227,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		in.Time = time.Now()
 	}
 	if kind, lang := e.crisis.Check(in.Text); kind != "" {
-		return e.crisisOutcome(kind, e.pickLang(lang, in.Lang)), nil
+		out := e.crisisOutcome(kind, e.pickLang(lang, in.Lang))
+		out.Said = in.Text
+		return out, nil
 	}
 
 	mu := &e.locks[lockIndex(in.Key)]

@@ -90,7 +90,11 @@ func CardBlocks(r *Record) (string, []Block) {
 				slack.NewButtonBlockElement(ActionClose, value, slack.NewTextBlockObject(slack.PlainTextType, "Close", false, false)).WithStyle(slack.StyleDanger),
 			))
 	case stateClosed:
-		blocks = append(blocks, TextBlock(fmt.Sprintf("Closed by <@%s>. The texter is back with the assistant.", r.ClaimedBy)))
+		if r.ClosedBy == "" {
+			blocks = append(blocks, TextBlock("Closed: the texter stopped messages or erased their data."))
+		} else {
+			blocks = append(blocks, TextBlock(fmt.Sprintf("Closed by <@%s>. The texter is back with the assistant.", r.ClosedBy)))
+		}
 	}
 	return title, blocks
 }

@@ -100,6 +100,7 @@ func (s *Service) Deliverers(slack Slack, sms SMS) map[string]outbox.Deliverer {
 // Redis records of a handoff, under the conversation's hash tag.
 func numberKey(k bot.Key) string  { return store.ConversationKey(k, "n") }
 func handoffKey(k bot.Key) string { return store.ConversationKey(k, "h") }
+func claimKey(k bot.Key) string   { return store.ConversationKey(k, "c") }
 func threadKey(channel, ts string) string {
 	return "hl:thread:" + channel + ":" + ts
 }
@@ -123,8 +124,11 @@ type Record struct {
 	State     string
 	ClaimedBy string
 	ClaimedAt time.Time
-	Channel   string
-	TS        string
+	// ClosedBy is the staff member who closed it; empty when the texter
+	// ended it (STOP, DELETE).
+	ClosedBy string
+	Channel  string
+	TS       string
 }
 
 // Observe is called by a channel after every turn with the texter's number
@@ -140,6 +144,12 @@ func (s *Service) Observe(ctx context.Context, key bot.Key, number string, msgID
 			errs = append(errs, s.enqueue(ctx, fmt.Sprintf("alert:%s:%s:%d", key, msgID, i), KindAlert, alert{
 				Key: key, Masked: Mask(number), Kind: ev.Crisis, Lang: ev.Lang, At: s.Now().Unix(),
 			}))
+			if out.Said != "" {
+				// Staff already talking with the texter see it in their thread too.
+				if r, err := s.record(ctx, key); err == nil && r != nil && r.State != stateClosed && r.TS != "" {
+					errs = append(errs, s.enqueue(ctx, "crisis-relay:"+string(key)+":"+msgID, KindThread, thread{Key: key, Text: out.Said}))
+				}
+			}
 		case bot.EventHandoff:
 			errs = append(errs, s.open(ctx, key, number, msgID, out.Handoff))
 		case bot.EventOptOut, bot.EventErased:
@@ -147,9 +157,43 @@ func (s *Service) Observe(ctx context.Context, key bot.Key, number string, msgID
 		}
 	}
 	if out.Relay != "" {
-		errs = append(errs, s.enqueue(ctx, "relay:"+string(key)+":"+msgID, KindThread, thread{Key: key, Text: out.Relay}))
+		errs = append(errs, s.relay(ctx, key, number, msgID, out.Relay))
 	}
 	return errors.Join(errs...)
+}
+
+// relay passes the texter's text to the handoff's thread and keeps the
+// handoff alive while they write. A handoff that is gone (closed, or
+// expired while the conversation went on) hands the texter back to the
+// assistant and tells them, rather than relaying into nothing.
+func (s *Service) relay(ctx context.Context, key bot.Key, number, msgID, text string) error {
+	r, err := s.record(ctx, key)
+	if err != nil {
+		return err
+	}
+	if r == nil || r.State == stateClosed {
+		notice, err := s.engine.EndHandoff(ctx, key)
+		if err != nil || notice == "" {
+			return err
+		}
+		if err := s.keepNumber(ctx, key, number); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, "orphan:"+string(key)+":"+msgID, KindSMS, sms{Key: key, Text: notice, Last: true})
+	}
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Expire(ctx, handoffKey(key), s.Keep)
+		p.Expire(ctx, numberKey(key), s.Keep)
+		p.Expire(ctx, claimKey(key), s.Keep)
+		if r.TS != "" {
+			p.Expire(ctx, threadKey(r.Channel, r.TS), s.Keep)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.enqueue(ctx, "relay:"+string(key)+":"+msgID, KindThread, thread{Key: key, Text: text})
 }
 
 func (s *Service) keepNumber(ctx context.Context, key bot.Key, number string) error {
@@ -181,9 +225,21 @@ func (s *Service) open(ctx context.Context, key bot.Key, number, msgID string, h
 	return s.enqueue(ctx, "card:"+string(key)+":"+msgID, KindCard, card{Key: key})
 }
 
-// Forget erases the number and the handoff record (STOP, DELETE, close).
+// Forget erases the number and what the card shows, and closes an open
+// handoff, when the texter says STOP or DELETE.
 func (s *Service) Forget(ctx context.Context, key bot.Key) error {
-	return s.rdb.Del(ctx, numberKey(key)).Err()
+	if err := s.rdb.Del(ctx, numberKey(key), claimKey(key)).Err(); err != nil {
+		return err
+	}
+	r, err := s.record(ctx, key)
+	if err != nil || r == nil || r.State == stateClosed {
+		return err
+	}
+	r.State, r.ClosedBy, r.Findings, r.Lean, r.Where = stateClosed, "", nil, "", ""
+	if err := s.saveRecord(ctx, r); err != nil {
+		return err
+	}
+	return s.enqueue(ctx, fmt.Sprintf("update:%s:%d", key, s.Now().UnixNano()), KindUpdate, card{Key: key})
 }
 
 func (s *Service) enqueue(ctx context.Context, id, kind string, payload any) error {
@@ -366,7 +422,8 @@ func (s *Service) Claim(ctx context.Context, key bot.Key, user, channel, ts stri
 	if err != nil {
 		return false, err
 	}
-	if r == nil {
+	if r == nil || (r.State == stateClosed && ts != "" && r.TS != ts) {
+		// No handoff, or only an old closed one: a crisis alert being claimed.
 		if r, err = s.fromAlert(ctx, key, channel, ts); err != nil || r == nil {
 			return false, err
 		}
@@ -374,8 +431,14 @@ func (s *Service) Claim(ctx context.Context, key bot.Key, user, channel, ts stri
 	if r.State == stateClosed {
 		return false, nil
 	}
-	if r.ClaimedBy != "" {
-		return r.ClaimedBy == user, nil
+	// Two staff clicking at once: one SETNX decides.
+	won, err := s.rdb.SetNX(ctx, claimKey(key), user, s.Keep).Result()
+	if err != nil {
+		return false, err
+	}
+	if !won {
+		holder, err := s.rdb.Get(ctx, claimKey(key)).Result()
+		return holder == user, err
 	}
 	r.State, r.ClaimedBy, r.ClaimedAt = stateClaimed, user, s.Now()
 	if err := s.saveRecord(ctx, r); err != nil {
@@ -406,6 +469,9 @@ func (s *Service) fromAlert(ctx context.Context, key bot.Key, channel, ts string
 	if err != nil {
 		return nil, err
 	}
+	if err := s.rdb.Del(ctx, claimKey(key)).Err(); err != nil {
+		return nil, err
+	}
 	if err := s.engine.BeginHandoff(ctx, key); err != nil {
 		return nil, err
 	}
@@ -423,15 +489,13 @@ func (s *Service) Close(ctx context.Context, key bot.Key, user string) error {
 	if err != nil || r == nil || r.State == stateClosed {
 		return err
 	}
-	r.State = stateClosed
-	if r.ClaimedBy == "" {
-		r.ClaimedBy = user
-	}
-	if err := s.saveRecord(ctx, r); err != nil {
-		return err
-	}
+	// The conversation first, so a failure leaves the card open to try again.
 	text, err := s.engine.EndHandoff(ctx, key)
 	if err != nil {
+		return err
+	}
+	r.State, r.ClosedBy = stateClosed, user
+	if err := s.saveRecord(ctx, r); err != nil {
 		return err
 	}
 	stamp := s.Now().UnixNano()
@@ -441,7 +505,7 @@ func (s *Service) Close(ctx context.Context, key bot.Key, user string) error {
 		// The number is erased once the close notice is sent.
 		errs = append(errs, s.enqueue(ctx, fmt.Sprintf("closed:%s:%d", key, stamp), KindSMS, sms{Key: key, Text: text, Last: true}))
 	} else {
-		errs = append(errs, s.Forget(ctx, key))
+		errs = append(errs, s.rdb.Del(ctx, numberKey(key)).Err())
 	}
 	return errors.Join(errs...)
 }

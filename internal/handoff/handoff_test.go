@@ -350,3 +350,105 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+// A handoff record that expired while the texter kept writing: their next
+// text hands them back to the assistant and tells them, instead of being
+// relayed into nothing.
+func TestExpiredHandoffHandsTheTexterBack(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.drain(t)
+	r.m.Del(store.ConversationKey(r.key, "h"))
+	out := r.text(t, "hello? anyone?")
+	if out.Relay == "" {
+		t.Fatal("not relayed (the engine still thought a handoff was open)")
+	}
+	r.drain(t)
+	if len(r.sms.sent) != 1 || !strings.Contains(r.sms.sent[0], "closed this chat") {
+		t.Fatalf("texter not told: %q", r.sms.sent)
+	}
+	if out := r.text(t, "1"); out.Relay != "" {
+		t.Fatalf("still relaying after the handoff was gone: %+v", out)
+	}
+}
+
+// Danger written during a claimed handoff reaches the staff member's thread
+// as well as the alert channel; a later alert can be claimed after an
+// earlier handoff was closed.
+func TestCrisisDuringAndAfterAHandoff(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.drain(t)
+	cardTS := r.slack.posts[0].TS
+	r.svc.Claim(ctx, r.key, "USAM", "CINTAKE", cardTS)
+	r.text(t, "i want to end it all")
+	r.drain(t)
+	inThread, alerted := false, false
+	for _, p := range r.slack.posts {
+		inThread = inThread || (p.ThreadTS == cardTS && strings.Contains(p.Blocks, "end it all"))
+		alerted = alerted || p.Channel == "CALERT"
+	}
+	if !inThread || !alerted {
+		t.Fatalf("in thread %v, alerted %v: %+v", inThread, alerted, r.slack.posts)
+	}
+	if err := r.svc.Close(ctx, r.key, "USAM"); err != nil {
+		t.Fatal(err)
+	}
+	r.drain(t)
+	r.text(t, "i want to kill myself")
+	r.drain(t)
+	alertTS := r.slack.posts[len(r.slack.posts)-1].TS
+	if ok, err := r.svc.Claim(ctx, r.key, "UNURSE", "CALERT", alertTS); !ok || err != nil {
+		t.Fatalf("claiming a new alert after a closed handoff: %v, %v", ok, err)
+	}
+}
+
+// Two staff clicking Claim at once: exactly one gets the texter.
+func TestConcurrentClaims(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.drain(t)
+	var wg sync.WaitGroup
+	wins := make(chan string, 10)
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := fmt.Sprint("U", i)
+			if ok, _ := r.svc.Claim(context.Background(), r.key, user, "CINTAKE", r.slack.posts[0].TS); ok {
+				wins <- user
+			}
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	if n := len(wins); n != 1 {
+		t.Fatalf("%d staff got the texter", n)
+	}
+	r.drain(t)
+	if len(r.sms.sent) != 1 {
+		t.Fatalf("texter told %d times", len(r.sms.sent))
+	}
+}
+
+// STOP closes an open card and wipes what it showed.
+func TestStopClosesTheCard(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.text(t, "hi")
+	r.text(t, "1")
+	r.text(t, "call")
+	r.drain(t)
+	r.text(t, "STOP")
+	r.drain(t)
+	if len(r.slack.updates) != 1 || !strings.Contains(r.slack.updates[0].Blocks, "stopped messages or erased") {
+		t.Fatalf("card after STOP: %+v", r.slack.updates)
+	}
+}
