@@ -5,8 +5,9 @@
 // An entry is read by one worker of the group and acknowledged only after
 // delivery. A failed delivery is scheduled again with exponential backoff
 // (or the delay the provider asked for) in a sorted set that workers move
-// back into the stream when due; after MaxTries it goes to a dead-letter
-// stream. Entries a dead worker held are taken over with XAUTOCLAIM. Each
+// back into the stream when due; once it is older than MaxAge (a day by
+// default: an outage delays messages, it does not lose them) it goes to a
+// dead-letter stream, kept for a week. Entries a dead worker held are taken over with XAUTOCLAIM. Each
 // message carries an ID, and a delivered ID is remembered for a day, so a
 // message enqueued twice, or redelivered after a worker died between
 // delivering and acknowledging, is sent once in normal operation.
@@ -34,6 +35,7 @@ const (
 	DelayedKey = "hl:{outbox}:delayed"
 	DeadKey    = "hl:{outbox}:dead"
 	doneKey    = "hl:{outbox}:done:" // + message ID: delivered
+	deadKeep   = 7 * 24 * time.Hour
 	lockKey    = "hl:{outbox}:lock:" // + message ID: being delivered
 	group      = "senders"
 )
@@ -96,7 +98,9 @@ type Outbox struct {
 	deliverers map[string]Deliverer
 	Log        *slog.Logger
 	Observer   Observer
-	// MaxTries is how many deliveries are tried before the dead letters.
+	// MaxAge is how long a message is retried before the dead letters;
+	// MaxTries, when above zero, also bounds the tries.
+	MaxAge   time.Duration
 	MaxTries int
 	// Backoff is the delay before try n+1 (n from 1); exponential with
 	// jitter from one second to five minutes by default.
@@ -116,7 +120,7 @@ func New(rdb redis.UniversalClient, deliverers map[string]Deliverer) *Outbox {
 		rdb:        rdb,
 		deliverers: deliverers,
 		Log:        slog.New(slog.DiscardHandler),
-		MaxTries:   8,
+		MaxAge:     24 * time.Hour,
 		Backoff:    defaultBackoff,
 		ClaimAfter: time.Minute,
 		Block:      time.Second,
@@ -261,6 +265,12 @@ func (o *Outbox) handle(ctx context.Context, e redis.XMessage) error {
 		return o.settle(ctx, e.ID, "", "")
 	}
 	defer o.rdb.Del(context.WithoutCancel(ctx), lock)
+	// Delivered by another worker between the check above and the lock?
+	if done, err := o.rdb.Exists(ctx, doneKey+m.ID).Result(); err != nil {
+		return err
+	} else if done == 1 {
+		return o.settle(ctx, e.ID, "", "")
+	}
 	d, ok := o.deliverers[m.Kind]
 	var derr error
 	if !ok {
@@ -284,7 +294,8 @@ func (o *Outbox) handle(ctx context.Context, e redis.XMessage) error {
 		o.Observer.Failed(m.Kind)
 	}
 	var perm *permanentError
-	if errors.As(derr, &perm) || m.Tries >= o.MaxTries {
+	tooOld := o.MaxAge > 0 && o.Now().Sub(time.UnixMilli(m.Enqueued)) >= o.MaxAge
+	if errors.As(derr, &perm) || tooOld || (o.MaxTries > 0 && m.Tries >= o.MaxTries) {
 		o.Log.Error("outbox: giving up on a message", "kind", m.Kind, "id", m.ID, "tries", m.Tries, "err", derr)
 		if o.Observer != nil {
 			o.Observer.Dead(m.Kind)
@@ -312,6 +323,7 @@ func (o *Outbox) settle(ctx context.Context, id, dead, data string) error {
 	_, err := o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		if dead != "" {
 			p.XAdd(ctx, &redis.XAddArgs{Stream: dead, MaxLen: 10000, Approx: true, Values: []string{"m", data}})
+			p.Expire(ctx, dead, deadKeep) // payloads can hold a texter's words
 		}
 		p.XAck(ctx, StreamKey, group, id)
 		p.XDel(ctx, StreamKey, id)

@@ -225,3 +225,36 @@ func TestRunStopsWithContext(t *testing.T) {
 		t.Fatal("Run did not deliver")
 	}
 }
+
+// A Slack outage of minutes, not seconds: retried for as long as MaxAge,
+// then delivered once; past MaxAge, dead letters that expire.
+func TestLongOutageIsRetriedByAge(t *testing.T) {
+	t.Parallel()
+	m, rdb := mini(t)
+	rec := &recorder{failFor: 40}
+	now := time.Unix(1_700_000_000, 0)
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"k": rec})
+	o.Block, o.Now = 5*time.Millisecond, func() time.Time { return now }
+	ctx := context.Background()
+	o.Enqueue(ctx, outbox.Message{ID: "alert", Kind: "k"})
+	for i := 0; i < 60; i++ {
+		o.Step(ctx, "w")
+		now = now.Add(6 * time.Minute) // 40 failures take about four hours
+	}
+	if rec.count("alert") != 1 {
+		t.Fatal("an alert was lost to a four-hour outage")
+	}
+	rec.failFor = 1000
+	o.Enqueue(ctx, outbox.Message{ID: "late", Kind: "k"})
+	for i := 0; i < 300; i++ {
+		o.Step(ctx, "w")
+		now = now.Add(6 * time.Minute)
+	}
+	_, retrying, dead, _, _ := o.Depth(ctx)
+	if dead != 1 || retrying != 0 {
+		t.Fatalf("after a day: dead %d, retrying %d", dead, retrying)
+	}
+	if ttl := m.TTL(outbox.DeadKey); ttl <= 0 {
+		t.Fatal("dead letters never expire")
+	}
+}
