@@ -77,7 +77,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 
 	eng, err := bot.New(bot.Config{
 		Flows: set, Store: st, OrgName: cfg.OrgName, Phone: cfg.Phone, SessionTTL: cfg.SessionTTL,
-		Handoffs: cfg.SlackBotToken != "" && cfg.SlackIntakeChannel != "", RatePerMinute: cfg.RatePerNumber,
+		Handoffs: cfg.Handoffs(), RatePerMinute: cfg.RatePerNumber,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -109,7 +109,7 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 // handoffService starts the outbox workers and the handoff service when an
 // intake channel is set.
 func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret []byte, eng *bot.Engine, st *store.Store, m *server.Metrics, log *slog.Logger) error {
-	if cfg.SlackIntakeChannel == "" {
+	if !cfg.Handoffs() {
 		log.Warn("no SLACK_INTAKE_CHANNEL: CALL is recorded, but no handoff card is posted")
 		return nil
 	}

@@ -137,6 +137,12 @@ func (c Config) SMS() bool { return c.TwilioAuthToken != "" && c.PublicURL != ""
 // Slack reports whether the Slack channel is configured.
 func (c Config) Slack() bool { return c.SlackSigningSecret != "" || c.SlackAppToken != "" }
 
+// Handoffs reports whether texters who ask for a person are handed to staff
+// in Slack (and their texts relayed), rather than only told to call.
+func (c Config) Handoffs() bool {
+	return c.Slack() && c.SlackBotToken != "" && c.SlackIntakeChannel != ""
+}
+
 // ValidateServe checks what `helpline serve` needs. With dev set, missing
 // secrets are allowed (the caller warns loudly that signatures are off).
 func (c Config) ValidateServe(dev bool) error {
