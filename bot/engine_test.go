@@ -138,20 +138,17 @@ func TestStoreDown(t *testing.T) {
 	}
 }
 
-// Random answers, keywords and junk through whole screenings: every message
-// is GSM-7 and within its segment budget, no answer is a dead end, and a
-// screening that ends has a summary of at most two messages.
-func TestRandomScreeningsStayWithinBudget(t *testing.T) {
-	t.Parallel()
-	st, _ := miniStore(t)
-	e := newEngine(t, st)
+// walk takes runs texters, each from first through random answers (mostly
+// a valid number, sometimes one of extras), until the summary or 60 texts,
+// calling check on every outcome; it returns how many reached the summary.
+func walk(t *testing.T, e *bot.Engine, seed uint64, first string, extras []string, check func(text string, out bot.Outcome)) int {
+	t.Helper()
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(1, 2))
-	extras := []string{"banana", "back", "help", "yes", "no", "1 2", "summary", "all", "none", "idk", "3", "2", "4"}
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	completed := 0
 	for run := 0; run < 300; run++ {
-		key := bot.Key(fmt.Sprintf("walk-%d", run))
-		text := "hi"
+		key := bot.Key(fmt.Sprintf("walk-%d-%d", seed, run))
+		text := first
 		for i := 0; i < 60; i++ {
 			out, err := e.Handle(ctx, bot.Inbound{Key: key, Text: text, MessageID: fmt.Sprintf("%d-%d", run, i)})
 			if err != nil {
@@ -160,26 +157,11 @@ func TestRandomScreeningsStayWithinBudget(t *testing.T) {
 			if len(out.Replies) == 0 {
 				t.Fatalf("run %d: %q got no reply", run, text)
 			}
-			for _, r := range out.Replies {
-				if bad := flows.NonGSM7(r); bad != "" {
-					t.Fatalf("reply has %q, not GSM-7: %q", bad, r)
-				}
-				budget := flows.QuestionSegments
-				if out.Summary != nil {
-					budget = flows.SummarySegments
-				}
-				if n := flows.Segments(r); n > budget {
-					t.Fatalf("reply takes %d segments (budget %d): %q", n, budget, r)
-				}
-			}
+			check(text, out)
 			if out.Summary != nil {
-				if len(out.Summary.Messages) > 2 {
-					t.Fatalf("summary in %d messages", len(out.Summary.Messages))
-				}
 				completed++
 				break
 			}
-			// Mostly a valid number for the question, sometimes something else.
 			switch {
 			case out.Prompt != nil && rng.IntN(5) > 0:
 				text = out.Prompt.Choices[rng.IntN(len(out.Prompt.Choices))].Value
@@ -188,6 +170,34 @@ func TestRandomScreeningsStayWithinBudget(t *testing.T) {
 			}
 		}
 	}
+	return completed
+}
+
+// Random answers, keywords and junk through whole screenings: every message
+// is GSM-7 and within its segment budget, no answer is a dead end, and a
+// screening that ends has a summary of at most two messages.
+func TestRandomScreeningsStayWithinBudget(t *testing.T) {
+	t.Parallel()
+	st, _ := miniStore(t)
+	e := newEngine(t, st)
+	extras := []string{"banana", "back", "help", "yes", "no", "1 2", "summary", "all", "none", "idk", "3", "2", "4"}
+	completed := walk(t, e, 1, "hi", extras, func(_ string, out bot.Outcome) {
+		for _, r := range out.Replies {
+			if bad := flows.NonGSM7(r); bad != "" {
+				t.Fatalf("reply has %q, not GSM-7: %q", bad, r)
+			}
+			budget := flows.QuestionSegments
+			if out.Summary != nil {
+				budget = flows.SummarySegments
+			}
+			if n := flows.Segments(r); n > budget {
+				t.Fatalf("reply takes %d segments (budget %d): %q", n, budget, r)
+			}
+		}
+		if out.Summary != nil && len(out.Summary.Messages) > 2 {
+			t.Fatalf("summary in %d messages", len(out.Summary.Messages))
+		}
+	})
 	if completed < 100 {
 		t.Fatalf("only %d of 300 random screenings reached the summary", completed)
 	}
