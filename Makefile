@@ -19,3 +19,4 @@ fuzz: ## a minute of fuzzing on each parser
 	go test ./bot -run '^$$' -fuzz FuzzParse -fuzztime 20s
 	go test ./bot -run '^$$' -fuzz FuzzCrisisCheck -fuzztime 20s
 	go test ./flows -run '^$$' -fuzz FuzzLoad -fuzztime 20s
+	go test ./internal/sms -run '^$$' -fuzz FuzzShape -fuzztime 20s

@@ -691,14 +691,14 @@ func (e *Engine) EndHandoff(ctx context.Context, key Key) (string, error) {
 // BeginHandoff puts the conversation in staff hands without a CALL (a staff
 // member claimed a crisis alert): the texter's texts go to staff until the
 // handoff is closed.
-func (e *Engine) BeginHandoff(ctx context.Context, key Key) error {
+func (e *Engine) BeginHandoff(ctx context.Context, key Key, lang string) error {
 	return e.change(ctx, key, func(s *Session) bool {
 		if s.Status == StatusHandoff || s.Status == StatusOptedOut {
 			return false
 		}
 		if s.Status == "" {
 			*s = Session{Flow: e.flow.ID, FlowVersion: e.flow.Version, Step: e.flow.Steps[0].ID, Answers: map[string]string{},
-				Lang: "en", Status: StatusActive, Seen: s.Seen, Version: s.Version}
+				Lang: e.pickLang(lang), Status: StatusActive, Seen: s.Seen, Version: s.Version}
 		}
 		s.Before, s.Status, s.Relays, s.Pending = s.Status, StatusHandoff, 0, ""
 		return true

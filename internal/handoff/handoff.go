@@ -53,7 +53,7 @@ var ErrOptedOut = errors.New("recipient opted out")
 
 // Engine is the part of the conversation engine the handoff needs.
 type Engine interface {
-	BeginHandoff(ctx context.Context, key bot.Key) error
+	BeginHandoff(ctx context.Context, key bot.Key, lang string) error
 	EndHandoff(ctx context.Context, key bot.Key) (string, error)
 	Text(ctx context.Context, key bot.Key, name string) (string, error)
 	MarkOptedOut(ctx context.Context, key bot.Key) error
@@ -100,6 +100,7 @@ func (s *Service) Deliverers(slack Slack, sms SMS) map[string]outbox.Deliverer {
 // Redis records of a handoff, under the conversation's hash tag.
 func numberKey(k bot.Key) string  { return store.ConversationKey(k, "n") }
 func handoffKey(k bot.Key) string { return store.ConversationKey(k, "h") }
+func langKey(k bot.Key) string    { return store.ConversationKey(k, "l") }
 func claimKey(k bot.Key) string   { return store.ConversationKey(k, "c") }
 func threadKey(channel, ts string) string {
 	return "hl:thread:" + channel + ":" + ts
@@ -141,6 +142,9 @@ func (s *Service) Observe(ctx context.Context, key bot.Key, number string, msgID
 		switch ev.Kind {
 		case bot.EventCrisis:
 			errs = append(errs, s.keepNumber(ctx, key, number))
+			// The language the danger was written in, for a claim of the alert
+			// to answer the texter in it.
+			errs = append(errs, s.rdb.Set(ctx, langKey(key), ev.Lang, s.Keep).Err())
 			errs = append(errs, s.enqueue(ctx, fmt.Sprintf("alert:%s:%s:%d", key, msgID, i), KindAlert, alert{
 				Key: key, Masked: Mask(number), Kind: ev.Crisis, Lang: ev.Lang, At: s.Now().Unix(),
 			}))
@@ -228,7 +232,7 @@ func (s *Service) open(ctx context.Context, key bot.Key, number, msgID string, h
 // Forget erases the number and what the card shows, and closes an open
 // handoff, when the texter says STOP or DELETE.
 func (s *Service) Forget(ctx context.Context, key bot.Key) error {
-	if err := s.rdb.Del(ctx, numberKey(key), claimKey(key)).Err(); err != nil {
+	if err := s.rdb.Del(ctx, numberKey(key), claimKey(key), langKey(key)).Err(); err != nil {
 		return err
 	}
 	r, err := s.record(ctx, key)
@@ -472,7 +476,8 @@ func (s *Service) fromAlert(ctx context.Context, key bot.Key, channel, ts string
 	if err := s.rdb.Del(ctx, claimKey(key)).Err(); err != nil {
 		return nil, err
 	}
-	if err := s.engine.BeginHandoff(ctx, key); err != nil {
+	lang, _ := s.rdb.Get(ctx, langKey(key)).Result()
+	if err := s.engine.BeginHandoff(ctx, key, lang); err != nil {
 		return nil, err
 	}
 	r := &Record{Key: key, Masked: Mask(number), Requested: s.Now(), State: stateOpen, Channel: channel, TS: ts}

@@ -452,3 +452,18 @@ func TestStopClosesTheCard(t *testing.T) {
 		t.Fatalf("card after STOP: %+v", r.slack.updates)
 	}
 }
+
+// A Spanish crisis text, claimed: the texter hears from staff in Spanish.
+func TestClaimedSpanishAlertAnswersInSpanish(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.text(t, "me quiero morir")
+	r.drain(t)
+	if ok, err := r.svc.Claim(context.Background(), r.key, "UNURSE", "CALERT", r.slack.posts[0].TS); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	r.drain(t)
+	if len(r.sms.sent) != 1 || !strings.Contains(r.sms.sent[0], "Una persona de nuestro equipo") {
+		t.Fatalf("claim notice: %q", r.sms.sent)
+	}
+}
