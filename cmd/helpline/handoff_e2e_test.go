@@ -124,7 +124,7 @@ func TestHandoffEndToEnd(t *testing.T) {
 	srv := redistest.Start(t)
 	r := startReplica(t, "REDIS_URL=redis://"+srv.Addr,
 		"SLACK_SIGNING_SECRET="+slackSecret, "SLACK_BOT_TOKEN=xoxb-test", "SLACK_TEAM_ID=T1",
-		"SLACK_INTAKE_CHANNEL=CINTAKE", "SLACK_ALERT_CHANNEL=CALERT", "SLACK_API_URL="+sl.URL+"/",
+		"SLACK_INTAKE_CHANNEL=CINTAKE", "SLACK_ALERT_CHANNEL=CALERT", "SLACK_API_URL="+sl.URL, // no trailing slash: config adds it
 		"TWILIO_ACCOUNT_SID=AC1", "TWILIO_FROM=+18005550100", "TWILIO_API_URL="+tw.URL)
 	from := "+13035550188"
 	for j, body := range []string{"hi", "1", "1", "CALL"} {

@@ -33,6 +33,9 @@ type wiring struct {
 	bg       context.Context // background work; ends when stop is called
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+
+	stopSocket context.CancelFunc
+	socket     sync.WaitGroup
 }
 
 // ctx is the context of background work.
@@ -48,9 +51,16 @@ func (w *wiring) mount(srv *server.Server) {
 	srv.Handle("POST /slack/events", http.HandlerFunc(w.slack.Events))
 }
 
+// stop ends background work in order: no new Slack requests (Socket Mode),
+// then the work already acknowledged, then the outbox and statistics, which
+// that work may still have fed.
 func (w *wiring) stop() {
+	if w.stopSocket != nil {
+		w.stopSocket()
+		w.socket.Wait()
+	}
 	if w.slack != nil {
-		w.slack.Wait() // work started after Slack's acknowledgements
+		w.slack.Wait()
 	}
 	if w.cancel != nil {
 		w.cancel()
@@ -79,6 +89,7 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 	}
 	w.slackAPI = slack.New(cfg.SlackBotToken, opts...)
 	if err := w.handoffService(wctx, cfg, secret, eng, st, m, log); err != nil {
+		w.stop()
 		return nil, err
 	}
 	sh, err := hlslack.New(hlslack.Config{
@@ -87,18 +98,22 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 		Stats: obs.recorder, Redis: st.Client(), Log: log,
 	})
 	if err != nil {
+		w.stop()
 		return nil, err
 	}
+	sh.PromptTTL = cfg.SessionTTL
 	sh.Insecure = dev && cfg.SlackSigningSecret == ""
 	if w.handoffs != nil {
 		sh.Handoffs = w.handoffs
 	}
 	w.slack = sh
 	if cfg.SlackAppToken != "" {
-		w.wg.Add(1)
+		sctx, stopSocket := context.WithCancel(wctx)
+		w.stopSocket = stopSocket
+		w.socket.Add(1)
 		go func() {
-			defer w.wg.Done()
-			if err := sh.RunSocketMode(wctx, cfg.SlackAppToken); err != nil {
+			defer w.socket.Done()
+			if err := sh.RunSocketMode(sctx, cfg.SlackAppToken); err != nil {
 				log.Error("slack socket mode stopped", "err", err.Error())
 			}
 		}()

@@ -108,6 +108,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("HELPLINE_PUBLIC_URL must be an absolute http(s) URL like https://help.example.org (got %q)", c.PublicURL))
 		}
 	}
+	if c.SlackAPIURL != "" && !strings.HasSuffix(c.SlackAPIURL, "/") {
+		c.SlackAPIURL += "/" // slack-go appends method names to it
+	}
 	for name, v := range map[string]string{"TWILIO_API_URL": c.TwilioAPIURL, "SLACK_API_URL": c.SlackAPIURL} {
 		if v == "" {
 			continue

@@ -442,7 +442,10 @@ func (s *Service) Claim(ctx context.Context, key bot.Key, user, channel, ts stri
 	}
 	if !won {
 		holder, err := s.rdb.Get(ctx, claimKey(key)).Result()
-		return holder == user, err
+		if err != nil || holder != user || r.State == stateClaimed {
+			return err == nil && holder == user, err
+		}
+		// Their own earlier claim that failed half-way: finish it now.
 	}
 	r.State, r.ClaimedBy, r.ClaimedAt = stateClaimed, user, s.Now()
 	if err := s.saveRecord(ctx, r); err != nil {

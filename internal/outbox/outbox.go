@@ -223,8 +223,12 @@ func (o *Outbox) Step(ctx context.Context, consumer string) (int, error) {
 			entries = append(entries, s.Messages...)
 		}
 	}
+	// Entries read are settled even when ctx ends (a shutdown): a message
+	// delivered but not marked done would be sent again by another worker.
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	for _, e := range entries {
-		if err := o.handle(ctx, e); err != nil {
+		if err := o.handle(hctx, e); err != nil {
 			return 0, err
 		}
 	}

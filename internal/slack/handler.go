@@ -68,7 +68,10 @@ type Handler struct {
 	// Redis remembers Events API deliveries and each screening's current
 	// question.
 	Redis redis.UniversalClient
-	Log   *slog.Logger
+	// PromptTTL is how long a screening's current question stays
+	// answerable (HELPLINE_SESSION_TTL); 24h if zero.
+	PromptTTL time.Duration
+	Log       *slog.Logger
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
 

@@ -44,6 +44,9 @@ func (h *Handler) handoffAction(ctx context.Context, cb slack.InteractionCallbac
 		case handoff.ActionClaim:
 			ok, err := h.Handoffs.Claim(ctx, key, user, channel, ts)
 			switch {
+			case err != nil && ok:
+				// It is theirs; a notice that failed to queue is logged.
+				h.Log.Error("claim handoff: notices", "conv", string(key), "err", err)
 			case err != nil:
 				h.Log.Error("claim handoff", "conv", string(key), "err", err)
 				h.ephemeral(ctx, channel, user, "Sorry, the claim did not go through; please try again.")
@@ -70,7 +73,8 @@ func (h *Handler) handoffAction(ctx context.Context, cb slack.InteractionCallbac
 // staffReply passes a staff member's message in a handoff thread to the
 // texter. It reports whether the message was such a reply.
 func (h *Handler) staffReply(ctx context.Context, eventID string, e *slackevents.MessageEvent) bool {
-	if h.Handoffs == nil || e.ThreadTimeStamp == "" || e.ChannelType == "im" || e.BotID != "" || e.SubType != "" || e.User == "" {
+	if h.Handoffs == nil || e.ThreadTimeStamp == "" || e.ChannelType == "im" || e.BotID != "" || e.User == "" ||
+		(e.SubType != "" && e.SubType != "thread_broadcast") { // "also send to channel" is a reply too
 		return false
 	}
 	ok, err := h.Handoffs.StaffReply(ctx, e.Channel, e.ThreadTimeStamp, eventID, plainText(e.Text))

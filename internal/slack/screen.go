@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -19,9 +18,28 @@ import (
 // so a click on an older one (answered, or from a screening started over)
 // changes nothing.
 
-// promptTTL is how long the current question's message is remembered; as
-// long as the engine keeps an unfinished conversation by default.
-const promptTTL = 24 * time.Hour
+// defaultPromptTTL is how long the current question's message is
+// remembered when Handler.PromptTTL is not set: as long as the engine keeps
+// an unfinished conversation by default.
+const defaultPromptTTL = 24 * time.Hour
+
+func (h *Handler) promptTTL() time.Duration {
+	if h.PromptTTL > 0 {
+		return h.PromptTTL
+	}
+	return defaultPromptTTL
+}
+
+// takePrompt claims the current question for a click on message ts: it
+// succeeds once, for the message that holds the current question, so a
+// double click or a click on an old message answers nothing.
+var takePrompt = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`)
 
 func (h *Handler) key(team, user string) bot.Key {
 	return bot.NewKey(h.Secret, "slack:"+team+":"+user)
@@ -53,7 +71,7 @@ func (h *Handler) show(ctx context.Context, k bot.Key, channel string, out bot.O
 	ts := h.post(ctx, channel, "", fallbackOf(out), OutcomeBlocks(h.Flows.Criteria, out))
 	var err error
 	if out.Prompt != nil && ts != "" {
-		err = h.Redis.Set(ctx, promptKey(k), ts, promptTTL).Err()
+		err = h.Redis.Set(ctx, promptKey(k), ts, h.promptTTL()).Err()
 	} else {
 		err = h.Redis.Del(ctx, promptKey(k)).Err()
 	}
@@ -127,11 +145,13 @@ func (h *Handler) answerScreen(ctx context.Context, cb slack.InteractionCallback
 	if msgTS == "" {
 		msgTS = cb.Message.Timestamp
 	}
-	current, err := h.Redis.Get(ctx, promptKey(k)).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		h.Log.Error("read screening question", "key", k, "err", err)
+	took, err := takePrompt.Run(ctx, h.Redis, []string{promptKey(k)}, msgTS).Int()
+	if err != nil {
+		h.Log.Error("claim screening question", "key", k, "err", err)
+		h.ephemeral(ctx, cb.Channel.ID, cb.User.ID, "Sorry, that click did not go through; please try again.")
+		return
 	}
-	if err == nil && current != msgTS {
+	if took == 0 {
 		h.ephemeral(ctx, cb.Channel.ID, cb.User.ID, "That question was already answered or the screening started over; please use the latest question.")
 		return
 	}

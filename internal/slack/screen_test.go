@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -208,5 +209,30 @@ func TestScreenClicksChangeNothingTwice(t *testing.T) {
 	click(t, e, q, "trig-e", "BACK")
 	if again, _ := latestQuestion(t, e); again.step != "who" {
 		t.Errorf("after Back: %s, want who", again.step)
+	}
+}
+
+// A double click on one question answers it once, not the next one too.
+func TestScreenDoubleClick(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.command(t, "screen")
+	e.h.Wait()
+	greeting, _ := latestQuestion(t, e)
+	click(t, e, greeting, "trig-g", "1")
+	e.h.Wait()
+	who, _ := latestQuestion(t, e)
+	var wg sync.WaitGroup
+	for _, trig := range []string{"trig-x", "trig-y"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			click(t, e, who, trig, "1")
+		}()
+	}
+	wg.Wait()
+	e.h.Wait()
+	if q, _ := latestQuestion(t, e); q.step != "concern" {
+		t.Fatalf("after a double click on who, the current question is %s, want concern", q.step)
 	}
 }

@@ -3,7 +3,9 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -20,15 +22,40 @@ var _ acker = (*socketmode.Client)(nil)
 // RunSocketMode connects to Slack with the app-level token (SLACK_APP_TOKEN)
 // and serves commands, clicks and events over the websocket with the same
 // handling as the HTTP endpoints, until ctx ends. Every request is acked.
+// A connection that fails is logged and made again, with backoff.
 func (h *Handler) RunSocketMode(ctx context.Context, appToken string) error {
+	wait := time.Second
+	for {
+		start := time.Now()
+		err := h.socketOnce(ctx, appToken)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(start) > time.Minute {
+			wait = time.Second // it ran for a while: start the backoff over
+		}
+		h.Log.Error("socket mode disconnected; connecting again", "err", fmt.Sprint(err), "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// socketOnce runs one Socket Mode connection until it fails or ctx ends.
+func (h *Handler) socketOnce(ctx context.Context, appToken string) error {
 	client := slack.New(h.botToken, append(h.clientOptions, slack.OptionAppLevelToken(appToken))...)
 	sm := socketmode.New(client)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
 			select {
-			case <-ctx.Done():
+			case <-runCtx.Done():
 				return
 			case evt, ok := <-sm.Events:
 				if !ok {
@@ -41,16 +68,14 @@ func (h *Handler) RunSocketMode(ctx context.Context, appToken string) error {
 					h.Log.Warn("socket mode", "event", string(evt.Type))
 				}
 				if evt.Request != nil {
-					h.socketRequest(ctx, *evt.Request, sm)
+					h.socketRequest(runCtx, *evt.Request, sm)
 				}
 			}
 		}
 	}()
-	err := sm.RunContext(ctx)
+	err := sm.RunContext(runCtx)
+	cancel() // the reader stops too: slack-go never closes sm.Events
 	<-done
-	if ctx.Err() != nil {
-		return nil
-	}
 	return err
 }
 
@@ -77,7 +102,8 @@ func (h *Handler) socketRequest(ctx context.Context, req socketmode.Request, ack
 			h.Log.Warn("socket mode: bad interaction", "err", err)
 			return
 		}
-		h.interaction(ctx, cb)
+		// Off the reader, so one slow call never holds up the next ack.
+		h.later(ctx, func(ctx context.Context) { h.interaction(ctx, cb) })
 	case socketmode.RequestTypeEventsAPI:
 		h.ack(ack, req)
 		ev, err := slackevents.ParseEvent(req.Payload, slackevents.OptionNoVerifyToken())
@@ -89,7 +115,7 @@ func (h *Handler) socketRequest(ctx context.Context, req socketmode.Request, ack
 		if req.RetryAttempt > 0 {
 			retry = strconv.Itoa(req.RetryAttempt)
 		}
-		h.event(ctx, ev, retry)
+		h.later(ctx, func(ctx context.Context) { h.event(ctx, ev, retry) })
 	}
 	// hello and disconnect carry no envelope to ack.
 }
