@@ -125,7 +125,7 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 // intake channel is set.
 func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret []byte, eng *bot.Engine, st *store.Store, m *server.Metrics, log *slog.Logger) error {
 	if !cfg.Handoffs() {
-		log.Warn("no SLACK_INTAKE_CHANNEL: CALL is recorded, but no handoff card is posted")
+		log.Warn("no SLACK_INTAKE_CHANNEL: CALL is recorded, but no handoff card and no crisis alert is posted")
 		return nil
 	}
 
