@@ -131,7 +131,8 @@ func (s *Set) decode(name string, raw []byte, p *problems) {
 		p.add(name, root.Line, "kind must be flow, criteria or crisis, not %q", kind)
 		return
 	}
-	before := len(*p)
+	// Errors are collected; the deferred registration runs either way so
+	// other files can refer to this one.
 	strict(root, reflect.TypeOf(target), name, p)
 	if err := root.Decode(target); err != nil {
 		var te *yaml.TypeError
@@ -142,11 +143,6 @@ func (s *Set) decode(name string, raw []byte, p *problems) {
 		} else {
 			p.add(name, 0, "%v", err)
 		}
-	}
-	if len(*p) > before {
-		// A file that does not decode cleanly is not validated further; the
-		// deferred registration still runs so other files can refer to it.
-		return
 	}
 }
 

@@ -112,18 +112,12 @@ func (o Options) client() (redis.UniversalClient, error) {
 	}
 	switch {
 	case len(o.ClusterAddrs) > 0:
-		return redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs: o.ClusterAddrs, IsClusterMode: true,
-			DialTimeout: dialTimeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout, MaxRetries: maxRetries,
-		}), nil
+		return redis.NewUniversalClient(failFast(&redis.UniversalOptions{Addrs: o.ClusterAddrs, IsClusterMode: true})), nil
 	case len(o.SentinelAddrs) > 0:
 		if o.SentinelMaster == "" {
 			return nil, errors.New("REDIS_SENTINEL_MASTER is required with REDIS_SENTINEL_ADDRS")
 		}
-		return redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs: o.SentinelAddrs, MasterName: o.SentinelMaster,
-			DialTimeout: dialTimeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout, MaxRetries: maxRetries,
-		}), nil
+		return redis.NewUniversalClient(failFast(&redis.UniversalOptions{Addrs: o.SentinelAddrs, MasterName: o.SentinelMaster})), nil
 	case o.URL == "":
 		return nil, nil
 	}
@@ -138,25 +132,38 @@ func (o Options) client() (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL (sentinel form): %w", err)
 		}
-		fo.DialTimeout, fo.ReadTimeout, fo.WriteTimeout = orDefault(fo.DialTimeout, dialTimeout), orDefault(fo.ReadTimeout, ioTimeout), orDefault(fo.WriteTimeout, ioTimeout)
+		withTimeouts(&fo.DialTimeout, &fo.ReadTimeout, &fo.WriteTimeout)
 		return redis.NewFailoverClient(fo), nil
 	case q.Has("addr"):
 		co, err := redis.ParseClusterURL(o.URL)
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL (cluster form): %w", err)
 		}
-		co.DialTimeout, co.ReadTimeout, co.WriteTimeout = orDefault(co.DialTimeout, dialTimeout), orDefault(co.ReadTimeout, ioTimeout), orDefault(co.WriteTimeout, ioTimeout)
+		withTimeouts(&co.DialTimeout, &co.ReadTimeout, &co.WriteTimeout)
 		return redis.NewClusterClient(co), nil
 	}
 	ro, err := redis.ParseURL(o.URL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = orDefault(ro.DialTimeout, dialTimeout), orDefault(ro.ReadTimeout, ioTimeout), orDefault(ro.WriteTimeout, ioTimeout)
+	withTimeouts(&ro.DialTimeout, &ro.ReadTimeout, &ro.WriteTimeout)
 	if ro.MaxRetries == 0 {
 		ro.MaxRetries = maxRetries
 	}
 	return redis.NewClient(ro), nil
+}
+
+// failFast sets the fail-fast timeouts and retries on options built from
+// REDIS_CLUSTER_ADDRS or REDIS_SENTINEL_ADDRS.
+func failFast(o *redis.UniversalOptions) *redis.UniversalOptions {
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = dialTimeout, ioTimeout, ioTimeout, maxRetries
+	return o
+}
+
+// withTimeouts fills the timeouts a REDIS_URL left unset with the
+// fail-fast defaults.
+func withTimeouts(dial, read, write *time.Duration) {
+	*dial, *read, *write = orDefault(*dial, dialTimeout), orDefault(*read, ioTimeout), orDefault(*write, ioTimeout)
 }
 
 func orDefault(d, def time.Duration) time.Duration {
