@@ -1,97 +1,71 @@
 package bot
 
 import (
-	"fmt"
-	"regexp"
-	"slices"
-	"strings"
-
 	"helpline/flows"
+	"helpline/flows/text"
 )
 
 // Detector finds words of danger in a message. It is stateless and touches
 // no store, so it answers even when Redis is down.
 type Detector struct {
-	kinds  []kindPattern
-	ignore []*regexp.Regexp
+	set   *flows.Set
+	langs []string // English first, so a phrase shared by two languages is English
 }
 
-type kindPattern struct {
-	kind string
-	lang string
-	re   *regexp.Regexp
-}
-
-// odApostrophe catches "od'd" and "o.d.'d" before apostrophes are dropped,
-// which would turn them into the harmless "odd".
-var odApostrophe = regexp.MustCompile(`(?i)\bo\.?d\.?['’]d\b|\bo\.d\.?`)
-
-// NewDetector compiles the phrases of c.
-func NewDetector(c *flows.Crisis) (*Detector, error) {
-	d := &Detector{}
-	for _, k := range c.Kinds {
-		for _, lang := range sortedLangs(k.Phrases) {
-			re, err := alternation(k.Phrases[lang])
-			if err != nil {
-				return nil, fmt.Errorf("crisis kind %s (%s): %w", k.Kind, lang, err)
-			}
-			d.kinds = append(d.kinds, kindPattern{kind: k.Kind, lang: lang, re: re})
+// NewDetector returns a detector for the crisis phrases of set.
+func NewDetector(set *flows.Set) (*Detector, error) {
+	d := &Detector{set: set, langs: []string{"en"}}
+	for _, l := range set.Languages() {
+		if l != "en" {
+			d.langs = append(d.langs, l)
 		}
-	}
-	for _, lang := range sortedLangs(c.Ignore) {
-		re, err := alternation(c.Ignore[lang])
-		if err != nil {
-			return nil, fmt.Errorf("crisis ignore (%s): %w", lang, err)
-		}
-		d.ignore = append(d.ignore, re)
 	}
 	return d, nil
 }
 
-func alternation(phrases []string) (*regexp.Regexp, error) {
-	parts := make([]string, len(phrases))
-	for i, p := range phrases {
-		parts[i] = "(?:" + flows.PhrasePattern(p) + ")"
-	}
-	return regexp.Compile(strings.Join(parts, "|"))
-}
-
 // Check returns the kind of danger in text and the language of the phrase
-// that matched, or "" when there is none.
-func (d *Detector) Check(text string) (kind, lang string) {
-	text = odApostrophe.ReplaceAllString(text, " od ")
-	norm := flows.Normalize(text)
-	if norm == "" {
+// that matched, or "" when there is none. Kinds are tried in the order of
+// the crisis file, then languages, English first.
+func (d *Detector) Check(s string) (kind, lang string) {
+	pieces := text.Split(s)
+	if len(pieces) == 0 {
 		return "", ""
 	}
-	for _, re := range d.ignore {
-		norm = re.ReplaceAllString(norm, " ")
-	}
-	for _, k := range d.kinds {
-		if k.re.MatchString(norm) {
-			return k.kind, k.lang
+	best := -1
+	for _, code := range d.langs {
+		cm := d.set.Crisis.Match(code)
+		if cm == nil {
+			continue
+		}
+		doc := d.set.Lang(code).ReadPieces(s, pieces)
+		ignored := cm.Ignore.Find(doc)
+		for _, h := range cm.M.Find(doc) {
+			if inside(h, ignored) {
+				continue
+			}
+			if k := d.rank(h.Name); best < 0 || k < best {
+				best, kind, lang = k, h.Name, code
+			}
 		}
 	}
-	return "", ""
+	return kind, lang
 }
 
-// sortedLangs lists the languages of m, English first, so a phrase shared by
-// two languages is reported as English.
-func sortedLangs(m map[string][]string) []string {
-	out := make([]string, 0, len(m))
-	for l := range m {
-		out = append(out, l)
-	}
-	slices.SortFunc(out, func(a, b string) int {
-		switch {
-		case a == b:
-			return 0
-		case a == "en":
-			return -1
-		case b == "en":
-			return 1
+func (d *Detector) rank(kind string) int {
+	for i, k := range d.set.Crisis.Kinds {
+		if k.Kind == kind {
+			return i
 		}
-		return strings.Compare(a, b)
-	})
-	return out
+	}
+	return len(d.set.Crisis.Kinds)
+}
+
+// inside reports whether match h lies within one of spans.
+func inside(h text.Match, spans []text.Match) bool {
+	for _, s := range spans {
+		if s.From <= h.From && h.To <= s.To {
+			return true
+		}
+	}
+	return false
 }

@@ -13,7 +13,7 @@ func detector(t testing.TB) *bot.Detector {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := bot.NewDetector(set.Crisis)
+	d, err := bot.NewDetector(set)
 	if err != nil {
 		t.Fatal(err)
 	}

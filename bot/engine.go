@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -155,14 +153,6 @@ type Engine struct {
 	firstQID string
 	handoffs bool
 	rate     int
-	// detect holds, per language, the words of the flow's detect list that
-	// mark a first message as written in it.
-	detect []langMarkers
-}
-
-type langMarkers struct {
-	lang    string
-	phrases [][]string
 }
 
 // New returns an engine for the screening flow of cfg.Flows.
@@ -170,7 +160,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Flows == nil || cfg.Store == nil {
 		return nil, errors.New("bot: flows and store are required")
 	}
-	d, err := NewDetector(cfg.Flows.Crisis)
+	d, err := NewDetector(cfg.Flows)
 	if err != nil {
 		return nil, err
 	}
@@ -194,18 +184,6 @@ func New(cfg Config) (*Engine, error) {
 		e.resume = 30 * time.Minute
 	}
 	e.firstQID = e.flow.NextOf(e.flow.Steps[0], e.flow.Steps[0].Options[0].Value)
-	langs := make([]string, 0, len(e.flow.Detect))
-	for l := range e.flow.Detect {
-		langs = append(langs, l)
-	}
-	slices.Sort(langs)
-	for _, l := range langs {
-		m := langMarkers{lang: l}
-		for _, w := range e.flow.Detect[l] {
-			m.phrases = append(m.phrases, strings.Fields(flows.Normalize(w)))
-		}
-		e.detect = append(e.detect, m)
-	}
 	return e, nil
 }
 
@@ -246,10 +224,10 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			}
 			return ErrNoWrite
 		}
-		t := turn{e: e, s: s, in: in, out: &out, norm: flows.Normalize(in.Text)}
+		t := turn{e: e, s: s, in: in, out: &out, msg: newMessage(e.flows, in.Text, e.pickLang(s.Lang, in.Lang))}
 		// STOP is honoured even past the rate limit (danger was answered
 		// before the store was touched).
-		if keywordOf(t.norm) == kwStop || !t.limited() {
+		if kw, _ := t.msg.keyword(); kw == kwStop || !t.limited() {
 			t.run()
 		}
 		s.record(in.MessageID, out.Replies, t.tail, t.tailN)
@@ -287,14 +265,15 @@ func (e *Engine) pickLang(langs ...string) string {
 }
 
 // detectLang returns the language a first message is clearly written in,
-// by the flow's detect words ("hola", "necesito ayuda"), or "".
-func (e *Engine) detectLang(norm string) string {
-	tokens := strings.Fields(norm)
-	for _, m := range e.detect {
-		for _, p := range m.phrases {
-			if containsWords(tokens, p) {
-				return m.lang
-			}
+// by the detect words of the language files ("hola", "necesito ayuda"),
+// or "".
+func (e *Engine) detectLang(m *message) string {
+	for _, code := range e.flow.Languages {
+		if code == "en" {
+			continue
+		}
+		if len(m.doc(code).Find("detect")) > 0 {
+			return code
 		}
 	}
 	return ""
@@ -331,11 +310,11 @@ func (e *Engine) Summary(s *Session) *Summary { return e.summarize(s) }
 
 // turn is the handling of one message against one loaded session.
 type turn struct {
-	e    *Engine
-	s    *Session
-	in   Inbound
-	out  *Outcome
-	norm string
+	e   *Engine
+	s   *Session
+	in  Inbound
+	out *Outcome
+	msg *message
 	// tail and tailN say that the last tailN replies are the current
 	// question ("q") or the summary ("s"), which can be rendered again.
 	tail  string
@@ -388,7 +367,7 @@ func (t *turn) run() {
 	if s.Answers == nil {
 		s.Answers = map[string]string{}
 	}
-	kw := keywordOf(t.norm)
+	kw, asked := t.msg.keyword()
 
 	// Carrier keywords.
 	switch {
@@ -398,7 +377,7 @@ func (t *turn) run() {
 		t.optOut()
 		return
 	case s.Status == StatusOptedOut:
-		if kw == kwStart || yesWords[t.norm] {
+		if kw == kwStart || t.msg.doc(s.Lang).Is("yes") {
 			t.optIn()
 		}
 		// Otherwise silence: the texter said STOP.
@@ -425,19 +404,19 @@ func (t *turn) run() {
 
 	if s.Status == "" {
 		t.begin()
-		if t.in.Media > 0 && t.norm == "" {
+		if t.in.Media > 0 && t.msg.empty() {
 			t.say(t.text("media"))
 		}
 		switch kw {
 		case kwCall, kwDelete, kwLang:
-			t.keyword(kw)
+			t.keyword(kw, asked)
 		default:
 			t.ask()
 		}
 		return
 	}
 
-	if t.in.Media > 0 && t.norm == "" {
+	if t.in.Media > 0 && t.msg.empty() {
 		t.say(t.text("media"))
 		t.ask()
 		return
@@ -452,7 +431,7 @@ func (t *turn) run() {
 		return
 	}
 	if kw != kwNone && kw != kwStart {
-		t.keyword(kw)
+		t.keyword(kw, asked)
 		return
 	}
 
@@ -500,7 +479,7 @@ func (e *Engine) FixedText(name, lang string) string {
 // chosen, the one the channel asks for, or the one the message is written in.
 func (t *turn) begin() {
 	s, f := t.s, t.e.flow
-	lang := t.e.pickLang(s.Lang, t.in.Lang, t.e.detectLang(t.norm))
+	lang := t.e.pickLang(s.Lang, t.in.Lang, t.e.detectLang(t.msg))
 	*s = Session{
 		Flow:        f.ID,
 		FlowVersion: f.Version,
@@ -553,9 +532,9 @@ func (t *turn) pending() bool {
 	s.Pending = ""
 	switch kind {
 	case "delete":
-		yn, ok := yesNo(t.norm)
+		yn, ok := yesNo(t.msg.doc(s.Lang))
 		if !ok {
-			if kw := keywordOf(t.norm); kw == kwDelete {
+			if kw, _ := t.msg.keyword(); kw == kwDelete {
 				yn, ok = "yes", true
 			}
 		}
@@ -575,13 +554,15 @@ func (t *turn) pending() bool {
 		t.ask()
 		return true
 	case "start":
-		nums, _ := numbers(t.norm, 2)
-		yn, _ := yesNo(t.norm)
+		d := t.msg.doc(s.Lang)
+		nums, _ := numbers(d, 2)
+		yn, _ := yesNo(d)
+		kw, _ := t.msg.keyword()
 		switch {
-		case len(nums) == 1 && nums[0] == 1, yn == "yes", continueWords[t.norm]:
+		case len(nums) == 1 && nums[0] == 1, yn == "yes", d.Is("continue"):
 			t.welcomeBack()
 			return true
-		case len(nums) == 1 && nums[0] == 2, keywordOf(t.norm) == kwRestart:
+		case len(nums) == 1 && nums[0] == 2, kw == kwRestart:
 			t.restart()
 			return true
 		}
@@ -589,7 +570,7 @@ func (t *turn) pending() bool {
 	return false
 }
 
-func (t *turn) keyword(kw keyword) {
+func (t *turn) keyword(kw keyword, asked string) {
 	s := t.s
 	switch kw {
 	case kwRestart:
@@ -624,7 +605,7 @@ func (t *turn) keyword(kw keyword) {
 		s.Pending = "delete"
 		t.say(t.text("delete_confirm"))
 	case kwLang:
-		lang := langKeywords[t.norm]
+		lang := asked
 		if lang == "" || t.e.pickLang(lang) != lang {
 			// A language the flows do not speak yet: read it as an answer.
 			t.answer()
@@ -642,7 +623,7 @@ func (t *turn) keyword(kw keyword) {
 // relay passes the texter's message to the staff member handling their
 // handoff; the first is acknowledged, the rest go quietly.
 func (t *turn) relay() {
-	if t.in.Media > 0 && t.norm == "" {
+	if t.in.Media > 0 && t.msg.empty() {
 		t.say(t.text("media"))
 		return
 	}
@@ -711,7 +692,8 @@ func (e *Engine) Urgent(text string) bool {
 	if kind, _ := e.crisis.Check(text); kind != "" {
 		return true
 	}
-	return keywordOf(flows.Normalize(text)) == kwStop
+	kw, _ := newMessage(e.flows, text, "en").keyword()
+	return kw == kwStop
 }
 
 // MarkOptedOut records that the carrier refuses messages to the texter
@@ -782,7 +764,7 @@ func (t *turn) answer() {
 		t.restart()
 		return
 	}
-	value, ok := Parse(f, st, s.Lang, t.norm)
+	value, ok := Parse(f, st, s.Lang, t.msg)
 	if !ok {
 		quiet := t.in.Time.Unix()-s.Updated >= int64(t.e.resume/time.Second)
 		if quiet && st.Question() {

@@ -6,79 +6,44 @@ import (
 	"strings"
 
 	"helpline/flows"
+	"helpline/flows/text"
 )
 
-// Ways of saying yes and no, after Normalize. The first word decides ("yes
-// but only once" is yes); whole phrases are checked first.
-var (
-	yesWords = set("y", "yes", "yeah", "yea", "yeh", "ya", "yah", "yep", "yup", "yess", "yesss", "yse", "ye",
-		"sure", "ok", "okay", "k", "kk", "correct", "right", "true", "affirmative", "absolutely",
-		"definitely", "certainly", "mhm", "uhhuh", "si", "claro", "sip", "simon", "afirmativo", "aja")
-	yesPhrases = set("i do", "i have", "i did", "i am", "uh huh", "of course", "yes please", "it is",
-		"they do", "they have", "they did", "he does", "she does", "he has", "she has", "he did", "she did",
-		"por supuesto", "si claro", "asi es")
-	noWords = set("n", "no", "nope", "nah", "na", "naw", "nay", "never", "negative", "nop", "noo", "nooo",
-		"nel", "nunca", "nada", "ninguno", "ninguna")
-	noPhrases = set("not really", "no way", "i dont", "i do not", "i have not", "i havent", "i didnt", "i did not",
-		"not at all", "no thanks", "no thank you", "they dont", "they havent", "they didnt", "he doesnt",
-		"she doesnt", "he hasnt", "she hasnt", "he didnt", "she didnt", "para nada", "todavia no")
-	numberWords = map[string]int{
-		"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-		"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
-		"uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
+// yesNo reads d as yes or no: the longest phrase of the language's yes or
+// no lists the message is, or begins with ("yes but only once" is yes, "i
+// do not" is no rather than "i do").
+func yesNo(d *text.Doc) (string, bool) {
+	y, n := d.Prefix("yes"), d.Prefix("no")
+	switch {
+	case y > n:
+		return "yes", true
+	case n > y:
+		return "no", true
 	}
-	// fillers are dropped before numbers are read: "option 2", "number 3".
-	fillers  = set("option", "number", "num", "answer", "opcion", "numero", "el", "la", "is", "its", "my", "i", "choose", "pick", "and", "y", "or", "o", "e", "both")
-	allWords = set("all", "all of them", "all of these", "everything", "todos", "todas", "todo")
-	// continueWords answer "continue or start over?" with continue.
-	continueWords = set("continue", "seguir", "sigamos", "continuar", "continuemos")
-)
-
-func set(words ...string) map[string]bool {
-	m := make(map[string]bool, len(words))
-	for _, w := range words {
-		m[w] = true
-	}
-	return m
+	return "", false
 }
 
-// yesNo reads norm as yes or no.
-func yesNo(norm string) (string, bool) {
-	switch {
-	case yesPhrases[norm]:
-		return "yes", true
-	case noPhrases[norm]:
-		return "no", true
-	}
-	first, _, _ := strings.Cut(norm, " ")
-	switch {
-	case yesWords[first]:
-		return "yes", true
-	case noWords[first]:
-		return "no", true
-	}
-	for p := range noPhrases {
-		if strings.HasPrefix(norm, p+" ") {
-			return "no", true
-		}
-	}
-	for p := range yesPhrases {
-		if strings.HasPrefix(norm, p+" ") {
-			return "yes", true
+// yesNoAny reads m as yes or no in the conversation's language, then in
+// the others ("si" in an English conversation is yes).
+func yesNoAny(m *message) (string, bool) {
+	for _, l := range m.langs() {
+		if yn, ok := yesNo(m.in(l)); ok {
+			return yn, true
 		}
 	}
 	return "", false
 }
 
-// Parse reads norm (a Normalize'd message) as an answer to st in lang and
-// returns the value to store: an option value, "yes"/"no", a number for a
-// scale, or option values joined by commas for a multi step.
-func Parse(f *flows.Flow, st *flows.Step, lang, norm string) (string, bool) {
-	if norm == "" {
+// Parse reads message m as an answer to st in the conversation's language
+// lang and returns the value to store: an option value, "yes"/"no", a
+// number for a scale, or option values joined by commas for a multi step.
+func Parse(f *flows.Flow, st *flows.Step, lang string, m *message) (string, bool) {
+	d := m.doc(lang)
+	if d.Empty() {
 		return "", false
 	}
 	values := st.Values()
-	if nums, ok := numbers(norm, len(values)); ok {
+	if nums, ok := numbers(d, len(values)); ok {
 		if st.Kind == flows.KindScale {
 			if len(nums) != 1 {
 				return "", false
@@ -99,9 +64,9 @@ func Parse(f *flows.Flow, st *flows.Step, lang, norm string) (string, bool) {
 	case flows.KindScale:
 		return "", false
 	case flows.KindYesNo:
-		return yesNo(norm)
+		return yesNoAny(m)
 	}
-	if st.Kind == flows.KindMulti && allWords[norm] {
+	if st.Kind == flows.KindMulti && d.Is("all") {
 		var picked []string
 		for _, o := range st.Options {
 			if !o.Only {
@@ -110,11 +75,17 @@ func Parse(f *flows.Flow, st *flows.Step, lang, norm string) (string, bool) {
 		}
 		return combine(st, picked)
 	}
-	picked := matchOptions(f, st, lang, norm)
+	picked := matchOptions(st, lang, m)
 	if len(picked) == 0 {
 		// "yes" to the greeting, "no" to "which of these do you have".
-		if yn, ok := yesNo(norm); ok {
+		if yn, ok := yesNoAny(m); ok {
 			picked = yesNoOption(st, yn)
+		}
+	}
+	if len(picked) == 0 {
+		// "weekly" for "Weekly", "daily" for "Daily or almost daily".
+		if v := inOneLabel(st, lang, d); v != "" {
+			picked = []string{v}
 		}
 	}
 	return combine(st, picked)
@@ -178,122 +149,103 @@ func uniq(vs []string) []string {
 
 // numbers reads a message made only of option numbers ("2", "#3", "1, 3",
 // "1 and 3", "option two", "13" for 1 and 3 when there are fewer than ten
-// options). Every number must be between 1 and count.
-func numbers(norm string, count int) ([]int, bool) {
+// options), fillers between. Every number must be between 1 and count.
+func numbers(d *text.Doc, count int) ([]int, bool) {
 	var out []int
-	for _, w := range strings.Fields(norm) {
-		if fillers[w] {
-			continue
-		}
-		if n, ok := numberWords[w]; ok {
-			out = append(out, n)
-			continue
-		}
-		n, err := strconv.Atoi(w)
-		if err != nil {
-			return nil, false
-		}
-		if n >= 1 && n <= count {
-			out = append(out, n)
-			continue
-		}
-		// "13" as 1 and 3, when no option could be 13.
-		if count >= 10 || len(w) > count {
-			return nil, false
-		}
-		for _, d := range w {
-			k := int(d - '0')
-			if k < 1 || k > count {
+	for i := 0; i < len(d.Tokens); {
+		t := d.Tokens[i]
+		if n, ok := d.NumberAt(i); ok {
+			if n.Vague || n.Value != float64(int(n.Value)) {
 				return nil, false
 			}
-			out = append(out, k)
+			v := int(n.Value)
+			switch {
+			case v >= 1 && v <= count:
+				out = append(out, v)
+			case !n.Words && count < 10 && len(t.Word) <= count:
+				// "13" as 1 and 3, when no option could be 13.
+				for _, r := range t.Word {
+					k := int(r - '0')
+					if k < 1 || k > count {
+						return nil, false
+					}
+					out = append(out, k)
+				}
+			default:
+				return nil, false
+			}
+			i = n.To
+			continue
 		}
-	}
-	if len(out) == 0 {
+		if t.Kind == text.KindEmoji || t.Filler || d.Lang.Is("or", t.Word) {
+			i++
+			continue
+		}
 		return nil, false
 	}
-	for _, n := range out {
-		if n < 1 || n > count {
-			return nil, false
-		}
-	}
-	return out, true
+	return out, len(out) > 0
 }
 
-// matchOptions returns the options whose label or words appear in norm,
-// allowing small typos in longer words.
-func matchOptions(f *flows.Flow, st *flows.Step, lang, norm string) []string {
-	tokens := strings.Fields(norm)
-	var inLabel []string
-	for _, o := range st.Options {
-		label := flows.Normalize(flows.Fill(o.Text.In(lang), f.Vars("self", lang, nil)))
-		if norm == label {
-			return []string{o.Value}
-		}
-		if len(norm) >= 3 && phraseIn(norm, strings.Fields(label)) {
-			inLabel = append(inLabel, o.Value)
-		}
-	}
-	picked := matchWords(st, lang, tokens)
+// matchOptions returns the options whose label or words appear in the
+// message, in the conversation's language and, when none does, in
+// English (a Spanish texter may write "medicaid").
+func matchOptions(st *flows.Step, lang string, m *message) []string {
+	picked := findOptions(st, lang, m)
 	if len(picked) == 0 && lang != "en" {
-		// A Spanish texter may still write an English word; their own
-		// language is tried first, so "no estoy seguro" is not also "no".
-		picked = matchWords(st, "en", tokens)
-	}
-	if len(picked) == 0 && len(inLabel) == 1 {
-		// "weekly" for "Weekly", "daily" for "Daily or almost daily".
-		return inLabel
+		picked = findOptions(st, "en", m)
 	}
 	return picked
 }
 
-// matchWords returns the options with a word in lang among tokens.
-func matchWords(st *flows.Step, lang string, tokens []string) []string {
+func findOptions(st *flows.Step, lang string, m *message) []string {
+	o := st.Match(lang)
+	if o == nil {
+		return nil
+	}
+	d := m.doc(lang)
 	var picked []string
-	for _, o := range st.Options {
-		for _, w := range o.Words[lang] {
-			if phraseIn(flows.Normalize(w), tokens) {
-				picked = append(picked, o.Value)
-				break
-			}
-		}
+	for _, h := range o.M.Find(d) {
+		picked = append(picked, o.Value[h.Pattern])
 	}
-	return picked
+	return uniq(picked)
 }
 
-// phraseIn reports whether the words of phrase appear in tokens in order,
-// each word allowed a typo when long enough.
-func phraseIn(phrase string, tokens []string) bool {
-	pw := strings.Fields(phrase)
-	if len(pw) == 0 || len(pw) > len(tokens) {
-		return false
+// inOneLabel returns the option whose label holds the whole message, when
+// exactly one does.
+func inOneLabel(st *flows.Step, lang string, d *text.Doc) string {
+	o := st.Match(lang)
+	if o == nil {
+		return ""
 	}
-	for i := 0; i+len(pw) <= len(tokens); i++ {
-		ok := true
-		for j, w := range pw {
-			if !near(w, tokens[i+j]) {
-				ok = false
-				break
+	var stems []string
+	letters := 0
+	for _, i := range d.Content() {
+		stems = append(stems, d.Tokens[i].Stem)
+		letters += len(d.Tokens[i].Word)
+	}
+	if letters < 3 {
+		return "" // "no" is not part of "where no one is using"
+	}
+	found := ""
+	for _, v := range st.Values() {
+		for _, label := range o.Labels[v] {
+			if containsSeq(label, stems) {
+				if found != "" && found != v {
+					return ""
+				}
+				found = v
 			}
 		}
-		if ok {
+	}
+	return found
+}
+
+// containsSeq reports whether words appear in seq in order, side by side.
+func containsSeq(seq, words []string) bool {
+	for i := 0; i+len(words) <= len(seq); i++ {
+		if slices.Equal(seq[i:i+len(words)], words) {
 			return true
 		}
-	}
-	return false
-}
-
-// near reports whether typed is word or a likely typo of it.
-func near(word, typed string) bool {
-	if word == typed {
-		return true
-	}
-	n := len(word)
-	switch {
-	case n >= 8:
-		return flows.Distance(word, typed) <= 2
-	case n >= 4:
-		return flows.Distance(word, typed) <= 1
 	}
 	return false
 }

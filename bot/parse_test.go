@@ -8,17 +8,34 @@ import (
 )
 
 func screening(t testing.TB) *flows.Flow {
+	return shippedSet(t).Screening()
+}
+
+func shippedSet(t testing.TB) *flows.Set {
 	t.Helper()
 	set, err := flows.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return set.Screening()
+	return set
+}
+
+// parse reads text as an answer to step in lang, as the engine does.
+func parse(t testing.TB, step, lang, text string) (string, bool) {
+	t.Helper()
+	set := shippedSet(t)
+	f := set.Screening()
+	return Parse(f, f.Step(step), lang, newMessage(set, text, lang))
+}
+
+// keywordOf returns the keyword text is, in any language.
+func keywordOf(t testing.TB, text string) keyword {
+	kw, _ := newMessage(shippedSet(t), text, "en").keyword()
+	return kw
 }
 
 func TestParse(t *testing.T) {
 	t.Parallel()
-	f := screening(t)
 	for _, tc := range []struct {
 		step, text, want string
 	}{
@@ -64,8 +81,7 @@ func TestParse(t *testing.T) {
 		{"insurance", "medicaid", "public"},
 		{"insurance", "idk", "unsure"},
 	} {
-		st := f.Step(tc.step)
-		got, ok := Parse(f, st, "en", flows.Normalize(tc.text))
+		got, ok := parse(t, tc.step, "en", tc.text)
 		if !ok || got != tc.want {
 			t.Errorf("%s: Parse(%q) = %q, %v; want %q", tc.step, tc.text, got, ok, tc.want)
 		}
@@ -78,7 +94,7 @@ func TestParse(t *testing.T) {
 		{"medical", "sí", "yes"},
 		{"medical", "nel", "no"},
 	} {
-		got, ok := Parse(f, f.Step(tc.step), "es", flows.Normalize(tc.text))
+		got, ok := parse(t, tc.step, "es", tc.text)
 		if !ok || got != tc.want {
 			t.Errorf("%s: Parse(%q) = %q, %v; want %q", tc.step, tc.text, got, ok, tc.want)
 		}
@@ -87,7 +103,6 @@ func TestParse(t *testing.T) {
 
 func TestParseMisses(t *testing.T) {
 	t.Parallel()
-	f := screening(t)
 	for _, tc := range []struct{ step, text string }{
 		{"who", "banana"},
 		{"who", "3"},
@@ -102,7 +117,7 @@ func TestParseMisses(t *testing.T) {
 		{"insurance", "private and medicaid"},
 		{"audit1", ""},
 	} {
-		if got, ok := Parse(f, f.Step(tc.step), "en", flows.Normalize(tc.text)); ok {
+		if got, ok := parse(t, tc.step, "en", tc.text); ok {
 			t.Errorf("%s: Parse(%q) = %q, want a miss", tc.step, tc.text, got)
 		}
 	}
@@ -117,11 +132,17 @@ func TestKeywords(t *testing.T) {
 		{"STOP", kwStop},
 		{"Stop.", kwStop},
 		{"unsubscribe", kwStop},
-		{"unsubscrbe", kwStop},
+		{"unsubscrbe", kwNone}, // keywords are never read through a typo
 		{"please stop texting me now", kwStop},
 		{"can you stop sending me these", kwStop},
 		{"stop texting me", kwStop},
 		{"leave me alone", kwStop},
+		{"he won't leave me alone", kwNone},
+		{"i cant stop drinking", kwNone},
+		{"stop by tomorrow?", kwNone},
+		{"ALTO", kwStop},
+		{"ya no me escriban", kwStop},
+		{"no puedo parar de tomar", kwNone},
 		{"I want to stop drinking", kwNone},
 		{"how do I stop using", kwNone},
 		{"stop", kwStop},
@@ -138,7 +159,7 @@ func TestKeywords(t *testing.T) {
 		{"ESPANOL", kwLang},
 		{"español", kwLang},
 	} {
-		if got := keywordOf(flows.Normalize(tc.text)); got != tc.want {
+		if got := keywordOf(t, tc.text); got != tc.want {
 			t.Errorf("keywordOf(%q) = %d, want %d", tc.text, got, tc.want)
 		}
 	}
@@ -149,10 +170,11 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{"1", "1 3", "13", "yes", "nope", "all", "none", "  ", "١", "9999999999999999999999", "1,,,3"} {
 		f.Add(s)
 	}
+	set := shippedSet(f)
 	f.Fuzz(func(t *testing.T, text string) {
-		norm := flows.Normalize(text)
+		m := newMessage(set, text, "en")
 		for _, st := range fl.Steps {
-			v, ok := Parse(fl, st, "en", norm)
+			v, ok := Parse(fl, st, "en", m)
 			if !ok {
 				continue
 			}
@@ -162,6 +184,6 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
-		keywordOf(norm)
+		m.keyword()
 	})
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"helpline/flows/text"
 )
 
 //go:embed *.yaml
@@ -22,6 +24,24 @@ type Set struct {
 	Flows    map[string]*Flow
 	Criteria *Criteria
 	Crisis   *Crisis
+	// Langs are the languages the text layer reads, by code.
+	Langs map[string]*text.Language
+
+	// langDocs keeps each language file's YAML, to place its problems.
+	langDocs map[string]langDoc
+}
+
+type langDoc struct {
+	file string
+	root *yaml.Node
+}
+
+// Lang returns the language with the given code, falling back to English.
+func (s *Set) Lang(code string) *text.Language {
+	if l, ok := s.Langs[code]; ok {
+		return l
+	}
+	return s.Langs["en"]
 }
 
 // Default loads the flows shipped in the binary. They are checked by the
@@ -42,7 +62,7 @@ func Load(fsys fs.FS) (*Set, error) {
 		return nil, err
 	}
 	sort.Strings(names)
-	set := &Set{Flows: map[string]*Flow{}}
+	set := &Set{Flows: map[string]*Flow{}, Langs: map[string]*text.Language{}, langDocs: map[string]langDoc{}}
 	var p problems
 	for _, name := range names {
 		raw, err := fs.ReadFile(fsys, name)
@@ -87,13 +107,17 @@ func (s *Set) decode(name string, raw []byte, p *problems) {
 		return
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		p.add(name, 0, "expected a mapping with a kind: flow, criteria or crisis")
+		p.add(name, 0, "expected a mapping with a kind: flow, criteria, crisis or language")
 		return
 	}
 	root := doc.Content[0]
 	kind := ""
 	if v := mapValue(root, "kind"); v != nil {
 		kind = v.Value
+	}
+	if kind == "language" {
+		// The language is a field of text.Language, not of the file.
+		root = withoutKey(root, "kind")
 	}
 	var target any
 	switch kind {
@@ -127,8 +151,19 @@ func (s *Set) decode(name string, raw []byte, p *problems) {
 		c := &Crisis{File: name}
 		target = c
 		defer func() { s.Crisis = c }()
+	case "language":
+		l := &text.Language{}
+		target = l
+		defer func() {
+			if prev, dup := s.langDocs[l.Code]; dup {
+				p.add(name, root.Line, "language %q is defined twice (first in %s)", l.Code, prev.file)
+				return
+			}
+			s.Langs[l.Code] = l
+			s.langDocs[l.Code] = langDoc{file: name, root: root}
+		}()
 	default:
-		p.add(name, root.Line, "kind must be flow, criteria or crisis, not %q", kind)
+		p.add(name, root.Line, "kind must be flow, criteria, crisis or language, not %q", kind)
 		return
 	}
 	// Errors are collected; the deferred registration runs either way so
@@ -157,6 +192,59 @@ func lines(root *yaml.Node, key string, set func(i, line int), n int) {
 			set(i, item.Line)
 		}
 	}
+}
+
+// withoutKey returns a copy of mapping m without key.
+func withoutKey(m *yaml.Node, key string) *yaml.Node {
+	c := *m
+	c.Content = nil
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value != key {
+			c.Content = append(c.Content, m.Content[i], m.Content[i+1])
+		}
+	}
+	return &c
+}
+
+// entryLine returns the line of entry under field in mapping root: the key
+// of a map, an item of a list, or the field itself when entry is not found.
+func entryLine(root *yaml.Node, field, entry string) int {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != field {
+			continue
+		}
+		v := root.Content[i+1]
+		if line := findEntry(v, entry); line > 0 && entry != "" {
+			return line
+		}
+		return root.Content[i].Line
+	}
+	return root.Line
+}
+
+func findEntry(n *yaml.Node, entry string) int {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == entry {
+				return n.Content[i].Line
+			}
+			if line := findEntry(n.Content[i+1], entry); line > 0 {
+				return line
+			}
+		}
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			if item.Value == entry {
+				return item.Line
+			}
+		}
+	case yaml.ScalarNode:
+		if n.Value == entry {
+			return n.Line
+		}
+	}
+	return 0
 }
 
 func mapValue(m *yaml.Node, key string) *yaml.Node {
@@ -209,7 +297,7 @@ func strict(n *yaml.Node, t reflect.Type, file string, p *problems) {
 func suggest(got string, fields map[string]reflect.Type) string {
 	best, bestD := "", 3
 	for name := range fields {
-		if d := Distance(got, name); d < bestD || (d == bestD && name < best) {
+		if d := text.Distance(got, name); d < bestD || (d == bestD && name < best) {
 			best, bestD = name, d
 		}
 	}
@@ -263,11 +351,29 @@ func (s *Set) validate(p *problems) {
 		return
 	}
 	langs := f.Languages
+	s.compileLanguages(langs, p)
 	for _, fl := range sortedFlows(s.Flows) {
 		fl.validate(p)
+		fl.compileOptions(s.Langs, p)
 	}
 	c.validate(f, langs, p)
-	s.Crisis.validate(langs, p)
+	s.Crisis.validate(s.Langs, langs, p)
+}
+
+// compileLanguages compiles every language file, placing each problem at
+// its entry, and reports a language of the flows that has no file.
+func (s *Set) compileLanguages(langs []string, p *problems) {
+	for _, code := range sortedKeys(s.Langs) {
+		l, doc := s.Langs[code], s.langDocs[code]
+		for _, pr := range l.Compile() {
+			p.add(doc.file, entryLine(doc.root, pr.Field, pr.Entry), "%v", pr)
+		}
+	}
+	for _, code := range langs {
+		if s.Langs[code] == nil {
+			p.add("language_"+code+".yaml", 0, "no file of kind language for %q: its keywords, yes and no, numbers and negation would be unknown", code)
+		}
+	}
 }
 
 func sortedFlows(m map[string]*Flow) []*Flow {
@@ -455,16 +561,6 @@ func (f *Flow) validate(p *problems) {
 		}
 		if len(st.High) > 0 {
 			checkText(st.High, langs, file, st.Line, where+": high", p)
-		}
-	}
-	for _, l := range sortedKeys(f.Detect) {
-		if l == "en" || !contains(langs, l) {
-			p.add(file, 0, "detect: language %q is not one of %v other than en", l, langs)
-		}
-		for _, w := range f.Detect[l] {
-			if Normalize(w) == "" {
-				p.add(file, 0, "detect: %s word %q cannot be matched", l, w)
-			}
 		}
 	}
 	missingKeys(f.Texts, RequiredTexts, file, p)
@@ -668,28 +764,6 @@ func (f *Flow) LongestVars(lang string) map[string]string {
 		}
 	}
 	return vars
-}
-
-// Distance is the Levenshtein distance between a and b, in runes.
-func Distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // missingKeys reports, in one message, the required texts a file lacks.

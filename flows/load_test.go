@@ -67,7 +67,7 @@ func TestBrokenFlowMessages(t *testing.T) {
 			[]string{`criteria.yaml:@- id: safe_home@: indicator "safe_home": reason: no "es" text (missing translation)`}},
 		{"missing Spanish crisis reply", "crisis.yaml", "    es: \"Si es una emergencia, llame", "    xx: \"Si es una emergencia, llame",
 			[]string{`crisis.yaml: reply "default": no "es" text (missing translation)`, `crisis.yaml: reply "default": language "xx" is not one of [en es]`}},
-		{"missing Spanish crisis phrases", "crisis.yaml", "      es:\n        - sobredosis", "      xx:\n        - sobredosis",
+		{"missing Spanish crisis phrases", "crisis.yaml", "      es:\n        - =sobredosis", "      xx:\n        - =sobredosis",
 			[]string{`crisis.yaml: kind "overdose": no "es" phrases (missing translation)`}},
 		{"missing Spanish text", "screening.yaml", `, es: "De acuerdo, no se borró nada."`, "",
 			[]string{`screening.yaml: texts "delete_kept": no "es" text (missing translation)`}},

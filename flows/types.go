@@ -1,6 +1,10 @@
 package flows
 
-import "strings"
+import (
+	"strings"
+
+	"helpline/flows/text"
+)
 
 // Text is one piece of wording in every language the service speaks, keyed
 // by language code ("en", "es").
@@ -37,10 +41,6 @@ type Flow struct {
 	Pronouns map[string]map[string]map[string]string `yaml:"pronouns"`
 	Steps    []*Step                                 `yaml:"steps"`
 	Texts    map[string]Text                         `yaml:"texts"`
-	// Detect lists, per language other than English, words and phrases that
-	// mark a first message as written in that language ("hola", "necesito
-	// ayuda"), so the conversation starts in it.
-	Detect map[string][]string `yaml:"detect"`
 
 	File     string         `yaml:"-"`
 	index    map[string]int // step ID -> position
@@ -67,6 +67,10 @@ type Step struct {
 	High Text `yaml:"high"`
 
 	Line int `yaml:"-"` // where the step starts in its file
+
+	// options holds, per language, the step's option labels and words
+	// compiled for matching (see Options).
+	options map[string]*Options
 }
 
 // Option is one numbered answer to a step.
@@ -314,7 +318,19 @@ type Crisis struct {
 	Reply  map[string]Text     `yaml:"reply"` // by kind; "default" for the rest
 
 	File string `yaml:"-"`
+
+	match map[string]*CrisisMatch
 }
+
+// CrisisMatch holds the crisis phrases of one language compiled for
+// matching: M names each pattern by its kind; Ignore holds the harmless
+// phrases.
+type CrisisMatch struct {
+	M, Ignore *text.Matcher
+}
+
+// Match returns the compiled phrases of lang, or nil.
+func (c *Crisis) Match(lang string) *CrisisMatch { return c.match[lang] }
 
 // CrisisKind is one kind of danger: suicide, overdose, withdrawal, violence or other.
 type CrisisKind struct {

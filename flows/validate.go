@@ -2,7 +2,8 @@ package flows
 
 import (
 	"fmt"
-	"regexp"
+
+	"helpline/flows/text"
 )
 
 func (c *Criteria) validate(f *Flow, langs []string, p *problems) {
@@ -124,9 +125,10 @@ func indicatorRefs(c *Cond) []string {
 	return append(out, indicatorRefs(c.Not)...)
 }
 
-func (c *Crisis) validate(langs []string, p *problems) {
+func (c *Crisis) validate(ls map[string]*text.Language, langs []string, p *problems) {
 	file := c.File
 	seen := map[string]bool{}
+	c.match = map[string]*CrisisMatch{}
 	for _, k := range c.Kinds {
 		where := fmt.Sprintf("kind %q", k.Kind)
 		if !contains(CrisisKinds, k.Kind) {
@@ -141,13 +143,28 @@ func (c *Crisis) validate(langs []string, p *problems) {
 				p.add(file, 0, "%s: no %q phrases (missing translation)", where, l)
 			}
 		}
-		for _, l := range sortedKeys(k.Phrases) {
-			for _, ph := range k.Phrases[l] {
-				if _, err := regexp.Compile(PhrasePattern(ph)); err != nil || Normalize(ph) == "" {
-					p.add(file, 0, "%s: phrase %q cannot be matched", where, ph)
+	}
+	for _, code := range langs {
+		l := ls[code]
+		if !l.Ready() {
+			continue // its own problems are reported
+		}
+		m, _ := l.NewMatcher(nil, true)
+		ig, _ := l.NewMatcher(nil, true)
+		cm := &CrisisMatch{M: m, Ignore: ig}
+		for _, k := range c.Kinds {
+			for _, ph := range k.Phrases[code] {
+				if _, err := m.Add(k.Kind, ph); err != nil {
+					p.add(file, 0, "kind %q: %s phrase %q cannot be matched: %v", k.Kind, code, ph, err)
 				}
 			}
 		}
+		for _, ph := range c.Ignore[code] {
+			if _, err := ig.Add("ignore", ph); err != nil {
+				p.add(file, 0, "ignore: %s phrase %q cannot be matched: %v", code, ph, err)
+			}
+		}
+		c.match[code] = cm
 	}
 	if _, ok := c.Reply["default"]; !ok {
 		p.add(file, 0, "reply: \"default\" is missing")

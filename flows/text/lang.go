@@ -1,0 +1,446 @@
+package text
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/kljensen/snowball/english"
+	"github.com/kljensen/snowball/french"
+	"github.com/kljensen/snowball/norwegian"
+	"github.com/kljensen/snowball/russian"
+	"github.com/kljensen/snowball/spanish"
+	"github.com/kljensen/snowball/swedish"
+)
+
+// Language is what the text layer knows of one language. Package flows
+// decodes it from a YAML file of kind language; Compile checks it and makes
+// it ready to read text.
+type Language struct {
+	Code string `yaml:"lang"`
+	// Name is how staff see the language named ("Spanish").
+	Name string `yaml:"name"`
+	// Stemmer names a Snowball stemmer (see Stemmers); empty for none, in
+	// which case words match only as written (and by typo).
+	Stemmer string `yaml:"stemmer"`
+	// Forms are texting forms and what they stand for: "wanna": "want to",
+	// "q": "que", "od'd": "overdosed". Keys are one word as written
+	// (apostrophes allowed); values one or more words.
+	Forms map[string]string `yaml:"forms"`
+	// DroppedG reads a word ending in "in" also with a g ("cuttin" as
+	// "cutting"); both readings are matched.
+	DroppedG bool `yaml:"dropped_g"`
+	// Numbers are number words and phrases and their value: "three": 3,
+	// "a dozen": 12, "half": 0.5. Tens and units combine ("twenty five").
+	Numbers map[string]float64 `yaml:"numbers"`
+	// NumberJoin joins tens and units ("treinta y cinco": y).
+	NumberJoin []string `yaml:"number_join"`
+	// Vague are number words that are not exact: "a couple", "a few".
+	Vague []string `yaml:"vague"`
+	// Approx mark a number as an approximation: "about", "like", "ish".
+	Approx []string `yaml:"approx"`
+	// Negation words negate what follows them, up to the next contrast
+	// word, clause word, clause break or MaxScope content words.
+	Negation []string `yaml:"negation"`
+	// Contrast words ("but", "pero", "though") end a negation's scope and
+	// start a new clause; the part after them usually decides.
+	Contrast []string `yaml:"contrast"`
+	// Clause words start a new clause without punctuation (subject
+	// pronouns, "just", "only"): a negation before them stops there.
+	Clause []string `yaml:"clause"`
+	// Release words end a negation and are not negated themselves: "cant
+	// stop drinking" is about drinking.
+	Release []string `yaml:"release"`
+	// Or words continue a negation over a list: "no car or bus".
+	Or []string `yaml:"or"`
+	// Fillers carry no content: articles, "um", "lol", "option", "number".
+	Fillers []string `yaml:"fillers"`
+	// Yes and No are ways of saying yes and no; Hedges are the words of
+	// "not sure, maybe, sometimes" that the safety question reads as yes.
+	Yes    []string `yaml:"yes"`
+	No     []string `yaml:"no"`
+	Hedges []string `yaml:"hedges"`
+	// All are ways of saying "all of them" to a checklist; Continue answer
+	// "continue or start over?" with continue.
+	All      []string `yaml:"all"`
+	Continue []string `yaml:"continue"`
+	// Polite words may stand before or after a keyword without making it
+	// part of a sentence: "please stop", "stop now".
+	Polite []string `yaml:"polite"`
+	// Keywords are whole messages that ask for something, by name (see
+	// KeywordNames): "stop": ["stop", "stop texting me", "leave me alone"].
+	Keywords map[string][]string `yaml:"keywords"`
+	// Detect are words and phrases that mark a first message as written in
+	// this language ("hola", "necesito ayuda").
+	Detect []string `yaml:"detect"`
+	// Periods name spans of time for frequencies: day, week, month, year,
+	// weekend, and the words for each ("dia", "semana").
+	Periods map[string][]string `yaml:"periods"`
+	// Times are the words of "3 times", "2 veces".
+	Times []string `yaml:"times"`
+
+	c *compiled
+}
+
+// MaxScope is how many content words a negation covers at most.
+const MaxScope = 4
+
+// KeywordNames are the keywords a language may define. stop, start and help
+// are the carrier's; the rest are the assistant's; language asks for this
+// language.
+var KeywordNames = []string{"stop", "start", "help", "restart", "back", "summary", "call", "delete", "language"}
+
+// PeriodNames are the spans of time a language may name, with their length
+// in days.
+var PeriodNames = map[string]float64{"day": 1, "night": 1, "week": 7, "weekend": 7, "fortnight": 14, "month": 30, "year": 365}
+
+// Stemmers are the Snowball stemmers a language may name.
+var Stemmers = map[string]func(string) string{
+	"english":   func(w string) string { return english.Stem(w, false) },
+	"spanish":   func(w string) string { return spanish.Stem(w, false) },
+	"french":    func(w string) string { return french.Stem(w, false) },
+	"russian":   func(w string) string { return russian.Stem(w, false) },
+	"swedish":   func(w string) string { return swedish.Stem(w, false) },
+	"norwegian": func(w string) string { return norwegian.Stem(w, false) },
+}
+
+// compiled is a Language made ready to read.
+type compiled struct {
+	stem     func(string) string
+	cache    stemCache
+	forms    map[string][]string
+	numbers  map[string]float64 // single words
+	numPhr   []numPhrase        // phrases, longest first
+	join     set
+	vague    set // phrases, as word sequences joined by spaces
+	approx   set
+	negation set
+	contrast set
+	clause   set
+	release  set
+	or       set
+	fillers  set
+	polite   [][]string
+	keywords map[string]string // phrase (words joined by spaces) -> name
+	lists    map[string][][]string
+	periods  map[string]string // word -> period name
+	times    set
+}
+
+type set map[string]bool
+
+type numPhrase struct {
+	words []string
+	value float64
+}
+
+// A Problem is one thing wrong with a Language, placed at a field and, for
+// lists and maps, an entry, so that flows can name the file and line.
+type Problem struct {
+	Field string // "forms"
+	Entry string // the key or item at fault; "" for the field itself
+	Msg   string
+}
+
+func (p Problem) Error() string {
+	if p.Entry != "" {
+		return fmt.Sprintf("%s %q: %s", p.Field, p.Entry, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.Field, p.Msg)
+}
+
+// Compile checks l and prepares it for reading; it reports every problem.
+// A Language must be compiled before use.
+func (l *Language) Compile() []Problem {
+	var ps []Problem
+	bad := func(field, entry, format string, args ...any) {
+		ps = append(ps, Problem{Field: field, Entry: entry, Msg: fmt.Sprintf(format, args...)})
+	}
+	c := &compiled{forms: map[string][]string{}, numbers: map[string]float64{}, keywords: map[string]string{}, periods: map[string]string{}, lists: map[string][][]string{}}
+	if l.Code == "" {
+		bad("lang", "", "missing: the language code, like en or es")
+	}
+	if l.Stemmer != "" {
+		s, ok := Stemmers[l.Stemmer]
+		if !ok {
+			bad("stemmer", l.Stemmer, "not one of %s (or leave it out)%s", strings.Join(sortedNames(Stemmers), ", "), didYouMean(l.Stemmer, sortedNames(Stemmers)))
+		}
+		c.stem = s
+	}
+	for _, k := range sortedNames(l.Forms) {
+		v := l.Forms[k]
+		w := Split(k)
+		if len(w) != 1 || w[0].Kind != KindWord && !mixed(w[0].Text) {
+			bad("forms", k, "a texting form is one word as written")
+			continue
+		}
+		exp := words(v)
+		if len(exp) == 0 {
+			bad("forms", k, "stands for nothing")
+			continue
+		}
+		c.forms[w[0].Text] = exp
+	}
+	c.join = l.wordSet("number_join", l.NumberJoin, bad)
+	for _, k := range sortedNames(l.Numbers) {
+		ws := c.expand(words(k))
+		switch {
+		case len(ws) == 0:
+			bad("numbers", k, "has no words")
+		case l.Numbers[k] < 0:
+			bad("numbers", k, "a number word cannot be negative")
+		case len(ws) == 1:
+			c.numbers[ws[0]] = l.Numbers[k]
+		default:
+			c.numPhr = append(c.numPhr, numPhrase{words: ws, value: l.Numbers[k]})
+		}
+	}
+	sort.SliceStable(c.numPhr, func(i, j int) bool { return len(c.numPhr[i].words) > len(c.numPhr[j].words) })
+	c.vague = set{}
+	for _, v := range l.Vague {
+		ws := c.expand(words(v))
+		if _, ok := c.number(ws); !ok {
+			bad("vague", v, "is not one of the numbers above")
+			continue
+		}
+		c.vague[strings.Join(ws, " ")] = true
+	}
+	c.approx = c.phraseSet("approx", l.Approx, bad)
+	c.negation = l.wordSet("negation", c.expandAll(l.Negation), bad)
+	c.contrast = l.wordSet("contrast", c.expandAll(l.Contrast), bad)
+	c.clause = l.wordSet("clause", c.expandAll(l.Clause), bad)
+	c.release = l.wordSet("release", c.expandAll(l.Release), bad)
+	c.or = l.wordSet("or", c.expandAll(l.Or), bad)
+	c.fillers = l.wordSet("fillers", c.expandAll(l.Fillers), bad)
+	for _, p := range l.Polite {
+		ws := c.expand(words(p))
+		if len(ws) == 0 {
+			bad("polite", p, "has no words")
+			continue
+		}
+		c.polite = append(c.polite, ws)
+	}
+	for _, field := range []struct {
+		name string
+		list []string
+	}{{"yes", l.Yes}, {"no", l.No}, {"hedges", l.Hedges}, {"detect", l.Detect}, {"all", l.All}, {"continue", l.Continue}} {
+		for _, p := range field.list {
+			ws := c.expand(words(p))
+			if len(ws) == 0 {
+				bad(field.name, p, "has no words")
+				continue
+			}
+			c.lists[field.name] = append(c.lists[field.name], ws)
+		}
+	}
+	for _, name := range sortedNames(l.Keywords) {
+		if !slices.Contains(KeywordNames, name) {
+			bad("keywords", name, "not one of %s%s", strings.Join(KeywordNames, ", "), didYouMean(name, KeywordNames))
+			continue
+		}
+		for _, p := range l.Keywords[name] {
+			ws := c.expand(words(p))
+			if len(ws) == 0 {
+				bad("keywords", p, "has no words")
+				continue
+			}
+			key := strings.Join(ws, " ")
+			if other, dup := c.keywords[key]; dup && other != name {
+				bad("keywords", p, "is both %s and %s", other, name)
+				continue
+			}
+			c.keywords[key] = name
+		}
+	}
+	for _, name := range sortedNames(l.Periods) {
+		if _, ok := PeriodNames[name]; !ok {
+			bad("periods", name, "not one of %s%s", strings.Join(sortedNames(PeriodNames), ", "), didYouMean(name, sortedNames(PeriodNames)))
+			continue
+		}
+		for _, w := range l.Periods[name] {
+			ws := c.expand(words(w))
+			if len(ws) != 1 {
+				bad("periods", w, "a period is named by one word")
+				continue
+			}
+			c.periods[ws[0]] = name
+		}
+	}
+	c.times = l.wordSet("times", c.expandAll(l.Times), bad)
+	if len(ps) == 0 {
+		l.c = c
+	}
+	return ps
+}
+
+// wordSet makes a set of single words, reporting entries of several words.
+func (l *Language) wordSet(field string, list []string, bad func(field, entry, format string, args ...any)) set {
+	s := set{}
+	for _, w := range list {
+		ws := words(w)
+		if len(ws) != 1 {
+			bad(field, w, "must be one word")
+			continue
+		}
+		s[ws[0]] = true
+	}
+	return s
+}
+
+// phraseSet makes a set of phrases, each as its words joined by spaces.
+func (c *compiled) phraseSet(field string, list []string, bad func(field, entry, format string, args ...any)) set {
+	s := set{}
+	for _, p := range list {
+		ws := c.expand(words(p))
+		if len(ws) == 0 {
+			bad(field, p, "has no words")
+			continue
+		}
+		s[strings.Join(ws, " ")] = true
+	}
+	return s
+}
+
+// expandAll reads each entry through the texting forms, one word at a
+// time, so that a list entry "dont" means what "dont" in a message means.
+func (c *compiled) expandAll(list []string) []string {
+	var out []string
+	for _, w := range list {
+		ws := c.expand(words(w))
+		if len(ws) == 1 {
+			out = append(out, ws[0])
+		} else {
+			out = append(out, w) // reported as not one word
+		}
+	}
+	return out
+}
+
+// expand applies the texting forms to words.
+func (c *compiled) expand(ws []string) []string {
+	var out []string
+	for _, w := range ws {
+		if exp, ok := c.forms[w]; ok {
+			out = append(out, exp...)
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// words folds and splits s into its words, numbers and emoji as written.
+func words(s string) []string {
+	ps := Split(s)
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.Text)
+	}
+	return out
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Stem returns the stem of word (folded) in l, or word itself when l has
+// no stemmer.
+func (l *Language) Stem(word string) string {
+	if l.c == nil || l.c.stem == nil {
+		return word
+	}
+	return l.c.cache.get(word, l.c.stem)
+}
+
+// stemCacheSize bounds the stems remembered per language. Texters use few
+// distinct words; a flood of random ones just starts the cache over.
+const stemCacheSize = 1 << 14
+
+// stemCache remembers stems: the stemmer costs about a microsecond a word,
+// a lookup a few tens of nanoseconds.
+type stemCache struct {
+	m atomic.Pointer[sync.Map]
+	n atomic.Int64
+}
+
+func (c *stemCache) get(w string, stem func(string) string) string {
+	m := c.m.Load()
+	if m == nil {
+		m = &sync.Map{}
+		if !c.m.CompareAndSwap(nil, m) {
+			m = c.m.Load()
+		}
+	}
+	if s, ok := m.Load(w); ok {
+		return s.(string)
+	}
+	s := w
+	if len(w) > 2 && !strings.ContainsFunc(w, func(r rune) bool { return r >= '0' && r <= '9' }) {
+		s = stem(w)
+	}
+	if c.n.Add(1) > stemCacheSize {
+		c.n.Store(0)
+		c.m.Store(&sync.Map{})
+		return s
+	}
+	m.Store(w, s)
+	return s
+}
+
+// Is reports whether word (folded, after forms) is in the named list of l:
+// "negation", "contrast", "clause", "fillers", "times".
+func (l *Language) Is(list, word string) bool {
+	if l.c == nil {
+		return false
+	}
+	switch list {
+	case "negation":
+		return l.c.negation[word]
+	case "contrast":
+		return l.c.contrast[word]
+	case "clause":
+		return l.c.clause[word]
+	case "fillers":
+		return l.c.fillers[word]
+	case "times":
+		return l.c.times[word]
+	case "approx":
+		return l.c.approx[word]
+	case "or":
+		return l.c.or[word]
+	}
+	return false
+}
+
+// Period returns the period a word names ("week" for "semana"), or "".
+func (l *Language) Period(word string) string {
+	if l.c == nil {
+		return ""
+	}
+	return l.c.periods[word]
+}
+
+// Ready reports whether l was compiled without problems.
+func (l *Language) Ready() bool { return l != nil && l.c != nil }
+
+// didYouMean suggests the name closest to got, two edits at most.
+func didYouMean(got string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := Distance(got, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
