@@ -6,7 +6,7 @@ run: ## the screening in the terminal, embedded store, no accounts needed
 test: ## everything CI runs
 	go vet ./... && test -z "$$(gofmt -l .)" && go test -race -count=1 ./...
 
-bench: ## throughput, latency, round trips and memory against a bare handler, on Redis and a 3-master Cluster
+bench: ## time per text of the text layer; throughput, latency, round trips and memory against a bare handler, on Redis and a 3-master Cluster
 	go run ./cmd/helpline-bench
 
 build: ## the one binary
@@ -15,7 +15,8 @@ build: ## the one binary
 check: ## validate the flows in ./flows, as an author would
 	go run ./cmd/helpline flows check flows
 
-fuzz: ## a minute of fuzzing on each parser
+fuzz: ## a minute and a half of fuzzing on each parser
+	go test ./flows/text -run '^$$' -fuzz FuzzRead -fuzztime 20s
 	go test ./bot -run '^$$' -fuzz FuzzParse -fuzztime 20s
 	go test ./bot -run '^$$' -fuzz FuzzCrisisCheck -fuzztime 20s
 	go test ./flows -run '^$$' -fuzz FuzzLoad -fuzztime 20s

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -224,7 +226,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			}
 			return ErrNoWrite
 		}
-		t := turn{e: e, s: s, in: in, out: &out, msg: newMessage(e.flows, in.Text, e.pickLang(s.Lang, in.Lang))}
+		t := turn{e: e, s: s, in: in, out: &out, msg: newMessage(e.flows, in.Text, e.pickLang(s.Lang, in.Lang)), answers: map[string]string{}}
 		// STOP is honoured even past the rate limit (danger was answered
 		// before the store was touched).
 		if kw, _ := t.msg.keyword(); kw == kwStop || !t.limited() {
@@ -315,6 +317,14 @@ type turn struct {
 	in  Inbound
 	out *Outcome
 	msg *message
+	// outcome is what became of the message, for flows try: answered,
+	// clarify, ask_again, danger or keyword; cands are a clarify's
+	// candidates and answers every step the message filled.
+	outcome string
+	cands   []string
+	answers map[string]string
+	// why collects what the parsers found, when someone asks (flows try).
+	why *[]string
 	// tail and tailN say that the last tailN replies are the current
 	// question ("q") or the summary ("s"), which can be rendered again.
 	tail  string
@@ -404,6 +414,9 @@ func (t *turn) run() {
 
 	if s.Status == "" {
 		t.begin()
+		// What the first text says ("my son drinks every day") is kept for
+		// after the greeting.
+		t.note(nil)
 		if t.in.Media > 0 && t.msg.empty() {
 			t.say(t.text("media"))
 		}
@@ -438,6 +451,13 @@ func (t *turn) run() {
 	if s.Status == StatusCompleted {
 		t.say(t.text("done"))
 		return
+	}
+	if st := t.e.flow.Step(s.Step); st != nil && !st.Question() && len(s.History) == 0 {
+		// A reply to the greeting in another language switches to it.
+		if lang := t.e.detectLang(t.msg); lang != "" && lang != s.Lang {
+			s.Lang = lang
+			t.msg.first = lang
+		}
 	}
 	t.answer()
 }
@@ -553,9 +573,11 @@ func (t *turn) pending() bool {
 		t.say(t.text("delete_kept"))
 		t.ask()
 		return true
+	case "change":
+		return t.changeReply()
 	case "start":
 		d := t.msg.doc(s.Lang)
-		nums, _ := numbers(d, 2)
+		nums, _ := leadingNumbers(d, 2)
 		yn, _ := yesNo(d)
 		kw, _ := t.msg.keyword()
 		switch {
@@ -584,7 +606,9 @@ func (t *turn) keyword(kw keyword, asked string) {
 		last := s.History[len(s.History)-1]
 		s.History = s.History[:len(s.History)-1]
 		delete(s.Answers, last)
+		s.Filled = slices.DeleteFunc(s.Filled, func(id string) bool { return id == last })
 		s.Step, s.Status, s.Misses = last, StatusActive, 0
+		s.Clarify, s.Clarified, s.Change = nil, "", nil
 		t.ask()
 	case kwSummary:
 		if s.Status == StatusCompleted {
@@ -742,6 +766,7 @@ func (e *Engine) Text(ctx context.Context, key Key, name string) (string, error)
 func (t *turn) restart() {
 	s := t.s
 	s.Answers, s.History, s.Misses, s.Status, s.Pending = map[string]string{}, nil, 0, StatusActive, ""
+	s.Fill, s.Clarify, s.Clarified, s.Change, s.Filled = nil, nil, "", nil, nil
 	s.Step = t.e.firstQID
 	t.say(t.text("restart"))
 	t.event(Event{Kind: EventStarted})
@@ -752,66 +777,6 @@ func (t *turn) restart() {
 func (t *turn) welcomeBack() {
 	if st := t.e.flow.Step(t.s.Step); st != nil && st.Question() {
 		t.say(t.text("welcome_back"))
-	}
-	t.ask()
-}
-
-// answer reads the message as the answer to the current step.
-func (t *turn) answer() {
-	s, f := t.s, t.e.flow
-	st := f.Step(s.Step)
-	if st == nil {
-		t.restart()
-		return
-	}
-	value, ok := Parse(f, st, s.Lang, t.msg)
-	if !ok {
-		quiet := t.in.Time.Unix()-s.Updated >= int64(t.e.resume/time.Second)
-		if quiet && st.Question() {
-			// Back after a while with "hi": their place, not a scolding.
-			t.welcomeBack()
-			return
-		}
-		s.Misses++
-		t.event(Event{Kind: EventMiss, Step: st.ID})
-		if s.Misses >= 2 {
-			t.say(t.text("reprompt_call"))
-		} else {
-			t.say(t.text("reprompt"))
-		}
-		t.ask()
-		return
-	}
-	s.Misses = 0
-	opt := st.Option(value)
-	if opt != nil && opt.Stay {
-		t.say(flows.Fill(opt.Say.In(s.Lang), t.e.vars(s)))
-		return
-	}
-	if st.Question() {
-		s.Answers[st.ID] = value
-		s.History = append(s.History, st.ID)
-	} else {
-		t.event(Event{Kind: EventStarted})
-	}
-	if opt != nil && opt.Crisis != "" {
-		c := t.e.crisisOutcome(opt.Crisis, s.Lang)
-		for _, r := range c.Replies {
-			t.say(r)
-		}
-		t.out.Events = append(t.out.Events, c.Events...)
-	}
-	next := t.e.next(s, st, value)
-	if next == "end" {
-		s.Status, s.Step = StatusCompleted, ""
-		t.summary()
-		t.event(Event{Kind: EventCompleted, Lean: t.out.Summary.Assessment.Lean})
-		return
-	}
-	s.Step = next
-	t.event(Event{Kind: EventStep, Step: next})
-	if opt != nil && opt.Crisis != "" {
-		t.say(t.text("crisis_continue"))
 	}
 	t.ask()
 }
@@ -833,6 +798,10 @@ func (t *turn) ask() {
 	n, m := t.e.progress(s, st.ID)
 	vars := t.e.vars(s)
 	vars["{n}"], vars["{m}"] = strconv.Itoa(n), strconv.Itoa(m)
+	if noted := s.Fill[st.ID]; noted != "" && st.Kind == flows.KindMulti {
+		// Named in part earlier: shown, never taken as the whole answer.
+		t.say(strings.ReplaceAll(t.text("noted"), "{answer}", t.said(st, noted)))
+	}
 	text := f.Prompt(st, s.Lang, vars)
 	t.say(text)
 	t.tail, t.tailN = "q", 1
@@ -882,6 +851,14 @@ func (e *Engine) progress(s *Session, id string) (n, m int) {
 		applies := st.When.Unknown(a) || st.When.Holds(a)
 		if !applies {
 			a.skipped[st.ID] = true
+		}
+		if v, filled := s.Fill[st.ID]; filled && st.Kind != flows.KindMulti && st.ID != id || slices.Contains(s.Filled, st.ID) {
+			// Answered in an earlier text: skipped, not counted.
+			if !filled {
+				v = s.Answers[st.ID]
+			}
+			cur = f.NextOf(st, v)
+			continue
 		}
 		if applies && st.Question() {
 			m++

@@ -210,6 +210,16 @@ func TestEveryLeanReachable(t *testing.T) {
 	f, c := set.Screening(), set.Criteria
 	base := map[string]string{"who": "self", "concern": "cannabis", "medical": "no", "phq1": "not_at_all", "phq2": "not_at_all",
 		"safety": "no", "treatment": "none", "situation": "home,people,ride", "readiness": "4", "insurance": "private"}
+	withAll := func(kv map[string]string) map[string]string {
+		m := map[string]string{}
+		for a, b := range base {
+			m[a] = b
+		}
+		for a, b := range kv {
+			m[a] = b
+		}
+		return m
+	}
 	with := func(k, v string) map[string]string {
 		m := map[string]string{}
 		for a, b := range base {
@@ -234,6 +244,11 @@ func TestEveryLeanReachable(t *testing.T) {
 		{"no support", with("situation", "home,ride"), flows.LeanInpatient, "no_support"},
 		{"nothing", with("situation", "none"), flows.LeanInpatient, "no_safe_home"},
 		{"safety", with("safety", "yes"), flows.LeanInpatient, "safety_risk"},
+		{"mental health only, moderate mood", withAll(map[string]string{"concern": "mental_health", "phq1": "more_than_half", "phq2": "several"}), flows.LeanIOP, "mood_moderate"},
+		{"mental health only, PHQ-2 of 4", withAll(map[string]string{"concern": "mental_health", "phq1": "more_than_half", "phq2": "more_than_half"}), flows.LeanIOP, "mood_moderate"},
+		{"mental health only, severe mood", withAll(map[string]string{"concern": "mental_health", "phq1": "nearly_every", "phq2": "more_than_half"}), flows.LeanEither, "low_mood"},
+		{"mental health only, moderate mood, no support", withAll(map[string]string{"concern": "mental_health", "phq1": "more_than_half", "phq2": "several", "situation": "home,ride"}), flows.LeanInpatient, "no_support"},
+		{"low mood with substance use", withAll(map[string]string{"phq1": "more_than_half", "phq2": "several"}), flows.LeanEither, "low_mood"},
 	} {
 		as := bot.Assess(f, c, tc.answers)
 		if as.Lean != tc.lean {

@@ -25,7 +25,8 @@ func parse(t testing.TB, step, lang, text string) (string, bool) {
 	t.Helper()
 	set := shippedSet(t)
 	f := set.Screening()
-	return Parse(f, f.Step(step), lang, newMessage(set, text, lang))
+	r := read(f, f.Step(step), lang, newMessage(set, text, lang), false, nil)
+	return r.value, r.result == answered
 }
 
 // keywordOf returns the keyword text is, in any language.
@@ -174,8 +175,14 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		m := newMessage(set, text, "en")
 		for _, st := range fl.Steps {
-			v, ok := Parse(fl, st, "en", m)
-			if !ok {
+			r := read(fl, st, "en", m, false, nil)
+			v := r.value
+			for _, c := range r.cands {
+				if !st.CanAnswer(c) {
+					t.Fatalf("step %s: %q offers %q, not an answer the step has", st.ID, text, c)
+				}
+			}
+			if r.result != answered {
 				continue
 			}
 			for _, part := range strings.Split(v, ",") {

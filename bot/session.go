@@ -40,10 +40,27 @@ type Session struct {
 	Lang    string   `json:"l,omitempty"`
 	Misses  int      `json:"m,omitempty"`
 	Status  Status   `json:"st,omitempty"`
-	// Pending is a confirmation being waited for: "delete" or "start".
+	// Pending is a confirmation being waited for: "delete", "start" or
+	// "change" (see Change).
 	Pending string `json:"p,omitempty"`
-	Started int64  `json:"t0,omitempty"` // unix seconds
-	Updated int64  `json:"t1,omitempty"`
+	// Clarify is the question asked about an answer that fit two or more
+	// options: the next message picks one of its candidates. Clarified
+	// names the step clarified already: a second unclear answer to it is
+	// asked again instead.
+	Clarify   *Clarify `json:"q,omitempty"`
+	Clarified string   `json:"qd,omitempty"`
+	// Fill holds answers given before their step was asked ("my son
+	// drinks every day": who and how often), by step; for a checklist,
+	// what was understood of it so far (shown when it is asked).
+	Fill map[string]string `json:"fl,omitempty"`
+	// Filled lists the steps answered from earlier texts, not asked: they
+	// are not counted in progress, and a later text that says otherwise
+	// is asked about.
+	Filled []string `json:"fd,omitempty"`
+	// Change is a later text that contradicts a filled answer, being asked about.
+	Change  *Change `json:"ch,omitempty"`
+	Started int64   `json:"t0,omitempty"` // unix seconds
+	Updated int64   `json:"t1,omitempty"`
 	// Handoff is when the texter asked for a person, zero if never.
 	Handoff int64 `json:"ho,omitempty"`
 	// Before is the status to return to when a handoff to staff closes;
@@ -68,6 +85,20 @@ type Session struct {
 	Version int64 `json:"-"`
 	// TTL is how long the store keeps the session after this write.
 	TTL time.Duration `json:"-"`
+}
+
+// Clarify is a question about an answer that fit several options.
+type Clarify struct {
+	Step  string   `json:"s"`
+	Cands []string `json:"c"`
+	// Keep holds the values of a checklist already certain.
+	Keep []string `json:"k,omitempty"`
+}
+
+// Change is a value a later text gave a step already answered.
+type Change struct {
+	Step  string `json:"s"`
+	Value string `json:"v"`
 }
 
 // seenLimit is how many recent message IDs a session remembers.
@@ -148,6 +179,22 @@ func (s *Session) Clone() *Session {
 		}
 	}
 	c.History = slices.Clone(s.History)
+	c.Filled = slices.Clone(s.Filled)
+	if s.Fill != nil {
+		c.Fill = make(map[string]string, len(s.Fill))
+		for k, v := range s.Fill {
+			c.Fill[k] = v
+		}
+	}
+	if s.Clarify != nil {
+		cl := *s.Clarify
+		cl.Cands, cl.Keep = slices.Clone(cl.Cands), slices.Clone(cl.Keep)
+		c.Clarify = &cl
+	}
+	if s.Change != nil {
+		ch := *s.Change
+		c.Change = &ch
+	}
 	c.Seen = slices.Clone(s.Seen)
 	c.LastReplies = slices.Clone(s.LastReplies)
 	return &c

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"reflect"
 	"regexp"
 	"sort"
@@ -329,6 +330,9 @@ var Placeholders = map[string]string{
 	"{max}":      "5",
 	"{low}":      "not ready at all",
 	"{high}":     "very ready",
+	"{hint}":     "Please reply with how often, like every day or twice a month, or a number from the list.",
+	"{answer}":   "alcohol, opioids (heroin, fentanyl, pain pills), benzos or sedatives (Xanax, Valium)",
+	"{old}":      "someone else (family, partner, friend)",
 }
 
 // MaxOrgName is the longest organisation name the segment budgets allow for.
@@ -340,7 +344,8 @@ var RequiredTexts = []string{
 	"subscribed", "restart", "back_none", "summary_not_yet", "call", "delete_confirm",
 	"deleted", "delete_kept", "store_down", "crisis_continue", "done",
 	"opt_yes", "opt_no", "scale", "media", "relayed", "handoff_claimed", "handoff_closed",
-	"slow_down", "busy",
+	"slow_down", "busy", "hint_intro", "hint_choice", "hint_multi", "hint_yesno", "hint_scale", "hint_count",
+	"hint_frequency", "clarify", "filled", "noted", "change", "skipped",
 }
 
 func (s *Set) validate(p *problems) {
@@ -353,11 +358,37 @@ func (s *Set) validate(p *problems) {
 	langs := f.Languages
 	s.compileLanguages(langs, p)
 	for _, fl := range sortedFlows(s.Flows) {
+		fl.know(s.Langs)
+	}
+	for _, fl := range sortedFlows(s.Flows) {
 		fl.validate(p)
 		fl.compileOptions(s.Langs, p)
 	}
 	c.validate(f, langs, p)
 	s.Crisis.validate(s.Langs, langs, p)
+}
+
+// know tells each language the words f writes in it, so that people's
+// words that are these are never read as typos of others.
+func (f *Flow) know(ls map[string]*text.Language) {
+	for code, l := range ls {
+		if !l.Ready() {
+			continue
+		}
+		for _, st := range f.Steps {
+			l.Know(st.Text[code], st.Hint[code], st.Low[code], st.High[code])
+			l.Know(st.Units[code]...)
+			l.Know(sortedKeys(st.Amounts[code])...)
+			l.Know(sortedKeys(st.Points[code])...)
+			for _, o := range st.Options {
+				l.Know(o.Text[code], o.Say[code], o.Said[code])
+				l.Know(o.Words[code]...)
+			}
+		}
+		for _, t := range f.Texts {
+			l.Know(t[code])
+		}
+	}
 }
 
 // compileLanguages compiles every language file, placing each problem at
@@ -500,9 +531,36 @@ func (f *Flow) validate(p *problems) {
 			if st.Max > 10 {
 				p.add(file, st.Line, "%s: a scale above 10 is too long to answer by text", where)
 			}
+			for _, l := range sortedKeys(st.Points) {
+				for _, w := range sortedKeys(st.Points[l]) {
+					lo, hi, err := text.ParseRange(st.Points[l][w])
+					if err != nil || lo < float64(st.Min) || hi > float64(st.Max) || lo != float64(int(lo)) || hi != float64(int(hi)) {
+						p.add(file, st.Line, "%s: points %s %q: %q is not a point or range from %d to %d", where, l, w, st.Points[l][w], st.Min, st.Max)
+					}
+				}
+			}
+		case KindCount:
+			f.checkCounts(st, where, p)
+		case KindFrequency:
+			f.checkRates(st, where, p)
 		default:
-			p.add(file, st.Line, "%s: kind %q is not one of intro, choice, multi, yesno, scale%s", where, st.Kind,
-				suggest(st.Kind, map[string]reflect.Type{KindIntro: nil, KindChoice: nil, KindMulti: nil, KindYesNo: nil, KindScale: nil}))
+			p.add(file, st.Line, "%s: kind %q is not one of %s%s", where, st.Kind, strings.Join(Kinds, ", "),
+				suggest(st.Kind, kindFields()))
+		}
+		if st.Kind != KindScale && len(st.Points) > 0 {
+			p.add(file, st.Line, "%s: points apply only to scale steps", where)
+		}
+		if st.Kind != KindCount && (len(st.Units) > 0 || len(st.Amounts) > 0) {
+			p.add(file, st.Line, "%s: units and amounts apply only to count steps", where)
+		}
+		if _, ok := text.PeriodNames[st.Window]; st.Window != "" && (!ok || st.Kind != KindFrequency) {
+			p.add(file, st.Line, "%s: window %q: a frequency step's window is one of %v", where, st.Window, sortedKeys(text.PeriodNames))
+		}
+		if st.Safety && st.Kind != KindYesNo {
+			p.add(file, st.Line, "%s: the safety question is a yesno step", where)
+		}
+		if len(st.Hint) > 0 {
+			checkText(st.Hint, langs, file, st.Line, where+": hint", p)
 		}
 		if i == 0 && st.Kind != KindIntro {
 			p.add(file, st.Line, "%s: the first step must be the intro (the greeting)", where)
@@ -547,6 +605,15 @@ func (f *Flow) validate(p *problems) {
 			if o.Score != 0 && st.Score == "" {
 				p.add(file, st.Line, "%s: has a score but the step names no score", ow)
 			}
+			if len(o.Said) > 0 {
+				checkText(o.Said, langs, file, st.Line, ow+": said", p)
+			}
+			if st.Kind != KindCount && (o.Min != nil || o.Max != nil) {
+				p.add(file, st.Line, "%s: min and max apply only to count steps", ow)
+			}
+			if st.Kind != KindFrequency && o.Often != "" {
+				p.add(file, st.Line, "%s: often applies only to frequency steps", ow)
+			}
 		}
 		if st.When != nil {
 			for _, msg := range f.condProblems(st.When, i, scores) {
@@ -573,6 +640,72 @@ func (f *Flow) validate(p *problems) {
 		f.checkReachable(p)
 	}
 	f.checkBudgets(p)
+}
+
+func kindFields() map[string]reflect.Type {
+	m := map[string]reflect.Type{}
+	for _, k := range Kinds {
+		m[k] = nil
+	}
+	return m
+}
+
+// checkCounts checks that a count step's options cover counts in order,
+// without overlap.
+func (f *Flow) checkCounts(st *Step, where string, p *problems) {
+	if len(st.Options) < 2 {
+		p.add(f.File, st.Line, "%s: a count step needs at least two options", where)
+	}
+	prev := math.Inf(-1)
+	for i, o := range st.Options {
+		ow := fmt.Sprintf("%s option %q", where, o.Value)
+		switch {
+		case o.Min == nil:
+			p.add(f.File, st.Line, "%s: a count option needs min (and max, but for the last)", ow)
+			continue
+		case o.Max == nil && i != len(st.Options)-1:
+			p.add(f.File, st.Line, "%s: only the last count option may leave out max", ow)
+		}
+		lo, hi := o.Range()
+		if hi < lo {
+			p.add(f.File, st.Line, "%s: max is below min", ow)
+		}
+		if lo <= prev {
+			p.add(f.File, st.Line, "%s: min %v overlaps the option before (counts must go up)", ow, lo)
+		}
+		prev = hi
+	}
+}
+
+// checkRates reads a frequency step's rates and checks they go up without
+// overlap.
+func (f *Flow) checkRates(st *Step, where string, p *problems) {
+	if len(st.Options) < 2 {
+		p.add(f.File, st.Line, "%s: a frequency step needs at least two options", where)
+	}
+	var prev *text.Rate
+	for _, o := range st.Options {
+		ow := fmt.Sprintf("%s option %q", where, o.Value)
+		r, err := text.ParseRate(o.Often)
+		switch {
+		case o.Often == "":
+			p.add(f.File, st.Line, "%s: a frequency option needs often (\"2-3 a week\", \"0\")", ow)
+			continue
+		case err != nil:
+			p.add(f.File, st.Line, "%s: often %v", ow, err)
+			continue
+		case r.Vague:
+			p.add(f.File, st.Line, "%s: often cannot be vague", ow)
+			continue
+		}
+		o.rate = r
+		// "0-1 a month" after "0" means more than never, up to once a month.
+		afterNever := prev != nil && prev.IsNever() && r.Lo == 0 && r.Hi > 0
+		if prev != nil && !afterNever && r.Lo <= prev.Hi {
+			p.add(f.File, st.Line, "%s: often %q overlaps the option before (rates must go up)", ow, o.Often)
+		}
+		prev = &r
+	}
 }
 
 func (f *Flow) checkNext(next string, line int, where string, p *problems) {

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"math"
 	"strings"
 
 	"helpline/flows/text"
@@ -25,7 +26,15 @@ const (
 	KindMulti  = "multi"  // every numbered option that applies
 	KindYesNo  = "yesno"  // yes or no
 	KindScale  = "scale"  // a number from Min to Max
+	// KindCount is a number of things placed in the options' ranges (min
+	// to max): a bare number up to the number of options is an option.
+	KindCount = "count"
+	// KindFrequency is how often, placed in the options' rates (often).
+	KindFrequency = "frequency"
 )
+
+// Kinds are the step kinds a flow may use.
+var Kinds = []string{KindIntro, KindChoice, KindMulti, KindYesNo, KindScale, KindCount, KindFrequency}
 
 // Flow is a screening: an ordered list of steps, each asked in turn unless its
 // When condition is false.
@@ -65,6 +74,28 @@ type Step struct {
 	Max  int  `yaml:"max"`
 	Low  Text `yaml:"low"`
 	High Text `yaml:"high"`
+	// Points are words for points of a scale, per language: "pretty
+	// ready": "4"; a range ("ready": "4-5") is asked about.
+	Points map[string]map[string]string `yaml:"points"`
+	// Hint says what kind of answer fits, when one did not; by default the
+	// fixed text hint_<kind>.
+	Hint Text `yaml:"hint"`
+	// Units are, per language, what a count step counts ("beers", "shots"):
+	// a number with one of them is a count, not an option's number.
+	Units map[string][]string `yaml:"units"`
+	// Amounts are, per language, phrases that stand for a count ("a six
+	// pack": 6, "a fifth": 17).
+	Amounts map[string]map[string]float64 `yaml:"amounts"`
+	// Window is the span a frequency step asks about ("fortnight" for the
+	// last 2 weeks), in which "3 days" alone is counted.
+	Window string `yaml:"window"`
+	// Fill lets answers given in other texts ("my son drinks every day")
+	// fill this step: a single-answer step is then skipped with a short
+	// say-back, a checklist is asked showing what was understood.
+	Fill bool `yaml:"fill"`
+	// Safety marks the ASQ-modelled safety question: any hedge is yes, a
+	// yes asks whether the thoughts are there right now.
+	Safety bool `yaml:"safety"`
 
 	Line int `yaml:"-"` // where the step starts in its file
 
@@ -90,6 +121,38 @@ type Option struct {
 	Say  Text `yaml:"say"`
 	// Only marks an option of a multi step that excludes every other ("none of these").
 	Only bool `yaml:"only"`
+	// Min and Max bound the count an option of a count step stands for;
+	// no Max means no upper bound ("Ten or more").
+	Min *float64 `yaml:"min"`
+	Max *float64 `yaml:"max"`
+	// Often is how often an option of a frequency step means ("2-3 a
+	// week"; see text.ParseRate).
+	Often string `yaml:"often"`
+	// Unless are, per language, phrases that cancel this option when said
+	// with it: "he lives with other users" is not a home where no one uses.
+	// The option is then asked about.
+	Unless map[string][]string `yaml:"unless"`
+	// Said is how the answer is said back when it was taken from an
+	// earlier text ("Got it: for someone close to you."); by default the
+	// option's text.
+	Said Text `yaml:"said"`
+
+	rate text.Rate
+}
+
+// Rate returns how often a frequency option means.
+func (o *Option) Rate() text.Rate { return o.rate }
+
+// Range returns the counts an option of a count step stands for.
+func (o *Option) Range() (lo, hi float64) {
+	lo, hi = 0, math.Inf(1)
+	if o.Min != nil {
+		lo = *o.Min
+	}
+	if o.Max != nil {
+		hi = *o.Max
+	}
+	return lo, hi
 }
 
 // Question reports whether the step counts towards progress ("3 of 12").

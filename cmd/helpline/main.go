@@ -6,6 +6,7 @@
 //	helpline serve [--dev] [--flows DIR]      the HTTP server (Twilio, Slack, health, metrics)
 //	helpline flows check [DIR]                validate flows, every problem at once
 //	helpline flows graph [FLOW]               a flow as a Mermaid diagram
+//	helpline flows try STEP [TEXT]            what the assistant makes of a text at a step
 //	helpline criteria                         the criteria table the summary applies
 package main
 
@@ -23,6 +24,8 @@ const usage = `usage:
   helpline serve [--dev] [--flows DIR]      run the HTTP server for Twilio and Slack
   helpline flows check [DIR]                validate flow files and list every problem
   helpline flows graph [FLOW]               print a flow as a Mermaid diagram
+  helpline flows try [--flows DIR] [--lang en|es] [--for self|other] [--json] STEP [TEXT]
+                                            what the assistant makes of TEXT (or each stdin line) at STEP
   helpline criteria                         print the criteria table the summary applies
 `
 
@@ -51,6 +54,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		if len(args) > 1 && args[1] == "graph" {
 			return flowsGraph(args[2:], stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "try" {
+			return flowsTry(args[2:], stdin, stdout, stderr)
 		}
 	case "criteria":
 		return criteria(args[1:], stdout, stderr)

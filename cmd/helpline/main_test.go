@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -115,5 +116,69 @@ func TestUsage(t *testing.T) {
 	t.Parallel()
 	if code, _, errb := runCmd(t, "", nil, "frobnicate"); code != 2 || !strings.Contains(errb, "usage") {
 		t.Fatalf("exit %d, %q", code, errb)
+	}
+}
+
+// In chat the greeting comes before any text; a first line in Spanish
+// switches to Spanish, and one that asks for help starts, as over SMS.
+func TestChatFirstLine(t *testing.T) {
+	t.Parallel()
+	code, out, errb := runCmd(t, "hola, necesito ayuda\npara mi\n", nil, "chat")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	for _, want := range []string{"1 de 14: ¿Para quién pregunta?", "¿Qué le preocupa?"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Spanish first line: output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errb = runCmd(t, "hey i need help for my son, he drinks every day\n", nil, "chat")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	for _, want := range []string{"Got it: for someone close to you.", "What is their main concern?"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help-seeking first line: output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// flows try shows what the assistant makes of each line at a step; with
+// --json one object a line, as authors' tools read it.
+func TestFlowsTry(t *testing.T) {
+	t.Parallel()
+	code, out, errb := runCmd(t, "yeah\n3 or 4\n", nil, "flows", "try", "--json", "audit2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines for 2 texts:\n%s", len(lines), out)
+	}
+	var first, second map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &second); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"text", "step", "lang", "outcome", "answers", "candidates", "replies"} {
+		if _, ok := first[k]; !ok {
+			t.Errorf("no %q in %s", k, lines[0])
+		}
+	}
+	if first["outcome"] != "ask_again" || second["outcome"] != "answered" || second["answers"].(map[string]any)["audit2"] != "3to4" {
+		t.Errorf("flows try read %q as %v and %q as %v %v", "yeah", first["outcome"], "3 or 4", second["outcome"], second["answers"])
+	}
+	code, out, _ = runCmd(t, "", nil, "flows", "try", "--lang", "es", "--for", "other", "concern", "pastillas y alcohol")
+	if code != 0 || !strings.Contains(out, "clarify between opioids, benzos, other_drugs") || !strings.Contains(out, "because: option alcohol") {
+		t.Errorf("flows try in words:\n%s", out)
+	}
+	code, out, _ = runCmd(t, "", nil, "flows", "try", "--json", "situation", "1 2")
+	if code != 0 || !strings.Contains(out, `"situation":["home","people"]`) {
+		t.Errorf("a multi step's answer is not a list: %s", out)
+	}
+	if code, _, errb := runCmd(t, "", nil, "flows", "try", "nosuchstep", "hi"); code == 0 || !strings.Contains(errb, "no step") {
+		t.Errorf("unknown step: exit %d, %q", code, errb)
 	}
 }

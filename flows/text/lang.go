@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,8 +39,9 @@ type Language struct {
 	Numbers map[string]float64 `yaml:"numbers"`
 	// NumberJoin joins tens and units ("treinta y cinco": y).
 	NumberJoin []string `yaml:"number_join"`
-	// Vague are number words that are not exact: "a couple", "a few".
-	Vague []string `yaml:"vague"`
+	// Vague are number words that are not exact, with the range they may
+	// mean: "a couple": "2-3", "a few": "2-5".
+	Vague map[string]string `yaml:"vague"`
 	// Approx mark a number as an approximation: "about", "like", "ish".
 	Approx []string `yaml:"approx"`
 	// Negation words negate what follows them, up to the next contrast
@@ -81,8 +83,47 @@ type Language struct {
 	Periods map[string][]string `yaml:"periods"`
 	// Times are the words of "3 times", "2 veces".
 	Times []string `yaml:"times"`
+	// Often are frequencies in words and their rate ("most days": "5-6 a
+	// week", "sometimes": "vague"; see ParseRate).
+	Often map[string]string `yaml:"often"`
+	// Weekdays are the names of the days, by number ("fri": 5).
+	Weekdays map[string]int `yaml:"weekdays"`
+	// Ranges join two numbers into a range ("3 or 4", "3 to 4"); Between
+	// opens one ("between 3 and 4"); More and Less bound a number ("more
+	// than 10", "10 or more", "under 3").
+	Ranges  []string `yaml:"ranges"`
+	Between []string `yaml:"between"`
+	More    []string `yaml:"more"`
+	Less    []string `yaml:"less"`
+	// Per join a count to its period ("3 times a week", "2 veces por
+	// semana"); Every starts a period of several ("every 2 weeks").
+	Per   []string `yaml:"per"`
+	Every []string `yaml:"every"`
+	// Pronouns say too little alone to answer a question they were not
+	// asked for ("i", "he", "me").
+	Pronouns []string `yaml:"pronouns"`
+	// Possessives go with the word after them: "para mi jefa" is about
+	// the jefa.
+	Possessives []string `yaml:"possessives"`
+	// Questions begin a question back ("what is", "q es"): such a message
+	// is not an answer.
+	Questions []string `yaml:"questions"`
+	// Also turn a contrast into an addition: "para mi pero tambien mi pareja".
+	Also []string `yaml:"also"`
+	// Unsure are ways of saying "I don't know": never a no ("idk" is not
+	// "i do not").
+	Unsure []string `yaml:"unsure"`
+	// And join two things said ("chiva y pastillas": two, not one).
+	And []string `yaml:"and"`
+	// Past mark an answer as about the past ("used to", "antes"): asked
+	// about, never taken as now.
+	Past []string `yaml:"past"`
 
 	c *compiled
+	// known are words the flows use anywhere in this language: a word
+	// people write that is one of them is never read as a typo of another
+	// ("noche" is not "coche").
+	known map[string]bool
 }
 
 // MaxScope is how many content words a negation covers at most.
@@ -115,7 +156,10 @@ type compiled struct {
 	numbers  map[string]float64 // single words
 	numPhr   []numPhrase        // phrases, longest first
 	join     set
-	vague    set // phrases, as word sequences joined by spaces
+	vague    map[string][2]float64 // phrase (words joined by spaces) -> range
+	often    []often
+	oftenM   *Matcher // the often phrases, named by their index
+	weekdays map[string]int
 	approx   set
 	negation set
 	contrast set
@@ -131,6 +175,11 @@ type compiled struct {
 }
 
 type set map[string]bool
+
+type often struct {
+	words []string
+	rate  Rate
+}
 
 type numPhrase struct {
 	words []string
@@ -199,22 +248,67 @@ func (l *Language) Compile() []Problem {
 		}
 	}
 	sort.SliceStable(c.numPhr, func(i, j int) bool { return len(c.numPhr[i].words) > len(c.numPhr[j].words) })
-	c.vague = set{}
-	for _, v := range l.Vague {
+	c.vague = map[string][2]float64{}
+	for _, v := range sortedNames(l.Vague) {
 		ws := c.expand(words(v))
 		if _, ok := c.number(ws); !ok {
 			bad("vague", v, "is not one of the numbers above")
 			continue
 		}
-		c.vague[strings.Join(ws, " ")] = true
+		lo, hi, err := parseRange(l.Vague[v])
+		if err != nil {
+			bad("vague", v, "%v: write the range it may mean, like 2-5", err)
+			continue
+		}
+		c.vague[strings.Join(ws, " ")] = [2]float64{lo, hi}
+	}
+	for _, k := range sortedNames(l.Often) {
+		ws := c.expand(words(k))
+		r, err := ParseRate(l.Often[k])
+		switch {
+		case len(ws) == 0:
+			bad("often", k, "has no words")
+		case err != nil:
+			bad("often", k, "%v", err)
+		default:
+			c.often = append(c.often, often{words: ws, rate: r})
+		}
+	}
+	sort.SliceStable(c.often, func(i, j int) bool { return len(c.often[i].words) > len(c.often[j].words) })
+	c.weekdays = map[string]int{}
+	for _, k := range sortedNames(l.Weekdays) {
+		ws := c.expand(words(k))
+		if len(ws) != 1 || l.Weekdays[k] < 1 || l.Weekdays[k] > 7 {
+			bad("weekdays", k, "a weekday is one word numbered 1 to 7")
+			continue
+		}
+		c.weekdays[ws[0]] = l.Weekdays[k]
 	}
 	c.approx = c.phraseSet("approx", l.Approx, bad)
+	for _, p := range l.Approx {
+		if ws := c.expand(words(p)); len(ws) > 0 {
+			c.lists["approx"] = append(c.lists["approx"], ws)
+		}
+	}
 	c.negation = l.wordSet("negation", c.expandAll(l.Negation), bad)
 	c.contrast = l.wordSet("contrast", c.expandAll(l.Contrast), bad)
 	c.clause = l.wordSet("clause", c.expandAll(l.Clause), bad)
 	c.release = l.wordSet("release", c.expandAll(l.Release), bad)
 	c.or = l.wordSet("or", c.expandAll(l.Or), bad)
 	c.fillers = l.wordSet("fillers", c.expandAll(l.Fillers), bad)
+	l.c = c // for Know; cleared below if anything is wrong
+	for _, list := range [][]string{l.Yes, l.No, l.Hedges, l.Detect, l.All, l.Continue, l.Fillers, l.Negation,
+		l.Contrast, l.Clause, l.Release, l.Or, l.Polite, l.Approx, l.Times, l.Ranges, l.Between, l.More, l.Less,
+		l.Per, l.Every, l.Pronouns, l.Possessives, l.Questions, l.Also, l.Unsure, l.And, l.Past, sortedNames(l.Forms), sortedNames(l.Numbers),
+		sortedNames(l.Often), sortedNames(l.Weekdays)} {
+		l.Know(list...)
+	}
+	for _, ws := range l.Periods {
+		l.Know(ws...)
+	}
+	for _, ws := range l.Keywords {
+		l.Know(ws...)
+	}
 	for _, p := range l.Polite {
 		ws := c.expand(words(p))
 		if len(ws) == 0 {
@@ -226,7 +320,9 @@ func (l *Language) Compile() []Problem {
 	for _, field := range []struct {
 		name string
 		list []string
-	}{{"yes", l.Yes}, {"no", l.No}, {"hedges", l.Hedges}, {"detect", l.Detect}, {"all", l.All}, {"continue", l.Continue}} {
+	}{{"yes", l.Yes}, {"no", l.No}, {"hedges", l.Hedges}, {"detect", l.Detect}, {"all", l.All}, {"continue", l.Continue},
+		{"ranges", l.Ranges}, {"between", l.Between}, {"more", l.More}, {"less", l.Less}, {"per", l.Per}, {"every", l.Every},
+		{"pronouns", l.Pronouns}, {"possessives", l.Possessives}, {"questions", l.Questions}, {"also", l.Also}, {"unsure", l.Unsure}, {"and", l.And}, {"past", l.Past}} {
 		for _, p := range field.list {
 			ws := c.expand(words(p))
 			if len(ws) == 0 {
@@ -270,8 +366,19 @@ func (l *Language) Compile() []Problem {
 		}
 	}
 	c.times = l.wordSet("times", c.expandAll(l.Times), bad)
-	if len(ps) == 0 {
-		l.c = c
+	if len(ps) > 0 {
+		l.c = nil
+		return ps
+	}
+	c.oftenM, _ = l.NewMatcher(nil, true)
+	for i, o := range c.often {
+		// As written, with typos, never by stem: "week" is not "weekly".
+		if _, err := c.oftenM.AddPhrase(strconv.Itoa(i), strings.Join(o.words, " "), false); err != nil {
+			bad("often", strings.Join(o.words, " "), "%v", err)
+		}
+	}
+	if len(ps) > 0 {
+		l.c = nil
 	}
 	return ps
 }
@@ -427,6 +534,27 @@ func (l *Language) Period(word string) string {
 	}
 	return l.c.periods[word]
 }
+
+// Know adds words (as written in flow files) to the words l knows, so they
+// are never read as typos of others. Call it before l is used.
+func (l *Language) Know(texts ...string) {
+	if l.known == nil {
+		l.known = map[string]bool{}
+	}
+	for _, t := range texts {
+		for _, w := range words(t) {
+			if l.c != nil {
+				for _, e := range l.c.expand([]string{w}) {
+					l.known[e] = true
+				}
+			}
+			l.known[w] = true
+		}
+	}
+}
+
+// Knows reports whether word is one the flows use in l.
+func (l *Language) Knows(word string) bool { return l.known[word] }
 
 // Ready reports whether l was compiled without problems.
 func (l *Language) Ready() bool { return l != nil && l.c != nil }

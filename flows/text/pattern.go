@@ -42,6 +42,8 @@ type Matcher struct {
 type vword struct {
 	word, stem string
 	exact      bool
+	// written matches the word as written or by typo, never by stem.
+	written bool
 }
 
 type pattern struct {
@@ -127,28 +129,35 @@ func (m *Matcher) Add(name, src string) (int, error) {
 
 // AddPhrase adds a plain phrase under name: an option label or a synonym,
 // read exactly as the language reads a message, with no pattern syntax
-// ("2-4 times a month", "Opioids (heroin, fentanyl, pain pills)"). Filler
-// words are left out, so the phrase matches its content words in order,
-// unless it is made of nothing else ("i"). It returns the pattern's index.
-func (m *Matcher) AddPhrase(name, phrase string) (int, error) {
-	d := m.lang.Read(phrase)
-	var all, content seq
-	for _, t := range d.Tokens {
-		var tm term
-		switch t.Kind {
-		case KindWord:
-			tm = term{kind: tWords, ids: []int32{m.intern(t.Word, false)}}
-		default:
-			tm = term{kind: tWords, ids: []int32{m.intern(t.Word, true)}}
+// ("2-4 times a month", "Opioids (heroin, fentanyl, pain pills)"). Its
+// words match by stem and with a typo in long words; with stems false,
+// as written or with a typo only (a label "Weekly" is not "a week"). It
+// returns the pattern's index.
+func (m *Matcher) AddPhrase(name, phrase string, stems bool) (int, error) {
+	// "=tomo": this word exactly ("tomo" is I drink; "toma" he drinks,
+	// though Spanish stems them alike).
+	exactWords := map[string]bool{}
+	var plain []string
+	for _, f := range strings.Fields(phrase) {
+		if strings.HasPrefix(f, "=") && len(f) > 1 {
+			for _, w := range words(f[1:]) {
+				exactWords[w] = true
+			}
+			f = f[1:]
 		}
-		all = append(all, tm)
-		if !t.Filler {
-			content = append(content, tm)
-		}
+		plain = append(plain, f)
 	}
-	s := content
-	if len(s) == 0 {
-		s = all
+	d := m.lang.Read(strings.Join(plain, " "))
+	var s seq
+	for _, t := range d.Tokens {
+		switch {
+		case t.Kind != KindWord || exactWords[t.Word]:
+			s = append(s, term{kind: tWords, ids: []int32{m.intern(t.Word, true)}})
+		case stems:
+			s = append(s, term{kind: tWords, ids: []int32{m.intern(t.Word, false)}})
+		default:
+			s = append(s, term{kind: tWords, ids: []int32{m.internAsWritten(t.Word)}})
+		}
 	}
 	if len(s) == 0 {
 		return -1, fmt.Errorf("no words")
@@ -277,6 +286,31 @@ func (m *Matcher) compile(src string, withLists bool) (seq, error) {
 	return out, nil
 }
 
+// internAsWritten returns the id of word w matched as written or by typo.
+func (m *Matcher) internAsWritten(w string) int32 {
+	for _, id := range m.byWord[w] {
+		if v := m.vocab[id]; v.written {
+			return id
+		}
+	}
+	id := int32(len(m.vocab))
+	m.vocab = append(m.vocab, vword{word: w, stem: w, written: true})
+	m.byWord[w] = append(m.byWord[w], id)
+	m.indexTypos(id, w)
+	return id
+}
+
+// indexTypos adds the deletions of form to the typo index.
+func (m *Matcher) indexTypos(id int32, form string) {
+	if !m.typos || len([]rune(form)) < MinTypoLen || numeric(form) {
+		return
+	}
+	for _, del := range deletions(form) {
+		m.byDel[del] = appendUnique(m.byDel[del], id)
+	}
+	m.byDel[form] = appendUnique(m.byDel[form], id)
+}
+
 // intern returns the id of word w (exact or by stem), adding it to the
 // vocabulary and its indexes.
 func (m *Matcher) intern(w string, exact bool) int32 {
@@ -285,7 +319,7 @@ func (m *Matcher) intern(w string, exact bool) int32 {
 		stem = m.lang.Stem(w)
 	}
 	for _, id := range m.byWord[w] {
-		if v := m.vocab[id]; v.exact == exact {
+		if v := m.vocab[id]; v.exact == exact && !v.written {
 			return id
 		}
 	}
@@ -299,16 +333,9 @@ func (m *Matcher) intern(w string, exact bool) int32 {
 		m.byStem[stem] = append(m.byStem[stem], id)
 	}
 	m.byStem[w] = append(m.byStem[w], id)
-	if m.typos {
-		for _, form := range []string{w, stem} {
-			if len([]rune(form)) < MinTypoLen || numeric(form) {
-				continue
-			}
-			for _, del := range deletions(form) {
-				m.byDel[del] = appendUnique(m.byDel[del], id)
-			}
-			m.byDel[form] = appendUnique(m.byDel[form], id)
-		}
+	m.indexTypos(id, w)
+	if stem != w {
+		m.indexTypos(id, stem)
 	}
 	return id
 }
@@ -355,7 +382,7 @@ func (m *Matcher) annotate(d *Doc) hits {
 		add := func(list []int32, word bool) {
 			for _, id := range list {
 				v := m.vocab[id]
-				if v.exact && !word {
+				if (v.exact || v.written) && !word {
 					continue
 				}
 				ids = appendUnique(ids, id)
@@ -369,16 +396,11 @@ func (m *Matcher) annotate(d *Doc) hits {
 				add(m.byStem[t.AltStem], false)
 			}
 		}
-		exact := false
-		for _, id := range ids {
-			v := m.vocab[id]
-			if !v.exact && (v.stem == t.Stem || v.word == t.Word) {
-				exact = true
-			}
-		}
-		// A typo is forgiven only in a word the vocabulary does not already
-		// know: "drunk" listed for one option is never "drink" of another.
-		if m.typos && !exact && t.Kind == KindWord && !m.lang.isNumberWord(t.Word) {
+		exact := len(ids) > 0
+		// A typo is forgiven only in a word the vocabulary and the flows do
+		// not already know: "drunk" listed for one option is never "drink"
+		// of another, "noche" is never "coche".
+		if m.typos && !exact && t.Kind == KindWord && !m.lang.isNumberWord(t.Word) && !m.lang.known[t.Word] {
 			ids = m.typoHits(ids, t.Word)
 			if t.Stem != t.Word {
 				ids = m.typoHits(ids, t.Stem)

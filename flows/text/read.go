@@ -37,8 +37,10 @@ type Number struct {
 	From, To int
 	// Words is set when it was written in words.
 	Words bool
-	// Vague marks a number word that is not exact ("a few").
-	Vague bool
+	// Vague marks a number word that is not exact ("a few"); Lo and Hi
+	// are the range it may mean.
+	Vague  bool
+	Lo, Hi float64
 	// Approx marks a number written as an approximation ("about 8", "3ish").
 	Approx bool
 }
@@ -143,6 +145,31 @@ func (d *Doc) mark() {
 			t.Clause++
 		}
 	}
+	// A negation that ends a short clause of its own negates the words
+	// before it ("drogas no", "alcohol no, weed yes"): no other negation in
+	// the clause, at most two words before it.
+	for i := range d.Tokens {
+		t := d.Tokens[i]
+		if !t.Neg || i == 0 || i+1 < len(d.Tokens) && d.Tokens[i+1].Clause == t.Clause {
+			continue
+		}
+		var before []int
+		other := false
+		for j := i - 1; j >= 0 && d.Tokens[j].Clause == t.Clause; j-- {
+			switch {
+			case d.Tokens[j].Neg:
+				other = true
+			case !d.Tokens[j].Filler:
+				before = append(before, j)
+			}
+		}
+		if other || len(before) == 0 || len(before) > 2 {
+			continue
+		}
+		for _, j := range before {
+			d.Tokens[j].Negated = true
+		}
+	}
 	open, count, clause := false, 0, 0
 	for i := range d.Tokens {
 		t := &d.Tokens[i]
@@ -204,7 +231,9 @@ func (d *Doc) readNumbers() {
 			for _, t := range toks[n.From:n.To] {
 				ws = append(ws, t.Word)
 			}
-			n.Vague = c.vague[strings.Join(ws, " ")]
+			if r, ok := c.vague[strings.Join(ws, " ")]; ok {
+				n.Vague, n.Lo, n.Hi = true, r[0], r[1]
+			}
 		}
 		n.Approx = c.approxBefore(toks, n.From) || (n.To < len(toks) && c.approx[toks[n.To].Word])
 	}

@@ -1,0 +1,153 @@
+package bot
+
+import "helpline/flows"
+
+// parseMulti reads a checklist: every option named by number or in words.
+// An option named in a negation ("not alcohol, just weed", "no car") is
+// left out; a word of several options ("pills") is asked about, keeping
+// what is certain; "all" takes every option but the only-option ("none of
+// these"), and "no" or naming nothing but negations takes the only-option.
+func parseMulti(in *input) reading {
+	st := in.step
+	if !in.strict {
+		if in.d.Is("all") {
+			var all []string
+			for _, o := range st.Options {
+				if !o.Only {
+					all = append(all, o.Value)
+				}
+			}
+			v, _ := combine(st, all)
+			return answer(v)
+		}
+		if nums, only := leadingNumbers(in.d, len(st.Options)); len(nums) > 0 {
+			vs := picks(st, nums)
+			if !only {
+				// "1 3 and weed": the words add to the numbers.
+				yes, _ := positive(in.hits())
+				vs = uniq(append(vs, yes...))
+			}
+			if v, ok := combine(st, vs); ok {
+				return answer(v)
+			}
+			return ask(st, vs...) // "1 6": one of them is "none"
+		}
+		if last := lastContrast(in.d); last > 0 && len(in.d.Find("all")) > 0 && in.d.Find("all")[0].To <= last {
+			// "all except court": all but the options named after it.
+			var but []string
+			for _, h := range in.hits() {
+				if h.from > last {
+					but = append(but, h.value)
+				}
+			}
+			var rest []string
+			for _, o := range st.Options {
+				if !o.Only && !contains(but, o.Value) {
+					rest = append(rest, o.Value)
+				}
+			}
+			if v, ok := combine(st, rest); ok && len(but) > 0 {
+				return answer(v)
+			}
+		}
+	}
+	hs := in.hits()
+	if in.strict {
+		// Read for another question, a checklist takes only what is named:
+		// never its "none of these" ("ningun dia" to the mood question).
+		var named []hit
+		for _, h := range strong(hs) {
+			if o := st.Option(h.value); o == nil || !o.Only {
+				named = append(named, h)
+			}
+		}
+		hs = named
+	}
+	yes, no := positive(hs)
+	certain, groups := ambiguous(nonNegated(hs), in.d)
+	only := onlyOption(st)
+	// "none" with other options named plainly: the others win when "none"
+	// came from a word that also means nothing ("nothing else, just work").
+	if only != "" && len(certain) > 1 {
+		certain = without(certain, only)
+	}
+	switch {
+	case len(yes) == 0 && len(no) > 0 && only != "":
+		if in.strict {
+			return reading{}
+		}
+		// Everything named was denied: if that covers every other option,
+		// it is "none"; otherwise ask which of the rest apply.
+		var rest []string
+		for _, o := range st.Options {
+			if !o.Only && !contains(no, o.Value) {
+				rest = append(rest, o.Value)
+			}
+		}
+		if len(rest) == 0 {
+			return answer(only)
+		}
+		return ask(st, append(rest, only)...)
+	case len(groups) > 0:
+		if in.strict {
+			if v, ok := combine(st, certain); ok {
+				return answer(v)
+			}
+			return reading{}
+		}
+		var cands []string
+		for _, g := range groups {
+			cands = append(cands, g...)
+		}
+		r := ask(st, cands...)
+		if r.result == clarify {
+			r.keep = inOrder(st, certain)
+		} else if r.result == answered {
+			v, _ := combine(st, append(certain, r.value))
+			r.value = v
+		}
+		return r
+	case len(certain) > 0:
+		if v, ok := combine(st, certain); ok {
+			return answer(v)
+		}
+		return ask(st, certain...)
+	}
+	if in.strict {
+		return reading{}
+	}
+	// "no" to "which of these are true": none of them.
+	if yn, ok := yesNoAny(in.msg); ok && yn == "no" && only != "" {
+		return answer(only)
+	}
+	return ask(st, inLabels(st, in.lang, in.d)...)
+}
+
+// onlyOption returns the value of the step's only-option ("none"), or "".
+func onlyOption(st *flows.Step) string {
+	for _, o := range st.Options {
+		if o.Only {
+			return o.Value
+		}
+	}
+	return ""
+}
+
+func without(vs []string, v string) []string {
+	var out []string
+	for _, x := range vs {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func contains(vs []string, v string) bool {
+	for _, x := range vs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

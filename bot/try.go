@@ -1,0 +1,80 @@
+package bot
+
+import (
+	"fmt"
+
+	"strings"
+	"time"
+
+	"helpline/flows"
+)
+
+// Tried is what the engine makes of one text at one step, for flow authors
+// (helpline flows try) and for the tests of understanding.
+type Tried struct {
+	Text string `json:"text"`
+	Step string `json:"step"`
+	Lang string `json:"lang"`
+	// Outcome is answered, clarify, ask_again, danger or keyword.
+	Outcome string `json:"outcome"`
+	// Answers maps each step the text filled to its value: a string, or
+	// for a multi step always a list of values.
+	Answers map[string]any `json:"answers"`
+	// Candidates are the values a clarify offers.
+	Candidates []string `json:"candidates"`
+	Replies    []string `json:"replies"`
+	// Why says what was found in the text, for people reading it.
+	Why []string `json:"-"`
+}
+
+// Try shows what the engine makes of text at step in a fresh conversation
+// in lang, asked for "self" or "other". It touches no store.
+func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
+	f := e.flow
+	st := f.Step(step)
+	if st == nil {
+		ids := make([]string, len(f.Steps))
+		for i, s := range f.Steps {
+			ids[i] = s.ID
+		}
+		return Tried{}, fmt.Errorf("no step %q; the steps are %s", step, strings.Join(ids, ", "))
+	}
+	if e.pickLang(lang) != lang {
+		return Tried{}, fmt.Errorf("no language %q; the flows speak %s", lang, strings.Join(f.Languages, ", "))
+	}
+	tr := Tried{Text: text, Step: step, Lang: lang, Answers: map[string]any{}, Candidates: []string{}, Replies: []string{}}
+	if kind, _ := e.crisis.Check(text); kind != "" {
+		out := e.crisisOutcome(kind, lang)
+		tr.Outcome, tr.Replies = "danger", append(tr.Replies, out.Replies...)
+		return tr, nil
+	}
+	now := time.Now()
+	s := &Session{Flow: f.ID, FlowVersion: f.Version, Step: step, Answers: map[string]string{}, Lang: lang,
+		Status: StatusActive, Started: now.Unix(), Updated: now.Unix()}
+	if audience == "other" && f.Audience != "" && f.Index(step) > f.Index(f.Audience) {
+		// Asked about someone else: the question that says so is behind.
+		if a := f.Step(f.Audience); a != nil && a.Option("other") != nil {
+			s.Answers[f.Audience] = "other"
+		}
+	}
+	var out Outcome
+	var why []string
+	t := turn{e: e, s: s, in: Inbound{Channel: "try", Text: text, Time: now, Lang: lang}, out: &out,
+		msg: newMessage(e.flows, text, lang), answers: map[string]string{}, why: &why}
+	t.run()
+	tr.Why = why
+	tr.Outcome = t.outcome
+	if tr.Outcome == "" {
+		tr.Outcome = "keyword"
+	}
+	for id, v := range t.answers {
+		if st := f.Step(id); st != nil && st.Kind == flows.KindMulti {
+			tr.Answers[id] = strings.Split(v, ",")
+			continue
+		}
+		tr.Answers[id] = v
+	}
+	tr.Candidates = append(tr.Candidates, t.cands...)
+	tr.Replies = append(tr.Replies, out.Replies...)
+	return tr, nil
+}
