@@ -61,6 +61,43 @@ func TestTranscripts(t *testing.T) {
 	}
 }
 
+// A third language from YAML alone: testdata/lang_pt holds the shipped
+// flows with Portuguese added as text and data, and a language file with no
+// stemmer. A whole screening in it, answered in words, reaches the summary.
+func TestThirdLanguageFromYAML(t *testing.T) {
+	t.Parallel()
+	set, err := flows.Load(os.DirFS("testdata/lang_pt"))
+	if err != nil {
+		t.Fatalf("the Portuguese flows do not load:\n%v", err)
+	}
+	if set.Lang("pt").Code != "pt" || set.Lang("pt").Stemmer != "" {
+		t.Fatalf("Portuguese is not read as its own language without a stemmer")
+	}
+	const file = "testdata/lang_pt/screening.txt"
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := play(t, set, string(raw))
+	if *update {
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if diff := cmp.Diff(string(raw), got); diff != "" {
+		t.Errorf("%s changed (-file +now); run go test ./bot -run TestThirdLanguageFromYAML -update to accept:\n%s", file, diff)
+	}
+	for _, want := range []string{"! completed", "Oi, aqui é Riverside Recovery"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the Portuguese screening lacks %q", want)
+		}
+	}
+	if strings.Contains(got, "! miss") {
+		t.Errorf("an answer in Portuguese words was not understood:\n%s", got)
+	}
+}
+
 // play runs the script in raw against a fresh engine on miniredis and
 // returns the transcript.
 func play(t *testing.T, set *flows.Set, raw string) string {

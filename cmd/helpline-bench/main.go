@@ -10,7 +10,10 @@
 //
 // Everything runs on loopback, with bounded loops and a fixed duration.
 //
-//	go run ./cmd/helpline-bench [-texters 3000] [-workers 64] [-duration 5s] [-cluster=true]
+// It first times, in its own process, what every message costs outside the
+// store: the text layer, answer parsing and the danger check, per text.
+//
+//	go run ./cmd/helpline-bench [-texters 3000] [-workers 64] [-duration 5s] [-cluster=true] [-text]
 package main
 
 import (
@@ -59,7 +62,18 @@ func main() {
 	cluster := flag.Bool("cluster", true, "also measure on a 3-master Redis Cluster")
 	binary := flag.String("binary", "", "helpline binary to measure (default: go build ./cmd/helpline)")
 	pprof := flag.String("pprof", "", "serve pprof from helpline on this address (e.g. 127.0.0.1:6060) to profile a run")
+	textOnly := flag.Bool("text", false, "time only the text layer, parsing and the danger check, in this process")
 	flag.Parse()
+
+	ts, err := textLayer()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	reportTimings(ts)
+	if *textOnly {
+		return
+	}
 
 	b := &bench{texters: *texters, workers: *workers, rounds: *rounds, duration: *duration, pprof: *pprof}
 	defer b.cleanup()
