@@ -7,7 +7,9 @@
 // (or the delay the provider asked for) in a sorted set that workers move
 // back into the stream when due; once it is older than MaxAge (a day by
 // default: an outage delays messages, it does not lose them) it goes to a
-// dead-letter stream, kept for a week. Entries a dead worker held are taken over with XAUTOCLAIM. Each
+// dead-letter stream, where each entry is kept for a week from the time it
+// arrived (the stream is trimmed by entry age, not expired as a whole).
+// Entries a dead worker held are taken over with XAUTOCLAIM. Each
 // message carries an ID, and a delivered ID is remembered for a day, so a
 // message enqueued twice, or redelivered after a worker died between
 // delivering and acknowledging, is sent once in normal operation.
@@ -35,7 +37,6 @@ const (
 	DelayedKey = "hl:{outbox}:delayed"
 	DeadKey    = "hl:{outbox}:dead"
 	doneKey    = "hl:{outbox}:done:" // + message ID: delivered
-	deadKeep   = 7 * 24 * time.Hour
 	lockKey    = "hl:{outbox}:lock:" // + message ID: being delivered
 	group      = "senders"
 )
@@ -110,6 +111,10 @@ type Outbox struct {
 	ClaimAfter time.Duration
 	// Block is how long one read waits for new entries.
 	Block time.Duration
+	// DeadKeep is how long a dead letter is kept (payloads can hold a
+	// texter's or a staff member's words); a week by default. Its age is
+	// its entry ID, which is Redis's clock.
+	DeadKeep time.Duration
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
 }
@@ -124,6 +129,7 @@ func New(rdb redis.UniversalClient, deliverers map[string]Deliverer) *Outbox {
 		Backoff:    defaultBackoff,
 		ClaimAfter: time.Minute,
 		Block:      time.Second,
+		DeadKeep:   7 * 24 * time.Hour,
 		Now:        time.Now,
 	}
 }
@@ -324,11 +330,10 @@ func (o *Outbox) handle(ctx context.Context, e redis.XMessage) error {
 // settle acknowledges and deletes entry id, first copying data to the
 // dead-letter stream when dead is set.
 func (o *Outbox) settle(ctx context.Context, id, dead, data string) error {
+	if dead != "" {
+		return deadScript.Run(ctx, o.rdb, []string{StreamKey, dead}, group, id, data, o.DeadKeep.Milliseconds()).Err()
+	}
 	_, err := o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		if dead != "" {
-			p.XAdd(ctx, &redis.XAddArgs{Stream: dead, MaxLen: 10000, Approx: true, Values: []string{"m", data}})
-			p.Expire(ctx, dead, deadKeep) // payloads can hold a texter's words
-		}
 		p.XAck(ctx, StreamKey, group, id)
 		p.XDel(ctx, StreamKey, id)
 		return nil
@@ -336,20 +341,41 @@ func (o *Outbox) settle(ctx context.Context, id, dead, data string) error {
 	return err
 }
 
-// promoteScript moves due retries from the sorted set back into the stream,
-// atomically, so two workers never move one twice.
+// deadScript moves an entry to the dead letters, atomically: it adds it,
+// drops the dead letters older than the keep (ARGV[4] ms) by Redis's own
+// clock, which is the clock of their entry IDs, lets the whole stream
+// expire a keep after its newest entry (by then every entry is past it),
+// and acknowledges and deletes the entry in the stream.
+var deadScript = redis.NewScript(`
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'm', ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('XTRIM', KEYS[2], 'MINID', now - tonumber(ARGV[4]))
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1
+`)
+
+// promoteScript moves due retries (score up to ARGV[2]) from the sorted
+// set back into the stream, atomically, so two workers never move one
+// twice; and drops the dead letters older than the keep (ARGV[1] ms), so
+// they go even when no new one arrives.
 var promoteScript = redis.NewScript(`
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, 100)
 for _, m in ipairs(due) do
   redis.call('XADD', KEYS[2], '*', 'm', m)
   redis.call('ZREM', KEYS[1], m)
 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('XTRIM', KEYS[3], 'MINID', now - tonumber(ARGV[1]))
 return #due
 `)
 
 func (o *Outbox) promote(ctx context.Context) error {
 	now := strconv.FormatInt(o.Now().UnixMilli(), 10)
-	if err := promoteScript.Run(ctx, o.rdb, []string{DelayedKey, StreamKey}, now).Err(); err != nil && !errors.Is(err, redis.Nil) {
+	if err := promoteScript.Run(ctx, o.rdb, []string{DelayedKey, StreamKey, DeadKey}, o.DeadKeep.Milliseconds(), now).Err(); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("outbox promote: %w", err)
 	}
 	return nil

@@ -2,8 +2,10 @@ package outbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -256,5 +258,60 @@ func TestLongOutageIsRetriedByAge(t *testing.T) {
 	}
 	if ttl := m.TTL(outbox.DeadKey); ttl <= 0 {
 		t.Fatal("dead letters never expire")
+	}
+}
+
+// Dead letters hold texters' and staff's words: each is kept for DeadKeep
+// from its arrival, even while newer ones keep arriving, and the old ones
+// go without waiting for a new one. Real Redis: an entry's age is its ID,
+// Redis's clock, so the test waits on that clock (DeadKeep is two seconds).
+func TestDeadLettersTrimmedByAge(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"p": outbox.DelivererFunc(func(context.Context, outbox.Message) error {
+		return outbox.Permanent(errors.New("recipient opted out"))
+	})})
+	o.Block, o.DeadKeep = 5*time.Millisecond, 2*time.Second
+	deadIDs := func() []string {
+		msgs, err := rdb.XRange(ctx, outbox.DeadKey, "-", "+").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range msgs {
+			var v outbox.Message
+			json.Unmarshal([]byte(m.Values["m"].(string)), &v)
+			ids = append(ids, v.ID)
+		}
+		return ids
+	}
+	kill := func(id string) {
+		if err := o.Enqueue(ctx, outbox.Message{ID: id, Kind: "p"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Step(ctx, "w"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kill("old")
+	time.Sleep(1200 * time.Millisecond)
+	kill("newer") // "old" is 1.2 s old: kept
+	if got := deadIDs(); !slices.Equal(got, []string{"old", "newer"}) {
+		t.Fatalf("dead letters %v, want [old newer]", got)
+	}
+	time.Sleep(time.Second)
+	// "old" is now past its keep; no new dead letter arrives, a worker's
+	// round drops it; "newer" (1 s old) stays.
+	if _, err := o.Step(ctx, "w"); err != nil {
+		t.Fatal(err)
+	}
+	if got := deadIDs(); !slices.Equal(got, []string{"newer"}) {
+		t.Fatalf("dead letters %v, want [newer]", got)
+	}
+	if ttl := rdb.PTTL(ctx, outbox.DeadKey).Val(); ttl <= 0 || ttl > 2*time.Second {
+		t.Fatalf("dead-letter stream TTL %v, want at most the keep", ttl)
 	}
 }
