@@ -76,12 +76,19 @@ type Service struct {
 	Accessed func()
 }
 
-// New returns a Service. secret is HELPLINE_SECRET.
+// AlertLane is the outbox lane crisis alerts travel in, apart from cards,
+// relays and texts, so a flood of alerts from many texters never delays a
+// handoff card.
+const AlertLane = "alerts"
+
+// New returns a Service. secret is HELPLINE_SECRET. It gives crisis
+// alerts a lane of their own in box.
 func New(rdb redis.UniversalClient, box *outbox.Outbox, engine Engine, secret []byte) (*Service, error) {
 	s, err := newSealer(secret)
 	if err != nil {
 		return nil, err
 	}
+	box.Lane(AlertLane, KindAlert)
 	return &Service{rdb: rdb, box: box, seal: s, engine: engine, Keep: 24 * time.Hour,
 		Log: slog.New(slog.DiscardHandler), Now: time.Now}, nil
 }
