@@ -375,7 +375,8 @@ func (s *Service) deliverThread(ctx context.Context, slack Slack, m outbox.Messa
 	if err != nil {
 		return err
 	}
-	_, err = slack.Post(ctx, r.Channel, r.TS, "Texter: "+p.Text, []Block{TextBlock("*Texter:* " + escape(p.Text))})
+	fallback, blocks := RelayBlocks(p.Text)
+	_, err = slack.Post(ctx, r.Channel, r.TS, fallback, blocks)
 	return err
 }
 
