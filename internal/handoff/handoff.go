@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,7 +32,7 @@ import (
 const (
 	KindCard   = "handoff.card"   // post the handoff card to the intake channel
 	KindAlert  = "handoff.alert"  // post a crisis alert to the alert channel
-	KindThread = "handoff.thread" // post the texter's text in the card's thread
+	KindThread = "handoff.thread" // post the texter's queued texts in the card's thread, in order
 	KindUpdate = "handoff.update" // redraw the card after a claim or close
 	KindSMS    = "handoff.sms"    // text the texter (claim notice, staff reply, close)
 )
@@ -109,6 +111,11 @@ func numberKey(k bot.Key) string  { return store.ConversationKey(k, "n") }
 func handoffKey(k bot.Key) string { return store.ConversationKey(k, "h") }
 func langKey(k bot.Key) string    { return store.ConversationKey(k, "l") }
 func claimKey(k bot.Key) string   { return store.ConversationKey(k, "c") }
+
+// relayKey queues the texter's texts for the thread, in order; relayLock
+// is held by the one worker posting them.
+func relayKey(k bot.Key) string  { return store.ConversationKey(k, "r") }
+func relayLock(k bot.Key) string { return store.ConversationKey(k, "rl") }
 func threadKey(channel, ts string) string {
 	return "hl:thread:" + channel + ":" + ts
 }
@@ -158,7 +165,7 @@ func (s *Service) Observe(ctx context.Context, key bot.Key, number string, msgID
 			if out.Said != "" {
 				// Staff already talking with the texter see it in their thread too.
 				if r, err := s.record(ctx, key); err == nil && r != nil && r.State != stateClosed && r.TS != "" {
-					errs = append(errs, s.enqueue(ctx, "crisis-relay:"+string(key)+":"+msgID, KindThread, thread{Key: key, Text: out.Said}))
+					errs = append(errs, s.queueRelay(ctx, key, "crisis-relay:"+string(key)+":"+msgID, out.Said, nil))
 				}
 			}
 		case bot.EventHandoff:
@@ -192,19 +199,34 @@ func (s *Service) relay(ctx context.Context, key bot.Key, number, msgID, text st
 		}
 		return s.enqueue(ctx, "orphan:"+string(key)+":"+msgID, KindSMS, sms{Key: key, Text: notice, Last: true})
 	}
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	return s.queueRelay(ctx, key, "relay:"+string(key)+":"+msgID, text, func(p redis.Pipeliner) {
+		// The texter is still writing: keep the handoff alive.
 		p.Expire(ctx, handoffKey(key), s.Keep)
 		p.Expire(ctx, numberKey(key), s.Keep)
 		p.Expire(ctx, claimKey(key), s.Keep)
 		if r.TS != "" {
 			p.Expire(ctx, threadKey(r.Channel, r.TS), s.Keep)
 		}
+	})
+}
+
+// queueRelay adds a texter's text to the conversation's relay queue (with
+// also, in the same round trip) and asks the outbox to post the queue: the
+// queue, not the order in which outbox messages happen to be delivered,
+// keeps the texts in the order they were written.
+func (s *Service) queueRelay(ctx context.Context, key bot.Key, id, text string, also func(redis.Pipeliner)) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.RPush(ctx, relayKey(key), text)
+		p.Expire(ctx, relayKey(key), s.Keep)
+		if also != nil {
+			also(p)
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return s.enqueue(ctx, "relay:"+string(key)+":"+msgID, KindThread, thread{Key: key, Text: text})
+	return s.enqueue(ctx, id, KindThread, thread{Key: key})
 }
 
 func (s *Service) keepNumber(ctx context.Context, key bot.Key, number string) error {
@@ -291,8 +313,10 @@ type alert struct {
 	At     int64
 }
 type thread struct {
-	Key  bot.Key
-	Text string
+	Key bot.Key
+	// Text is set only in messages enqueued before relays were queued in
+	// order, which carry their text themselves.
+	Text string `json:",omitempty"`
 }
 type sms struct {
 	Key  bot.Key
@@ -334,7 +358,15 @@ func (s *Service) deliverCard(ctx context.Context, slack Slack, m outbox.Message
 	if err := s.saveRecord(ctx, r); err != nil {
 		return err
 	}
-	return s.rdb.Set(ctx, threadKey(r.Channel, ts), string(r.Key), s.Keep).Err()
+	if err := s.rdb.Set(ctx, threadKey(r.Channel, ts), string(r.Key), s.Keep).Err(); err != nil {
+		return err
+	}
+	// What the texter wrote while the card was on its way follows it at
+	// once, in order; what fails here is posted by the relays' own messages.
+	if err := s.flush(ctx, slack, r); err != nil {
+		s.Log.Warn("relays after the card: left to their own messages", "conv", string(r.Key), "err", err)
+	}
+	return nil
 }
 
 // posted returns the handoff record once its card is in Slack; until then
@@ -375,9 +407,70 @@ func (s *Service) deliverThread(ctx context.Context, slack Slack, m outbox.Messa
 	if err != nil {
 		return err
 	}
-	fallback, blocks := RelayBlocks(p.Text)
-	_, err = slack.Post(ctx, r.Channel, r.TS, fallback, blocks)
-	return err
+	if p.Text != "" {
+		fallback, blocks := RelayBlocks(p.Text)
+		_, err = slack.Post(ctx, r.Channel, r.TS, fallback, blocks)
+		return err
+	}
+	return s.flush(ctx, slack, r)
+}
+
+// maxFlush bounds the texts one delivery posts; the rest go in another.
+const maxFlush = 50
+
+// unlockScript lets go of a lock only if it is still the holder's.
+var unlockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// flush posts the texter's queued texts in the handoff's thread, oldest
+// first, one worker at a time. A worker that finds another posting leaves
+// the queue to it: the holder looks at the queue again after letting go,
+// so a text queued meanwhile is not left behind.
+func (s *Service) flush(ctx context.Context, slack Slack, r *Record) error {
+	token := strconv.FormatInt(rand.Int64(), 36)
+	for posted := 0; ; {
+		got, err := s.rdb.SetNX(ctx, relayLock(r.Key), token, 30*time.Second).Result()
+		if err != nil || !got {
+			return err
+		}
+		err = s.drain(ctx, slack, r, &posted)
+		unlockScript.Run(context.WithoutCancel(ctx), s.rdb, []string{relayLock(r.Key)}, token)
+		if err != nil {
+			return err
+		}
+		left, err := s.rdb.LLen(ctx, relayKey(r.Key)).Result()
+		if err != nil || left == 0 {
+			return err
+		}
+		if posted >= maxFlush {
+			return s.enqueue(ctx, fmt.Sprintf("relay-more:%s:%d", r.Key, s.Now().UnixNano()), KindThread, thread{Key: r.Key})
+		}
+	}
+}
+
+// drain posts queued texts until the queue is empty or maxFlush are
+// posted. A text leaves the queue only once Slack has it.
+func (s *Service) drain(ctx context.Context, slack Slack, r *Record, posted *int) error {
+	for *posted < maxFlush {
+		text, err := s.rdb.LIndex(ctx, relayKey(r.Key), 0).Result()
+		if errors.Is(err, redis.Nil) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fallback, blocks := RelayBlocks(text)
+		if _, err := slack.Post(ctx, r.Channel, r.TS, fallback, blocks); err != nil {
+			return err
+		}
+		if err := s.rdb.LPop(ctx, relayKey(r.Key)).Err(); err != nil {
+			return err
+		}
+		*posted++
+	}
+	return nil
 }
 
 func (s *Service) deliverUpdate(ctx context.Context, slack Slack, m outbox.Message) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"helpline/flows"
 	"helpline/internal/handoff"
 	"helpline/internal/outbox"
+	"helpline/internal/redistest"
 	"helpline/internal/store"
 )
 
@@ -597,5 +599,127 @@ func TestMaskedNumberRendersAsWritten(t *testing.T) {
 		if shown == 0 {
 			t.Errorf("%s: masked number not shown in mrkdwn", name)
 		}
+	}
+}
+
+// threadTexts returns, in order, the texter's texts posted in thread.
+func (r *rig) threadTexts(thread string) []string {
+	r.slack.mu.Lock()
+	defer r.slack.mu.Unlock()
+	var out []string
+	for _, p := range r.slack.posts {
+		if p.ThreadTS == thread && strings.HasPrefix(p.Fallback, "Texter: ") {
+			out = append(out, strings.TrimPrefix(p.Fallback, "Texter: "))
+		}
+	}
+	return out
+}
+
+// A text written right after CALL, while the card is still on its way,
+// comes before a later one in the thread: the card failed once, the early
+// text waited for it, and the later text found the card already posted.
+func TestRelaysBeforeTheCardKeepTheirOrder(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	r.slack.failFor = 1
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.text(t, "first")
+	r.box.Step(ctx, "w") // the card fails; "first" waits for it
+	r.now = r.now.Add(1500 * time.Millisecond)
+	r.box.Step(ctx, "w") // the card is posted
+	r.text(t, "second")
+	r.drain(t)
+	if got := r.threadTexts(r.slack.posts[0].TS); !slices.Equal(got, []string{"first", "second"}) {
+		t.Fatalf("thread has %q, want [first second]", got)
+	}
+}
+
+// Three workers of two processes deliver a burst of texts written right
+// after CALL: the thread shows them in the order written, each once.
+// Real Redis, workers running freely, a Slack that takes a moment.
+func TestRelaysInOrderWithManyWorkers(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	set, _ := flows.Default()
+	eng, err := bot.New(bot.Config{Flows: set, Store: store.New(rdb), OrgName: "Org", Phone: "555-0100", Handoffs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := &slowSlack{fakeSlack: &fakeSlack{}, delay: time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var svc *handoff.Service
+	for i := 0; i < 2; i++ { // two processes on one Redis
+		box := outbox.New(rdb, nil)
+		box.Block = 20 * time.Millisecond
+		s, err := handoff.New(rdb, box, eng, []byte(strings.Repeat("k", 32)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.IntakeChannel, s.AlertChannel = "CINTAKE", "CALERT"
+		box.Register(s.Deliverers(slow, &fakeSMS{}))
+		svc = s
+		for w := 0; w < 2-i; w++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); box.Run(ctx, fmt.Sprint("p", i, "w", w)) }()
+		}
+	}
+	key := bot.NewKey([]byte("s"), number)
+	var want []string
+	for j := 0; j < 30; j++ {
+		want = append(want, fmt.Sprint("text ", j))
+	}
+	for i, body := range append([]string{"hi", "call"}, want...) {
+		id := fmt.Sprint("SM", i)
+		out, err := eng.Handle(ctx, bot.Inbound{Channel: "sms", Key: key, Text: body, MessageID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Observe(ctx, key, number, id, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &rig{slack: slow.fakeSlack}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(r.threadTexts("1700000000.000001")) < len(want) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	wg.Wait()
+	if got := r.threadTexts("1700000000.000001"); !slices.Equal(got, want) {
+		t.Fatalf("thread has %q,\nwant %q", got, want)
+	}
+}
+
+// slowSlack is a fakeSlack that takes a moment to answer.
+type slowSlack struct {
+	*fakeSlack
+	delay time.Duration
+}
+
+func (s *slowSlack) Post(ctx context.Context, channel, threadTS, fallback string, blocks []handoff.Block) (string, error) {
+	time.Sleep(s.delay)
+	return s.fakeSlack.Post(ctx, channel, threadTS, fallback, blocks)
+}
+
+// A relay enqueued by an earlier version carries its text itself: it is
+// still posted, escaped.
+func TestRelayOfAnEarlierVersionIsPosted(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.drain(t)
+	payload, _ := json.Marshal(map[string]any{"Key": r.key, "Text": "from before <!here>"})
+	if err := r.box.Enqueue(context.Background(), outbox.Message{ID: "relay:old", Kind: handoff.KindThread, Payload: payload}); err != nil {
+		t.Fatal(err)
+	}
+	r.drain(t)
+	if got := r.threadTexts(r.slack.posts[0].TS); !slices.Equal(got, []string{"from before &lt;!here&gt;"}) {
+		t.Fatalf("thread has %q", got)
 	}
 }
