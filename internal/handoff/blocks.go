@@ -7,7 +7,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"helpline/bot"
 	"helpline/internal/slack/mrkdwn"
 )
 
@@ -109,17 +108,31 @@ func CardBlocks(r *Record) (string, []Block) {
 	return fmt.Sprintf("Texter %s asked to talk with a person", r.Masked), blocks
 }
 
-// AlertBlocks renders a crisis alert: masked number, kind, time, and a
-// Claim button.
-func AlertBlocks(key bot.Key, masked, kind, lang string, at time.Time) (string, []Block) {
-	title := fmt.Sprintf("Crisis alert (%s): texter %s", kind, masked)
-	return title, []Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Crisis alert: "+kind, false, false)),
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
-			fmt.Sprintf("Texter %s (%s) sent words of *%s* at %s. They were sent 911 and 988 guidance at once.", mrkdwn.Code(masked), LangName(lang), kind, slackDate(at)),
-			false, false), nil, nil),
-		slack.NewActionBlock("crisis",
-			slack.NewButtonBlockElement(ActionClaim, string(key), slack.NewTextBlockObject(slack.PlainTextType, "Claim", false, false)).WithStyle(slack.StyleDanger),
-		),
+// AlertBlocks renders a crisis alert: masked number, kind (and tier, when
+// the engine gives one), time, and a Claim button.
+func AlertBlocks(a Alert) (string, []Block) {
+	title := fmt.Sprintf("Crisis alert (%s): texter %s", a.Kind, a.Masked)
+	tier := ""
+	if a.Tier != "" {
+		tier = fmt.Sprintf(" (tier: *%s*)", mrkdwn.Escape(a.Tier))
 	}
+	blocks := []Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Crisis alert: "+a.Kind, false, false)),
+		TextBlock(fmt.Sprintf("Texter %s (%s) sent words of *%s*%s at %s. They were sent 911 and 988 guidance at once.",
+			mrkdwn.Code(a.Masked), LangName(a.Lang), mrkdwn.Escape(a.Kind), tier, slackDate(time.Unix(a.At, 0)))),
+	}
+	if a.Direct {
+		blocks = append(blocks, TextBlock("Posted directly: the session store was unreachable. If Claim fails, a new alert follows when the texter writes again."))
+	}
+	return title, append(blocks, slack.NewActionBlock("crisis",
+		slack.NewButtonBlockElement(ActionClaim, string(a.Key), slack.NewTextBlockObject(slack.PlainTextType, "Claim", false, false)).WithStyle(slack.StyleDanger),
+	))
+}
+
+// AgainBlocks renders an update in an alert's thread: n texts of kind in
+// all since the alert, the last at.
+func AgainBlocks(kind string, n int, at time.Time) (string, []Block) {
+	fallback := fmt.Sprintf("Again: %d texts with words of %s since the alert", n, kind)
+	return fallback, []Block{TextBlock(fmt.Sprintf("Again: *%d* texts with words of *%s* in all since this alert, the last at %s.",
+		n, mrkdwn.Escape(kind), slackDate(at)))}
 }

@@ -30,11 +30,13 @@ import (
 
 // Outbox message kinds this package delivers.
 const (
-	KindCard   = "handoff.card"   // post the handoff card to the intake channel
-	KindAlert  = "handoff.alert"  // post a crisis alert to the alert channel
-	KindThread = "handoff.thread" // post the texter's queued texts in the card's thread, in order
-	KindUpdate = "handoff.update" // redraw the card after a claim or close
-	KindSMS    = "handoff.sms"    // text the texter (claim notice, staff reply, close)
+	KindCard  = "handoff.card"  // post the handoff card to the intake channel
+	KindAlert = "handoff.alert" // post a crisis alert to the alert channel
+	// KindAlertAgain tells an alert's thread how many texts of its kind came since.
+	KindAlertAgain = "handoff.alert.again"
+	KindThread     = "handoff.thread" // post the texter's queued texts in the card's thread, in order
+	KindUpdate     = "handoff.update" // redraw the card after a claim or close
+	KindSMS        = "handoff.sms"    // text the texter (claim notice, staff reply, close)
 )
 
 // Slack is the part of the Slack Web API the handoff needs.
@@ -70,6 +72,11 @@ type Service struct {
 
 	IntakeChannel string
 	AlertChannel  string
+	// AlertOpen is how long an alert stays open (one per conversation and
+	// kind) unless its handoff is closed first; AgainEvery the least time
+	// between two updates of its thread. 24 hours and 30 seconds.
+	AlertOpen  time.Duration
+	AgainEvery time.Duration
 	// Keep is how long a number is kept for relays (the session TTL).
 	Keep time.Duration
 	Log  *slog.Logger
@@ -90,16 +97,20 @@ func New(rdb redis.UniversalClient, box *outbox.Outbox, engine Engine, secret []
 	if err != nil {
 		return nil, err
 	}
-	box.Lane(AlertLane, KindAlert)
+	box.Lane(AlertLane, KindAlert, KindAlertAgain)
 	return &Service{rdb: rdb, box: box, seal: s, engine: engine, Keep: 24 * time.Hour,
+		AlertOpen: 24 * time.Hour, AgainEvery: 30 * time.Second,
 		Log: slog.New(slog.DiscardHandler), Now: time.Now}, nil
 }
 
 // Deliverers returns the outbox deliverers for this package's kinds.
 func (s *Service) Deliverers(slack Slack, sms SMS) map[string]outbox.Deliverer {
 	return map[string]outbox.Deliverer{
-		KindCard:   outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverCard(ctx, slack, m) }),
-		KindAlert:  outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverAlert(ctx, slack, m) }),
+		KindCard:  outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverCard(ctx, slack, m) }),
+		KindAlert: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverAlert(ctx, slack, m) }),
+		KindAlertAgain: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error {
+			return s.deliverAgain(ctx, slack, m)
+		}),
 		KindThread: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverThread(ctx, slack, m) }),
 		KindUpdate: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverUpdate(ctx, slack, m) }),
 		KindSMS:    outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverSMS(ctx, sms, m) }),
@@ -152,16 +163,10 @@ type Record struct {
 // enqueues; it never waits for Slack or Twilio.
 func (s *Service) Observe(ctx context.Context, key bot.Key, number string, msgID string, out bot.Outcome) error {
 	var errs []error
-	for i, ev := range out.Events {
+	for _, ev := range out.Events {
 		switch ev.Kind {
 		case bot.EventCrisis:
-			errs = append(errs, s.keepNumber(ctx, key, number))
-			// The language the danger was written in, for a claim of the alert
-			// to answer the texter in it.
-			errs = append(errs, s.rdb.Set(ctx, langKey(key), ev.Lang, s.Keep).Err())
-			errs = append(errs, s.enqueue(ctx, fmt.Sprintf("alert:%s:%s:%d", key, msgID, i), KindAlert, alert{
-				Key: key, Masked: Mask(number), Kind: ev.Crisis, Lang: ev.Lang, At: s.Now().Unix(),
-			}))
+			errs = append(errs, s.raise(ctx, key, number, msgID, ev.Crisis, "", ev.Lang))
 			if out.Said != "" {
 				// Staff already talking with the texter see it in their thread too.
 				if r, err := s.record(ctx, key); err == nil && r != nil && r.State != stateClosed && r.TS != "" {
@@ -261,7 +266,7 @@ func (s *Service) open(ctx context.Context, key bot.Key, number, msgID string, h
 // Forget erases the number and what the card shows, and closes an open
 // handoff, when the texter says STOP or DELETE.
 func (s *Service) Forget(ctx context.Context, key bot.Key) error {
-	if err := s.rdb.Del(ctx, numberKey(key), claimKey(key), langKey(key)).Err(); err != nil {
+	if err := s.rdb.Del(ctx, numberKey(key), claimKey(key), langKey(key), alertKey(key)).Err(); err != nil {
 		return err
 	}
 	r, err := s.record(ctx, key)
@@ -276,11 +281,16 @@ func (s *Service) Forget(ctx context.Context, key bot.Key) error {
 }
 
 func (s *Service) enqueue(ctx context.Context, id, kind string, payload any) error {
-	data, err := json.Marshal(payload)
+	m, err := s.message(id, kind, payload)
 	if err != nil {
 		return err
 	}
-	return s.box.Enqueue(ctx, outbox.Message{ID: id, Kind: kind, Payload: data})
+	return s.box.Enqueue(ctx, m)
+}
+
+func (s *Service) message(id, kind string, payload any) (outbox.Message, error) {
+	data, err := json.Marshal(payload)
+	return outbox.Message{ID: id, Kind: kind, Payload: data}, err
 }
 
 func (s *Service) record(ctx context.Context, key bot.Key) (*Record, error) {
@@ -305,13 +315,6 @@ func (s *Service) saveRecord(ctx context.Context, r *Record) error {
 
 // Payloads.
 type card struct{ Key bot.Key }
-type alert struct {
-	Key    bot.Key
-	Masked string
-	Kind   string
-	Lang   string
-	At     int64
-}
 type thread struct {
 	Key bot.Key
 	// Text is set only in messages enqueued before relays were queued in
@@ -382,20 +385,6 @@ func (s *Service) posted(ctx context.Context, key bot.Key) (*Record, error) {
 		return nil, outbox.Later(errors.New("card not posted yet"), 2*time.Second)
 	}
 	return r, nil
-}
-
-func (s *Service) deliverAlert(ctx context.Context, slack Slack, m outbox.Message) error {
-	p, err := payload[alert](m)
-	if err != nil {
-		return err
-	}
-	channel := s.AlertChannel
-	if channel == "" {
-		channel = s.IntakeChannel
-	}
-	fallback, blocks := AlertBlocks(p.Key, p.Masked, p.Kind, p.Lang, time.Unix(p.At, 0))
-	_, err = slack.Post(ctx, channel, "", fallback, blocks)
-	return err
 }
 
 func (s *Service) deliverThread(ctx context.Context, slack Slack, m outbox.Message) error {
@@ -609,6 +598,9 @@ func (s *Service) Close(ctx context.Context, key bot.Key, user string) error {
 	}
 	stamp := s.Now().UnixNano()
 	var errs []error
+	// The texter's alerts close with the handoff: danger after this is
+	// alerted anew.
+	errs = append(errs, s.rdb.Del(ctx, alertKey(key)).Err())
 	errs = append(errs, s.enqueue(ctx, fmt.Sprintf("update:%s:%d", key, stamp), KindUpdate, card{Key: key}))
 	if text != "" {
 		// The number is erased once the close notice is sent.
