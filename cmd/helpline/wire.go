@@ -136,6 +136,7 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 		return err
 	}
 	svc.IntakeChannel, svc.AlertChannel, svc.Keep, svc.Log, svc.Accessed = cfg.SlackIntakeChannel, cfg.SlackAlertChannel, cfg.SessionTTL, log, m.NumberShown
+	svc.DirectObserved = m.AlertDirect
 	var texter handoff.SMS = noSMS{}
 	if cfg.TwilioAccountSID != "" && (cfg.TwilioFrom != "" || cfg.TwilioMessagingServiceSID != "") {
 		s, err := sms.NewSender(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioFrom, cfg.TwilioMessagingServiceSID, cfg.TwilioAPIURL)
@@ -146,7 +147,14 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 	} else {
 		log.Warn("no TWILIO_ACCOUNT_SID with TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID: staff replies cannot be texted")
 	}
-	box.Register(svc.Deliverers(slackPoster{w.slackAPI}, texter))
+	poster := slackPoster{w.slackAPI}
+	box.Register(svc.Deliverers(poster, texter))
+	// Alerts the outbox cannot take (the store is down) go to Slack from here.
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		svc.RunDirect(ctx, poster)
+	}()
 	m.Gauge("helpline_outbox_depth", "Outbox messages waiting or retrying.", func() float64 {
 		waiting, retrying, _, _, err := box.Depth(context.Background())
 		if err != nil {

@@ -115,9 +115,12 @@ type again struct {
 // The number and language are kept for a claim of the alert.
 func (s *Service) raise(ctx context.Context, key bot.Key, number, msgID, kind, tier, lang string) error {
 	now := s.Now()
+	a := Alert{Key: key, Masked: Mask(number), Kind: kind, Tier: tier, Lang: lang, At: now.Unix()}
 	res, err := raiseScript.Run(ctx, s.rdb, []string{alertKey(key)}, kind, tierRank(tier), now.UnixMilli(),
 		s.AlertOpen.Milliseconds(), s.AgainEvery.Milliseconds()).Int64Slice()
 	if err != nil {
+		// The store is down: staff hear of it all the same.
+		s.postDirect(a, err)
 		return fmt.Errorf("raise alert: %w", err)
 	}
 	errs := []error{
@@ -128,8 +131,11 @@ func (s *Service) raise(ctx context.Context, key bot.Key, number, msgID, kind, t
 	}
 	switch res[0] {
 	case alertNew:
-		a := Alert{Key: key, Masked: Mask(number), Kind: kind, Tier: tier, Lang: lang, At: now.Unix(), Opened: res[1]}
-		errs = append(errs, s.enqueue(ctx, fmt.Sprintf("alert:%s:%s:%s", key, kind, msgID), KindAlert, a))
+		a.Opened = res[1]
+		if err := s.enqueue(ctx, fmt.Sprintf("alert:%s:%s:%s", key, kind, msgID), KindAlert, a); err != nil {
+			s.postDirect(a, err)
+			errs = append(errs, err)
+		}
 	case alertAgain:
 		m, err := s.message(fmt.Sprintf("alert-again:%s:%s:%s", key, kind, msgID), KindAlertAgain, again{Key: key, Kind: kind})
 		if err == nil {

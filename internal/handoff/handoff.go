@@ -69,6 +69,7 @@ type Service struct {
 	box    *outbox.Outbox
 	seal   *sealer
 	engine Engine
+	direct *directAlerts
 
 	IntakeChannel string
 	AlertChannel  string
@@ -77,6 +78,11 @@ type Service struct {
 	// between two updates of its thread. 24 hours and 30 seconds.
 	AlertOpen  time.Duration
 	AgainEvery time.Duration
+	// DirectObserved is told the result of each alert posted without the
+	// outbox (DirectPosted, DirectFailed, DirectDropped), for metrics;
+	// DirectBackoff is the wait before its second try (doubling after).
+	DirectObserved func(result string)
+	DirectBackoff  time.Duration
 	// Keep is how long a number is kept for relays (the session TTL).
 	Keep time.Duration
 	Log  *slog.Logger
@@ -99,7 +105,7 @@ func New(rdb redis.UniversalClient, box *outbox.Outbox, engine Engine, secret []
 	}
 	box.Lane(AlertLane, KindAlert, KindAlertAgain)
 	return &Service{rdb: rdb, box: box, seal: s, engine: engine, Keep: 24 * time.Hour,
-		AlertOpen: 24 * time.Hour, AgainEvery: 30 * time.Second,
+		AlertOpen: 24 * time.Hour, AgainEvery: 30 * time.Second, DirectBackoff: time.Second, direct: newDirectAlerts(),
 		Log: slog.New(slog.DiscardHandler), Now: time.Now}, nil
 }
 
@@ -166,7 +172,12 @@ func (s *Service) Observe(ctx context.Context, key bot.Key, number string, msgID
 	for _, ev := range out.Events {
 		switch ev.Kind {
 		case bot.EventCrisis:
-			errs = append(errs, s.raise(ctx, key, number, msgID, ev.Crisis, "", ev.Lang))
+			if err := s.raise(ctx, key, number, msgID, ev.Crisis, "", ev.Lang); err != nil {
+				// The store is failing: the alert went to Slack directly, and
+				// the texter's answer should not wait on the store again.
+				errs = append(errs, err)
+				continue
+			}
 			if out.Said != "" {
 				// Staff already talking with the texter see it in their thread too.
 				if r, err := s.record(ctx, key); err == nil && r != nil && r.State != stateClosed && r.TS != "" {

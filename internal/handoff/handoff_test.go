@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -98,10 +99,14 @@ type rig struct {
 	key   bot.Key
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T, options ...func(*redis.Options)) *rig {
 	t.Helper()
 	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	o := &redis.Options{Addr: m.Addr()}
+	for _, f := range options {
+		f(o)
+	}
+	rdb := redis.NewClient(o)
 	t.Cleanup(func() { rdb.Close() })
 	set, _ := flows.Default()
 	eng, err := bot.New(bot.Config{Flows: set, Store: store.New(rdb), OrgName: "Org", Phone: "555-0100", Handoffs: true})
@@ -854,5 +859,85 @@ func TestAlertClosesWithItsHandoff(t *testing.T) {
 	r.drain(t)
 	if top, _ = r.alerts(); len(top) != 2 {
 		t.Fatalf("after close: %d alerts, want a new one (2)", len(top))
+	}
+}
+
+// logBuffer is a log sink safe for concurrent writers.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// With the store down the texter is answered and staff still hear: the
+// alert goes to Slack directly, through Slack's failures, once per
+// conversation and kind; the log and the metric say so.
+func TestAlertWithTheStoreDown(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, func(o *redis.Options) { o.MaxRetries, o.DialerRetries = 1, 1 })
+	logs := &logBuffer{}
+	r.svc.Log = slog.New(slog.NewJSONHandler(logs, nil))
+	var mu sync.Mutex
+	var results []string
+	r.svc.DirectObserved = func(res string) { mu.Lock(); results = append(results, res); mu.Unlock() }
+	r.svc.DirectBackoff = 10 * time.Millisecond
+	r.slack.failFor = 2
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.svc.RunDirect(ctx, r.slack); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	r.m.Close()
+	for i, from := range []string{number, number, number, "+15555550999"} {
+		key := bot.NewKey([]byte("s"), from)
+		id := fmt.Sprint("SMdown", i)
+		out, err := r.eng.Handle(ctx, bot.Inbound{Channel: "sms", Key: key, Text: "i want to kms", MessageID: id, Time: r.now})
+		if err != nil || len(out.Replies) == 0 || !strings.Contains(out.Replies[0], "988") {
+			t.Fatalf("texter not answered with the store down: %+v, %v", out, err)
+		}
+		if err := r.svc.Observe(ctx, key, from, id, out); err == nil {
+			t.Fatal("Observe reported no trouble with the store down")
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(results)
+		mu.Unlock()
+		if n == 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	top, _ := r.alerts()
+	if len(top) != 2 {
+		t.Fatalf("%d alerts reached Slack, want one per conversation (2)", len(top))
+	}
+	if !strings.Contains(top[0].Blocks, "Posted directly") || !strings.Contains(top[0].Blocks, "suicide") {
+		t.Fatalf("direct alert: %s", top[0].Blocks)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(results, []string{handoff.DirectPosted, handoff.DirectPosted}) {
+		t.Fatalf("metric results %q", results)
+	}
+	for _, want := range []string{"crisis alert goes to Slack directly", "crisis alert posted to Slack directly"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no log line %q", want)
+		}
+	}
+	if strings.Contains(logs.String(), "5555550") {
+		t.Error("a number in the logs")
 	}
 }

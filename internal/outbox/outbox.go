@@ -86,6 +86,15 @@ func (e *laterError) Unwrap() error { return e.err }
 // Later marks err as worth retrying after delay.
 func Later(err error, delay time.Duration) error { return &laterError{err: err, delay: delay} }
 
+// RetryAfter returns the delay err was marked with by Later, or zero.
+func RetryAfter(err error) time.Duration {
+	var later *laterError
+	if errors.As(err, &later) {
+		return later.delay
+	}
+	return 0
+}
+
 type permanentError struct{ err error }
 
 func (e *permanentError) Error() string { return e.err.Error() }

@@ -45,6 +45,7 @@ func TestMetricsFromEvents(t *testing.T) {
 		{Kind: bot.EventCompleted, Lang: "es", Lean: "iop"}, {Kind: bot.EventCrisis, Crisis: "overdose"},
 		{Kind: bot.EventHandoff}, {Kind: bot.EventStoreDown},
 	}}, nil, 3*time.Millisecond)
+	m.AlertDirect("posted")
 	s := New(&pinger{}, m, slog.New(slog.DiscardHandler))
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -59,6 +60,7 @@ func TestMetricsFromEvents(t *testing.T) {
 		`helpline_step_reached_total{flow="screening",step="who"} 1`,
 		`helpline_store_errors_total 1`,
 		`helpline_turn_duration_seconds_count 1`,
+		`helpline_alerts_direct_total{result="posted"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
