@@ -143,7 +143,7 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 		if err != nil {
 			return err
 		}
-		texter = smsSender{s}
+		texter = smsSender{s, cfg.SMSUnicode}
 	} else {
 		log.Warn("no TWILIO_ACCOUNT_SID with TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID: staff replies cannot be texted")
 	}
@@ -233,8 +233,14 @@ func retryAfter(err error) error {
 	return err
 }
 
-// smsSender adapts the Twilio sender to the handoff's opt-out error.
-type smsSender struct{ s *sms.Sender }
+// smsSender adapts the Twilio sender to the handoff: its opt-out error,
+// and the SMS channel's shaping of what staff write.
+type smsSender struct {
+	s       *sms.Sender
+	unicode bool
+}
+
+func (s smsSender) Shape(text string) []string { return sms.Shape([]string{text}, s.unicode) }
 
 func (s smsSender) Send(ctx context.Context, to, body string) error {
 	err := s.s.Send(ctx, to, body)
@@ -247,6 +253,8 @@ func (s smsSender) Send(ctx context.Context, to, body string) error {
 // noSMS refuses to text when Twilio's sending settings are missing; the
 // outbox keeps the message in its dead letters.
 type noSMS struct{}
+
+func (noSMS) Shape(text string) []string { return []string{text} }
 
 func (noSMS) Send(context.Context, string, string) error {
 	return outbox.Permanent(errors.New("TWILIO_ACCOUNT_SID and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID are not set"))

@@ -46,9 +46,13 @@ type Slack interface {
 }
 
 // SMS sends a text to a number. An error wrapping ErrOptedOut means the
-// carrier refuses: the texter opted out.
+// carrier refuses: the texter opted out. Shape splits a text into the
+// messages the channel sends, by its own rules (for SMS: GSM-7 unless
+// configured otherwise, at most four segments and 1600 characters each,
+// split at sentences), as the assistant's own replies are.
 type SMS interface {
 	Send(ctx context.Context, to, body string) error
+	Shape(text string) []string
 }
 
 // ErrOptedOut is what an SMS sender returns when the recipient opted out
@@ -502,19 +506,42 @@ func (s *Service) deliverSMS(ctx context.Context, sender SMS, m outbox.Message) 
 	if err != nil {
 		return outbox.Permanent(err)
 	}
-	err = sender.Send(ctx, number, p.Text)
-	if errors.Is(err, ErrOptedOut) {
-		s.Log.Warn("texter opted out at the carrier; marking the conversation", "conv", string(p.Key))
-		if merr := s.engine.MarkOptedOut(ctx, p.Key); merr != nil {
-			return merr
+	// A staff reply can be as long as Slack allows: it goes as the
+	// channel's messages, in order; a retry resumes after the last one sent.
+	parts := sender.Shape(p.Text)
+	progress := store.ConversationKey(p.Key, "sent:"+m.ID)
+	start := 0
+	if len(parts) > 1 {
+		if start, err = s.rdb.Get(ctx, progress).Int(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
 		}
-		_ = s.Forget(ctx, p.Key)
-		return outbox.Permanent(err)
 	}
-	if err == nil && p.Last {
+	for i := start; i < len(parts); i++ {
+		err := sender.Send(ctx, number, parts[i])
+		if errors.Is(err, ErrOptedOut) {
+			s.Log.Warn("texter opted out at the carrier; marking the conversation", "conv", string(p.Key))
+			if merr := s.engine.MarkOptedOut(ctx, p.Key); merr != nil {
+				return merr
+			}
+			_ = s.Forget(ctx, p.Key)
+			return outbox.Permanent(err)
+		}
+		if err != nil {
+			return err
+		}
+		if len(parts) > 1 && i+1 < len(parts) {
+			if err := s.rdb.Set(ctx, progress, i+1, 24*time.Hour).Err(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(parts) > 1 {
+		s.rdb.Del(ctx, progress)
+	}
+	if p.Last {
 		return s.Forget(ctx, p.Key)
 	}
-	return err
+	return nil
 }
 
 // Claim gives the handoff to a staff member, if nobody has it yet, redraws

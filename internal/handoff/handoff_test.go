@@ -21,6 +21,7 @@ import (
 	"helpline/internal/handoff"
 	"helpline/internal/outbox"
 	"helpline/internal/redistest"
+	"helpline/internal/sms"
 	"helpline/internal/store"
 )
 
@@ -64,17 +65,26 @@ func (f *fakeSlack) Update(_ context.Context, channel, ts, fallback string, bloc
 	return nil
 }
 
-// fakeSMS records every text and fails while told to.
+// fakeSMS records every text and fails while told to. It shapes texts as
+// the SMS channel does.
 type fakeSMS struct {
-	mu      sync.Mutex
-	sent    []string // "to|body"
-	failFor int
-	optOut  bool
+	mu       sync.Mutex
+	sent     []string // "to|body"
+	failFor  int
+	failOn   map[int]bool // attempts (from 1) that fail
+	attempts int
+	optOut   bool
 }
+
+func (f *fakeSMS) Shape(text string) []string { return sms.Shape([]string{text}, false) }
 
 func (f *fakeSMS) Send(_ context.Context, to, body string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.attempts++
+	if f.failOn[f.attempts] {
+		return errors.New("twilio: 503")
+	}
 	if f.optOut {
 		return fmt.Errorf("twilio 21610: %w", handoff.ErrOptedOut)
 	}
@@ -939,5 +949,47 @@ func TestAlertWithTheStoreDown(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "5555550") {
 		t.Error("a number in the logs")
+	}
+}
+
+// A staff reply of 5000 characters goes to the texter as the SMS channel
+// sends any long text: messages of at most four segments and 1600
+// characters, split at sentences, in order; Twilio failing in the middle
+// sends none of them twice.
+func TestLongStaffReplyIsShaped(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.drain(t)
+	r.svc.Claim(ctx, r.key, "USAM", "CINTAKE", r.slack.posts[0].TS)
+	r.drain(t)
+	var b strings.Builder
+	for i := 1; b.Len() < 5000; i++ {
+		fmt.Fprintf(&b, "This is sentence %d of a long answer from our intake team. ", i)
+	}
+	reply := strings.TrimSpace(b.String())
+	r.sms.failOn = map[int]bool{3: true} // the reply's second message, once
+	if ok, err := r.svc.StaffReply(ctx, "CINTAKE", r.slack.posts[0].TS, "EvLong", reply); !ok || err != nil {
+		t.Fatalf("staff reply: %v %v", ok, err)
+	}
+	r.drain(t)
+	var bodies []string
+	for _, s := range r.sms.sent[1:] { // after the claim notice
+		body := strings.TrimPrefix(s, number+"|")
+		if n := utf8.RuneCountInString(body); n > sms.MaxBody || flows.Segments(body) > sms.MaxSegments {
+			t.Fatalf("a text of %d characters, %d segments", n, flows.Segments(body))
+		}
+		if !strings.HasSuffix(body, ".") {
+			t.Fatalf("cut mid-sentence: ...%q", body[max(0, len(body)-20):])
+		}
+		bodies = append(bodies, body)
+	}
+	if len(bodies) < 4 {
+		t.Fatalf("%d texts for 5000 characters", len(bodies))
+	}
+	if strings.Join(bodies, " ") != reply {
+		t.Fatal("the texts, in order, are not the reply: a part lost, repeated or out of order")
 	}
 }
