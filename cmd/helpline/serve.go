@@ -129,9 +129,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			log.Warn("pprof listener stopped", "err", err)
 		}()
 	}
-	log.Info("helpline serving", "addr", cfg.Addr, "sms", cfg.SMS() || *dev, "slack", cfg.Slack(), "handoffs", w.handoffs != nil,
+	log.Info("helpline serving", "addr", cfg.Addr, "metrics_addr", cfg.MetricsAddr, "sms", cfg.SMS() || *dev, "slack", cfg.Slack(), "handoffs", w.handoffs != nil,
 		"embedded_redis", st.Embedded(), "flow", set.Screening().ID, "flow_version", set.Screening().Version)
-	if err := srv.Run(ctx, cfg.Addr, drainTime); err != nil {
+	if err := srv.Run(ctx, cfg.Addr, cfg.MetricsAddr, drainTime); err != nil {
 		log.Error("server stopped", "err", err.Error())
 		return 1
 	}
