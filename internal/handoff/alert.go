@@ -141,7 +141,10 @@ func (s *Service) raise(ctx context.Context, key bot.Key, number, msgID, kind, t
 		if err == nil {
 			err = s.box.Defer(ctx, m, time.UnixMilli(res[1]).Sub(now))
 		}
-		errs = append(errs, err)
+		if err != nil {
+			// No update is on its way after all: let the next text send one.
+			errs = append(errs, err, s.rdb.HDel(ctx, alertKey(key), kind+":p").Err())
+		}
 	}
 	return errors.Join(errs...)
 }

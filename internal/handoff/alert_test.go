@@ -75,3 +75,33 @@ func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 		t.Fatalf("an empty tier is shown: %s", b)
 	}
 }
+
+// An update of the alert's thread that could not be scheduled does not
+// silence the thread: the next text of the kind schedules one.
+func TestAgainNotScheduledIsNotLost(t *testing.T) {
+	t.Parallel()
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	box := outbox.New(rdb, nil)
+	s, err := New(rdb, box, nil, []byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	delayed := outbox.DelayedKey + ":" + AlertLane
+	if err := s.raise(ctx, "k1", "+15555550123", "a", "suicide", "", "en"); err != nil {
+		t.Fatal(err)
+	}
+	m.Set(delayed, "not a sorted set") // scheduling fails
+	if err := s.raise(ctx, "k1", "+15555550123", "b", "suicide", "", "en"); err == nil {
+		t.Fatal("a failed schedule was not reported")
+	}
+	m.Del(delayed)
+	if err := s.raise(ctx, "k1", "+15555550123", "c", "suicide", "", "en"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rdb.ZCard(ctx, delayed).Result(); n != 1 {
+		t.Fatalf("%d updates scheduled after the failure, want 1", n)
+	}
+}
