@@ -2,7 +2,9 @@
 // crisis alerts to Slack, relays texts between the texter and the staff
 // member who claimed them, and closes the handoff. Everything it sends goes
 // through the outbox, so a Slack or Twilio outage delays messages and loses
-// none; a crisis reply to the texter never waits for any of it.
+// none; a crisis reply to the texter never waits for any of it. The one
+// exception is a crisis alert the outbox cannot take (the store is down),
+// which the process posts to Slack itself, best effort (direct.go).
 //
 // Privacy: Slack sees only the last four digits of a number. The full
 // number, needed to relay staff replies, is kept encrypted under the
