@@ -38,34 +38,46 @@ func NonGSM7(s string) string {
 	return ""
 }
 
-// Segments returns how many SMS segments s takes: 160 GSM-7 septets in one,
-// 153 a segment when split; 70 UCS-2 characters in one, 67 when split.
+// Segments returns how many SMS segments s takes, counted as carriers split
+// a long message: 160 GSM-7 septets in one, 153 a segment when split; 70
+// UCS-2 code units in one, 67 a segment when split. A character that takes
+// two units (a GSM-7 extension character such as { or €, escape and all, or
+// a UTF-16 surrogate pair such as an emoji) is never cut across a boundary:
+// when only one unit is left in a segment it starts the next one, and the
+// unit left over is wasted.
 func Segments(s string) int {
-	septets, units, gsm := 0, 0, true
-	for _, r := range s {
-		if c := gsm7Cost(r); c > 0 && gsm {
-			septets += c
-		} else {
-			gsm = false
-		}
-		units++
-		if r > 0xFFFF {
-			units++ // a surrogate pair in UTF-16
-		}
-	}
 	if s == "" {
 		return 0
 	}
-	if gsm {
-		if septets <= 160 {
-			return 1
-		}
-		return (septets + 152) / 153
+	single, per := 160, 153
+	cost := gsm7Cost
+	if !GSM7(s) {
+		single, per, cost = 70, 67, utf16Units
 	}
-	if units <= 70 {
+	total := 0
+	for _, r := range s {
+		total += cost(r)
+	}
+	if total <= single {
 		return 1
 	}
-	return (units + 66) / 67
+	n, used := 1, 0
+	for _, r := range s {
+		c := cost(r)
+		if used+c > per {
+			n, used = n+1, 0
+		}
+		used += c
+	}
+	return n
+}
+
+// utf16Units returns how many UCS-2 (UTF-16) code units r takes.
+func utf16Units(r rune) int {
+	if r > 0xFFFF {
+		return 2
+	}
+	return 1
 }
 
 // GSM7 reports whether s can be sent in GSM-7.

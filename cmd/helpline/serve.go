@@ -100,10 +100,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}()
 
 	if cfg.SMS() || *dev {
+		help, err := sms.NewHelpAnswer(set, cfg.OrgName, cfg.Phone)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
 		h := &sms.Handler{
 			Engine: eng, AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL, Secret: secret,
 			Unicode: cfg.SMSUnicode, Insecure: *dev && cfg.TwilioAuthToken == "",
-			Global: sms.NewLimiter(cfg.RateGlobal), Log: log, Metrics: obs,
+			// Past the line's limit: HELP answered, conversations this
+			// process serves told once a minute, new numbers not at all.
+			Global: sms.NewLimiter(cfg.RateGlobal, cfg.RatePerNumber), Recent: st, Help: help,
+			Log: log, Metrics: obs,
 		}
 		if w.handoffs != nil {
 			// Not a nil *Service in a non-nil interface: without Slack
@@ -121,9 +129,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			log.Warn("pprof listener stopped", "err", err)
 		}()
 	}
-	log.Info("helpline serving", "addr", cfg.Addr, "sms", cfg.SMS() || *dev, "slack", cfg.Slack(), "handoffs", w.handoffs != nil,
+	log.Info("helpline serving", "addr", cfg.Addr, "metrics_addr", cfg.MetricsAddr, "sms", cfg.SMS() || *dev, "slack", cfg.Slack(), "handoffs", w.handoffs != nil,
 		"embedded_redis", st.Embedded(), "flow", set.Screening().ID, "flow_version", set.Screening().Version)
-	if err := srv.Run(ctx, cfg.Addr, drainTime); err != nil {
+	if err := srv.Run(ctx, cfg.Addr, cfg.MetricsAddr, drainTime); err != nil {
 		log.Error("server stopped", "err", err.Error())
 		return 1
 	}

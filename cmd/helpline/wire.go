@@ -136,17 +136,25 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 		return err
 	}
 	svc.IntakeChannel, svc.AlertChannel, svc.Keep, svc.Log, svc.Accessed = cfg.SlackIntakeChannel, cfg.SlackAlertChannel, cfg.SessionTTL, log, m.NumberShown
+	svc.DirectObserved = m.AlertDirect
 	var texter handoff.SMS = noSMS{}
 	if cfg.TwilioAccountSID != "" && (cfg.TwilioFrom != "" || cfg.TwilioMessagingServiceSID != "") {
 		s, err := sms.NewSender(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioFrom, cfg.TwilioMessagingServiceSID, cfg.TwilioAPIURL)
 		if err != nil {
 			return err
 		}
-		texter = smsSender{s}
+		texter = smsSender{s, cfg.SMSUnicode}
 	} else {
 		log.Warn("no TWILIO_ACCOUNT_SID with TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID: staff replies cannot be texted")
 	}
-	box.Register(svc.Deliverers(slackPoster{w.slackAPI}, texter))
+	poster := slackPoster{w.slackAPI}
+	box.Register(svc.Deliverers(poster, texter))
+	// Alerts the outbox cannot take (the store is down) go to Slack from here.
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		svc.RunDirect(ctx, poster)
+	}()
 	m.Gauge("helpline_outbox_depth", "Outbox messages waiting or retrying.", func() float64 {
 		waiting, retrying, _, _, err := box.Depth(context.Background())
 		if err != nil {
@@ -225,8 +233,14 @@ func retryAfter(err error) error {
 	return err
 }
 
-// smsSender adapts the Twilio sender to the handoff's opt-out error.
-type smsSender struct{ s *sms.Sender }
+// smsSender adapts the Twilio sender to the handoff: its opt-out error,
+// and the SMS channel's shaping of what staff write.
+type smsSender struct {
+	s       *sms.Sender
+	unicode bool
+}
+
+func (s smsSender) Shape(text string) []string { return sms.Shape([]string{text}, s.unicode) }
 
 func (s smsSender) Send(ctx context.Context, to, body string) error {
 	err := s.s.Send(ctx, to, body)
@@ -239,6 +253,8 @@ func (s smsSender) Send(ctx context.Context, to, body string) error {
 // noSMS refuses to text when Twilio's sending settings are missing; the
 // outbox keeps the message in its dead letters.
 type noSMS struct{}
+
+func (noSMS) Shape(text string) []string { return []string{text} }
 
 func (noSMS) Send(context.Context, string, string) error {
 	return outbox.Permanent(errors.New("TWILIO_ACCOUNT_SID and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID are not set"))

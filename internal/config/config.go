@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,13 +16,15 @@ import (
 
 // Config is every setting of helpline, read from the environment.
 type Config struct {
-	Addr       string
-	PublicURL  string
-	Secret     string
-	OrgName    string
-	Phone      string
-	SessionTTL time.Duration
-	SMSUnicode bool
+	Addr string
+	// MetricsAddr, when set, serves /metrics there instead of on Addr.
+	MetricsAddr string
+	PublicURL   string
+	Secret      string
+	OrgName     string
+	Phone       string
+	SessionTTL  time.Duration
+	SMSUnicode  bool
 	// RatePerNumber bounds the texts one number may send a minute;
 	// RateGlobal the texts the whole line answers a second, per process.
 	RatePerNumber int
@@ -49,6 +52,7 @@ type Config struct {
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		Addr:                      or(getenv("HELPLINE_ADDR"), ":8080"),
+		MetricsAddr:               getenv("HELPLINE_METRICS_ADDR"),
 		PublicURL:                 strings.TrimRight(getenv("HELPLINE_PUBLIC_URL"), "/"),
 		Secret:                    getenv("HELPLINE_SECRET"),
 		OrgName:                   or(getenv("HELPLINE_ORG_NAME"), "Recovery Helpline"),
@@ -98,6 +102,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("HELPLINE_RATE_GLOBAL must be a positive number of texts per second (got %q)", v))
 		}
 		c.RateGlobal = f
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("HELPLINE_METRICS_ADDR must be a listen address like 127.0.0.1:9090 (got %q)", c.MetricsAddr))
+		}
 	}
 	if len([]rune(c.OrgName)) > 30 {
 		errs = append(errs, fmt.Errorf("HELPLINE_ORG_NAME must be at most 30 characters so texts fit their SMS budget (got %d)", len([]rune(c.OrgName))))

@@ -14,7 +14,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":8080" || c.SessionTTL != 24*time.Hour || c.OrgName == "" || c.SMS() || c.Slack() {
+	if c.Addr != ":8080" || c.MetricsAddr != "" || c.SessionTTL != 24*time.Hour || c.OrgName == "" || c.SMS() || c.Slack() {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -30,6 +30,7 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"HELPLINE_PUBLIC_URL": "help.example.org"}, "HELPLINE_PUBLIC_URL"},
 		{map[string]string{"HELPLINE_ORG_NAME": strings.Repeat("x", 31)}, "HELPLINE_ORG_NAME"},
 		{map[string]string{"SLACK_API_URL": "nope"}, "SLACK_API_URL"},
+		{map[string]string{"HELPLINE_METRICS_ADDR": "9090"}, "HELPLINE_METRICS_ADDR"},
 	} {
 		_, err := FromEnv(env(tc.env))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -70,5 +71,13 @@ func TestValidateServe(t *testing.T) {
 		if err := c.ValidateServe(true); err != nil {
 			t.Errorf("%s: --dev still refuses: %v", tc.name, err)
 		}
+	}
+}
+
+func TestMetricsAddr(t *testing.T) {
+	t.Parallel()
+	c, err := FromEnv(env(map[string]string{"HELPLINE_METRICS_ADDR": "127.0.0.1:9090"}))
+	if err != nil || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Fatalf("HELPLINE_METRICS_ADDR: %q, %v", c.MetricsAddr, err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"helpline/bot"
+	"helpline/internal/slack/mrkdwn"
 )
 
 // Block is a Slack Block Kit block.
@@ -42,20 +42,29 @@ func slackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
-// escape makes text safe for Slack mrkdwn.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+// TextBlock is a section of mrkdwn text, clipped to Slack's limit.
+func TextBlock(text string) Block {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, mrkdwn.Clip(text, mrkdwn.MaxSection), false, false), nil, nil)
 }
 
-// TextBlock is a section of mrkdwn text.
-func TextBlock(mrkdwn string) Block {
-	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, mrkdwn, false, false), nil, nil)
+// RelayBlocks renders a texter's text for a handoff thread: escaped, in
+// blocks and in the fallback alike, so nothing they write mentions,
+// notifies or links anyone; split into as many sections as Slack's limit
+// needs (a texter's 1600 characters can escape to 8000), the fallback
+// clipped to the same limit.
+func RelayBlocks(text string) (string, []Block) {
+	body := mrkdwn.Escape(text)
+	var blocks []Block
+	for _, part := range mrkdwn.Split("*Texter:* "+body, mrkdwn.MaxSection) {
+		blocks = append(blocks, TextBlock(part))
+	}
+	return mrkdwn.Clip("Texter: "+body, mrkdwn.MaxSection), blocks
 }
 
 // CardBlocks renders a handoff card: masked number, language, lean and
 // findings, how long they have waited, and the buttons for its state.
 func CardBlocks(r *Record) (string, []Block) {
-	title := fmt.Sprintf("Texter %s asked to talk with a person", r.Masked)
+	title := fmt.Sprintf("Texter %s asked to talk with a person", mrkdwn.Code(r.Masked))
 	lean := "Screening not finished"
 	if r.Lean != "" {
 		lean = leanNames[r.Lean]
@@ -73,7 +82,7 @@ func CardBlocks(r *Record) (string, []Block) {
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, title, false, false), fields, nil),
 	}
 	if len(r.Findings) > 0 {
-		blocks = append(blocks, TextBlock("*Findings so far*\n• "+escape(strings.Join(r.Findings, "\n• "))))
+		blocks = append(blocks, TextBlock("*Findings so far*\n• "+mrkdwn.Escape(strings.Join(r.Findings, "\n• "))))
 	}
 	value := string(r.Key)
 	switch r.State {
@@ -96,20 +105,34 @@ func CardBlocks(r *Record) (string, []Block) {
 			blocks = append(blocks, TextBlock(fmt.Sprintf("Closed by <@%s>. The texter is back with the assistant.", r.ClosedBy)))
 		}
 	}
-	return title, blocks
+	return fmt.Sprintf("Texter %s asked to talk with a person", r.Masked), blocks
 }
 
-// AlertBlocks renders a crisis alert: masked number, kind, time, and a
-// Claim button.
-func AlertBlocks(key bot.Key, masked, kind, lang string, at time.Time) (string, []Block) {
-	title := fmt.Sprintf("Crisis alert (%s): texter %s", kind, masked)
-	return title, []Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Crisis alert: "+kind, false, false)),
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
-			fmt.Sprintf("Texter *%s* (%s) sent words of *%s* at %s. They were sent 911 and 988 guidance at once.", masked, LangName(lang), kind, slackDate(at)),
-			false, false), nil, nil),
-		slack.NewActionBlock("crisis",
-			slack.NewButtonBlockElement(ActionClaim, string(key), slack.NewTextBlockObject(slack.PlainTextType, "Claim", false, false)).WithStyle(slack.StyleDanger),
-		),
+// AlertBlocks renders a crisis alert: masked number, kind (and tier, when
+// the engine gives one), time, and a Claim button.
+func AlertBlocks(a Alert) (string, []Block) {
+	title := fmt.Sprintf("Crisis alert (%s): texter %s", a.Kind, a.Masked)
+	tier := ""
+	if a.Tier != "" {
+		tier = fmt.Sprintf(" (tier: *%s*)", mrkdwn.Escape(a.Tier))
 	}
+	blocks := []Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Crisis alert: "+a.Kind, false, false)),
+		TextBlock(fmt.Sprintf("Texter %s (%s) sent words of *%s*%s at %s. They were sent 911 and 988 guidance at once.",
+			mrkdwn.Code(a.Masked), LangName(a.Lang), mrkdwn.Escape(a.Kind), tier, slackDate(time.Unix(a.At, 0)))),
+	}
+	if a.Direct {
+		blocks = append(blocks, TextBlock("Posted directly: the session store was unreachable. If Claim fails, a new alert follows when the texter writes again."))
+	}
+	return title, append(blocks, slack.NewActionBlock("crisis",
+		slack.NewButtonBlockElement(ActionClaim, string(a.Key), slack.NewTextBlockObject(slack.PlainTextType, "Claim", false, false)).WithStyle(slack.StyleDanger),
+	))
+}
+
+// AgainBlocks renders an update in an alert's thread: n texts of kind in
+// all since the alert, the last at.
+func AgainBlocks(kind string, n int, at time.Time) (string, []Block) {
+	fallback := fmt.Sprintf("Again: %d texts with words of %s since the alert", n, kind)
+	return fallback, []Block{TextBlock(fmt.Sprintf("Again: *%d* texts with words of *%s* in all since this alert, the last at %s.",
+		n, mrkdwn.Escape(kind), slackDate(at)))}
 }

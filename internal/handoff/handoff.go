@@ -2,7 +2,9 @@
 // crisis alerts to Slack, relays texts between the texter and the staff
 // member who claimed them, and closes the handoff. Everything it sends goes
 // through the outbox, so a Slack or Twilio outage delays messages and loses
-// none; a crisis reply to the texter never waits for any of it.
+// none; a crisis reply to the texter never waits for any of it. The one
+// exception is a crisis alert the outbox cannot take (the store is down),
+// which the process posts to Slack itself, best effort (direct.go).
 //
 // Privacy: Slack sees only the last four digits of a number. The full
 // number, needed to relay staff replies, is kept encrypted under the
@@ -17,6 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,11 +32,13 @@ import (
 
 // Outbox message kinds this package delivers.
 const (
-	KindCard   = "handoff.card"   // post the handoff card to the intake channel
-	KindAlert  = "handoff.alert"  // post a crisis alert to the alert channel
-	KindThread = "handoff.thread" // post the texter's text in the card's thread
-	KindUpdate = "handoff.update" // redraw the card after a claim or close
-	KindSMS    = "handoff.sms"    // text the texter (claim notice, staff reply, close)
+	KindCard  = "handoff.card"  // post the handoff card to the intake channel
+	KindAlert = "handoff.alert" // post a crisis alert to the alert channel
+	// KindAlertAgain tells an alert's thread how many texts of its kind came since.
+	KindAlertAgain = "handoff.alert.again"
+	KindThread     = "handoff.thread" // post the texter's queued texts in the card's thread, in order
+	KindUpdate     = "handoff.update" // redraw the card after a claim or close
+	KindSMS        = "handoff.sms"    // text the texter (claim notice, staff reply, close)
 )
 
 // Slack is the part of the Slack Web API the handoff needs.
@@ -42,9 +48,13 @@ type Slack interface {
 }
 
 // SMS sends a text to a number. An error wrapping ErrOptedOut means the
-// carrier refuses: the texter opted out.
+// carrier refuses: the texter opted out. Shape splits a text into the
+// messages the channel sends, by its own rules (for SMS: GSM-7 unless
+// configured otherwise, at most four segments and 1600 characters each,
+// split at sentences), as the assistant's own replies are.
 type SMS interface {
 	Send(ctx context.Context, to, body string) error
+	Shape(text string) []string
 }
 
 // ErrOptedOut is what an SMS sender returns when the recipient opted out
@@ -65,9 +75,20 @@ type Service struct {
 	box    *outbox.Outbox
 	seal   *sealer
 	engine Engine
+	direct *directAlerts
 
 	IntakeChannel string
 	AlertChannel  string
+	// AlertOpen is how long an alert stays open (one per conversation and
+	// kind) unless its handoff is closed first; AgainEvery the least time
+	// between two updates of its thread. 24 hours and 30 seconds.
+	AlertOpen  time.Duration
+	AgainEvery time.Duration
+	// DirectObserved is told the result of each alert posted without the
+	// outbox (DirectPosted, DirectFailed, DirectDropped), for metrics;
+	// DirectBackoff is the wait before its second try (doubling after).
+	DirectObserved func(result string)
+	DirectBackoff  time.Duration
 	// Keep is how long a number is kept for relays (the session TTL).
 	Keep time.Duration
 	Log  *slog.Logger
@@ -76,21 +97,32 @@ type Service struct {
 	Accessed func()
 }
 
-// New returns a Service. secret is HELPLINE_SECRET.
+// AlertLane is the outbox lane crisis alerts travel in, apart from cards,
+// relays and texts, so a flood of alerts from many texters never delays a
+// handoff card.
+const AlertLane = "alerts"
+
+// New returns a Service. secret is HELPLINE_SECRET. It gives crisis
+// alerts a lane of their own in box.
 func New(rdb redis.UniversalClient, box *outbox.Outbox, engine Engine, secret []byte) (*Service, error) {
 	s, err := newSealer(secret)
 	if err != nil {
 		return nil, err
 	}
+	box.Lane(AlertLane, KindAlert, KindAlertAgain)
 	return &Service{rdb: rdb, box: box, seal: s, engine: engine, Keep: 24 * time.Hour,
+		AlertOpen: 24 * time.Hour, AgainEvery: 30 * time.Second, DirectBackoff: time.Second, direct: newDirectAlerts(),
 		Log: slog.New(slog.DiscardHandler), Now: time.Now}, nil
 }
 
 // Deliverers returns the outbox deliverers for this package's kinds.
 func (s *Service) Deliverers(slack Slack, sms SMS) map[string]outbox.Deliverer {
 	return map[string]outbox.Deliverer{
-		KindCard:   outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverCard(ctx, slack, m) }),
-		KindAlert:  outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverAlert(ctx, slack, m) }),
+		KindCard:  outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverCard(ctx, slack, m) }),
+		KindAlert: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverAlert(ctx, slack, m) }),
+		KindAlertAgain: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error {
+			return s.deliverAgain(ctx, slack, m)
+		}),
 		KindThread: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverThread(ctx, slack, m) }),
 		KindUpdate: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverUpdate(ctx, slack, m) }),
 		KindSMS:    outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverSMS(ctx, sms, m) }),
@@ -102,6 +134,11 @@ func numberKey(k bot.Key) string  { return store.ConversationKey(k, "n") }
 func handoffKey(k bot.Key) string { return store.ConversationKey(k, "h") }
 func langKey(k bot.Key) string    { return store.ConversationKey(k, "l") }
 func claimKey(k bot.Key) string   { return store.ConversationKey(k, "c") }
+
+// relayKey queues the texter's texts for the thread, in order; relayLock
+// is held by the one worker posting them.
+func relayKey(k bot.Key) string  { return store.ConversationKey(k, "r") }
+func relayLock(k bot.Key) string { return store.ConversationKey(k, "rl") }
 func threadKey(channel, ts string) string {
 	return "hl:thread:" + channel + ":" + ts
 }
@@ -138,20 +175,19 @@ type Record struct {
 // enqueues; it never waits for Slack or Twilio.
 func (s *Service) Observe(ctx context.Context, key bot.Key, number string, msgID string, out bot.Outcome) error {
 	var errs []error
-	for i, ev := range out.Events {
+	for _, ev := range out.Events {
 		switch ev.Kind {
 		case bot.EventCrisis:
-			errs = append(errs, s.keepNumber(ctx, key, number))
-			// The language the danger was written in, for a claim of the alert
-			// to answer the texter in it.
-			errs = append(errs, s.rdb.Set(ctx, langKey(key), ev.Lang, s.Keep).Err())
-			errs = append(errs, s.enqueue(ctx, fmt.Sprintf("alert:%s:%s:%d", key, msgID, i), KindAlert, alert{
-				Key: key, Masked: Mask(number), Kind: ev.Crisis, Lang: ev.Lang, At: s.Now().Unix(),
-			}))
+			if err := s.raise(ctx, key, number, msgID, ev.Crisis, "", ev.Lang); err != nil {
+				// The store is failing: the alert went to Slack directly, and
+				// the texter's answer should not wait on the store again.
+				errs = append(errs, err)
+				continue
+			}
 			if out.Said != "" {
 				// Staff already talking with the texter see it in their thread too.
 				if r, err := s.record(ctx, key); err == nil && r != nil && r.State != stateClosed && r.TS != "" {
-					errs = append(errs, s.enqueue(ctx, "crisis-relay:"+string(key)+":"+msgID, KindThread, thread{Key: key, Text: out.Said}))
+					errs = append(errs, s.queueRelay(ctx, key, "crisis-relay:"+string(key)+":"+msgID, out.Said, nil))
 				}
 			}
 		case bot.EventHandoff:
@@ -185,19 +221,34 @@ func (s *Service) relay(ctx context.Context, key bot.Key, number, msgID, text st
 		}
 		return s.enqueue(ctx, "orphan:"+string(key)+":"+msgID, KindSMS, sms{Key: key, Text: notice, Last: true})
 	}
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	return s.queueRelay(ctx, key, "relay:"+string(key)+":"+msgID, text, func(p redis.Pipeliner) {
+		// The texter is still writing: keep the handoff alive.
 		p.Expire(ctx, handoffKey(key), s.Keep)
 		p.Expire(ctx, numberKey(key), s.Keep)
 		p.Expire(ctx, claimKey(key), s.Keep)
 		if r.TS != "" {
 			p.Expire(ctx, threadKey(r.Channel, r.TS), s.Keep)
 		}
+	})
+}
+
+// queueRelay adds a texter's text to the conversation's relay queue (with
+// also, in the same round trip) and asks the outbox to post the queue: the
+// queue, not the order in which outbox messages happen to be delivered,
+// keeps the texts in the order they were written.
+func (s *Service) queueRelay(ctx context.Context, key bot.Key, id, text string, also func(redis.Pipeliner)) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.RPush(ctx, relayKey(key), text)
+		p.Expire(ctx, relayKey(key), s.Keep)
+		if also != nil {
+			also(p)
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return s.enqueue(ctx, "relay:"+string(key)+":"+msgID, KindThread, thread{Key: key, Text: text})
+	return s.enqueue(ctx, id, KindThread, thread{Key: key})
 }
 
 func (s *Service) keepNumber(ctx context.Context, key bot.Key, number string) error {
@@ -232,7 +283,7 @@ func (s *Service) open(ctx context.Context, key bot.Key, number, msgID string, h
 // Forget erases the number and what the card shows, and closes an open
 // handoff, when the texter says STOP or DELETE.
 func (s *Service) Forget(ctx context.Context, key bot.Key) error {
-	if err := s.rdb.Del(ctx, numberKey(key), claimKey(key), langKey(key)).Err(); err != nil {
+	if err := s.rdb.Del(ctx, numberKey(key), claimKey(key), langKey(key), alertKey(key)).Err(); err != nil {
 		return err
 	}
 	r, err := s.record(ctx, key)
@@ -247,11 +298,16 @@ func (s *Service) Forget(ctx context.Context, key bot.Key) error {
 }
 
 func (s *Service) enqueue(ctx context.Context, id, kind string, payload any) error {
-	data, err := json.Marshal(payload)
+	m, err := s.message(id, kind, payload)
 	if err != nil {
 		return err
 	}
-	return s.box.Enqueue(ctx, outbox.Message{ID: id, Kind: kind, Payload: data})
+	return s.box.Enqueue(ctx, m)
+}
+
+func (s *Service) message(id, kind string, payload any) (outbox.Message, error) {
+	data, err := json.Marshal(payload)
+	return outbox.Message{ID: id, Kind: kind, Payload: data}, err
 }
 
 func (s *Service) record(ctx context.Context, key bot.Key) (*Record, error) {
@@ -276,16 +332,11 @@ func (s *Service) saveRecord(ctx context.Context, r *Record) error {
 
 // Payloads.
 type card struct{ Key bot.Key }
-type alert struct {
-	Key    bot.Key
-	Masked string
-	Kind   string
-	Lang   string
-	At     int64
-}
 type thread struct {
-	Key  bot.Key
-	Text string
+	Key bot.Key
+	// Text is set only in messages enqueued before relays were queued in
+	// order, which carry their text themselves.
+	Text string `json:",omitempty"`
 }
 type sms struct {
 	Key  bot.Key
@@ -327,7 +378,15 @@ func (s *Service) deliverCard(ctx context.Context, slack Slack, m outbox.Message
 	if err := s.saveRecord(ctx, r); err != nil {
 		return err
 	}
-	return s.rdb.Set(ctx, threadKey(r.Channel, ts), string(r.Key), s.Keep).Err()
+	if err := s.rdb.Set(ctx, threadKey(r.Channel, ts), string(r.Key), s.Keep).Err(); err != nil {
+		return err
+	}
+	// What the texter wrote while the card was on its way follows it at
+	// once, in order; what fails here is posted by the relays' own messages.
+	if err := s.flush(ctx, slack, r); err != nil {
+		s.Log.Warn("relays after the card: left to their own messages", "conv", string(r.Key), "err", err)
+	}
+	return nil
 }
 
 // posted returns the handoff record once its card is in Slack; until then
@@ -345,20 +404,6 @@ func (s *Service) posted(ctx context.Context, key bot.Key) (*Record, error) {
 	return r, nil
 }
 
-func (s *Service) deliverAlert(ctx context.Context, slack Slack, m outbox.Message) error {
-	p, err := payload[alert](m)
-	if err != nil {
-		return err
-	}
-	channel := s.AlertChannel
-	if channel == "" {
-		channel = s.IntakeChannel
-	}
-	fallback, blocks := AlertBlocks(p.Key, p.Masked, p.Kind, p.Lang, time.Unix(p.At, 0))
-	_, err = slack.Post(ctx, channel, "", fallback, blocks)
-	return err
-}
-
 func (s *Service) deliverThread(ctx context.Context, slack Slack, m outbox.Message) error {
 	p, err := payload[thread](m)
 	if err != nil {
@@ -368,8 +413,70 @@ func (s *Service) deliverThread(ctx context.Context, slack Slack, m outbox.Messa
 	if err != nil {
 		return err
 	}
-	_, err = slack.Post(ctx, r.Channel, r.TS, "Texter: "+p.Text, []Block{TextBlock("*Texter:* " + escape(p.Text))})
-	return err
+	if p.Text != "" {
+		fallback, blocks := RelayBlocks(p.Text)
+		_, err = slack.Post(ctx, r.Channel, r.TS, fallback, blocks)
+		return err
+	}
+	return s.flush(ctx, slack, r)
+}
+
+// maxFlush bounds the texts one delivery posts; the rest go in another.
+const maxFlush = 50
+
+// unlockScript lets go of a lock only if it is still the holder's.
+var unlockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// flush posts the texter's queued texts in the handoff's thread, oldest
+// first, one worker at a time. A worker that finds another posting leaves
+// the queue to it: the holder looks at the queue again after letting go,
+// so a text queued meanwhile is not left behind.
+func (s *Service) flush(ctx context.Context, slack Slack, r *Record) error {
+	token := strconv.FormatInt(rand.Int64(), 36)
+	for posted := 0; ; {
+		got, err := s.rdb.SetNX(ctx, relayLock(r.Key), token, 30*time.Second).Result()
+		if err != nil || !got {
+			return err
+		}
+		err = s.drain(ctx, slack, r, &posted)
+		unlockScript.Run(context.WithoutCancel(ctx), s.rdb, []string{relayLock(r.Key)}, token)
+		if err != nil {
+			return err
+		}
+		left, err := s.rdb.LLen(ctx, relayKey(r.Key)).Result()
+		if err != nil || left == 0 {
+			return err
+		}
+		if posted >= maxFlush {
+			return s.enqueue(ctx, fmt.Sprintf("relay-more:%s:%d", r.Key, s.Now().UnixNano()), KindThread, thread{Key: r.Key})
+		}
+	}
+}
+
+// drain posts queued texts until the queue is empty or maxFlush are
+// posted. A text leaves the queue only once Slack has it.
+func (s *Service) drain(ctx context.Context, slack Slack, r *Record, posted *int) error {
+	for *posted < maxFlush {
+		text, err := s.rdb.LIndex(ctx, relayKey(r.Key), 0).Result()
+		if errors.Is(err, redis.Nil) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fallback, blocks := RelayBlocks(text)
+		if _, err := slack.Post(ctx, r.Channel, r.TS, fallback, blocks); err != nil {
+			return err
+		}
+		if err := s.rdb.LPop(ctx, relayKey(r.Key)).Err(); err != nil {
+			return err
+		}
+		*posted++
+	}
+	return nil
 }
 
 func (s *Service) deliverUpdate(ctx context.Context, slack Slack, m outbox.Message) error {
@@ -401,19 +508,42 @@ func (s *Service) deliverSMS(ctx context.Context, sender SMS, m outbox.Message) 
 	if err != nil {
 		return outbox.Permanent(err)
 	}
-	err = sender.Send(ctx, number, p.Text)
-	if errors.Is(err, ErrOptedOut) {
-		s.Log.Warn("texter opted out at the carrier; marking the conversation", "conv", string(p.Key))
-		if merr := s.engine.MarkOptedOut(ctx, p.Key); merr != nil {
-			return merr
+	// A staff reply can be as long as Slack allows: it goes as the
+	// channel's messages, in order; a retry resumes after the last one sent.
+	parts := sender.Shape(p.Text)
+	progress := store.ConversationKey(p.Key, "sent:"+m.ID)
+	start := 0
+	if len(parts) > 1 {
+		if start, err = s.rdb.Get(ctx, progress).Int(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
 		}
-		_ = s.Forget(ctx, p.Key)
-		return outbox.Permanent(err)
 	}
-	if err == nil && p.Last {
+	for i := start; i < len(parts); i++ {
+		err := sender.Send(ctx, number, parts[i])
+		if errors.Is(err, ErrOptedOut) {
+			s.Log.Warn("texter opted out at the carrier; marking the conversation", "conv", string(p.Key))
+			if merr := s.engine.MarkOptedOut(ctx, p.Key); merr != nil {
+				return merr
+			}
+			_ = s.Forget(ctx, p.Key)
+			return outbox.Permanent(err)
+		}
+		if err != nil {
+			return err
+		}
+		if len(parts) > 1 && i+1 < len(parts) {
+			if err := s.rdb.Set(ctx, progress, i+1, 24*time.Hour).Err(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(parts) > 1 {
+		s.rdb.Del(ctx, progress)
+	}
+	if p.Last {
 		return s.Forget(ctx, p.Key)
 	}
-	return err
+	return nil
 }
 
 // Claim gives the handoff to a staff member, if nobody has it yet, redraws
@@ -508,6 +638,9 @@ func (s *Service) Close(ctx context.Context, key bot.Key, user string) error {
 	}
 	stamp := s.Now().UnixNano()
 	var errs []error
+	// The texter's alerts close with the handoff: danger after this is
+	// alerted anew.
+	errs = append(errs, s.rdb.Del(ctx, alertKey(key)).Err())
 	errs = append(errs, s.enqueue(ctx, fmt.Sprintf("update:%s:%d", key, stamp), KindUpdate, card{Key: key}))
 	if text != "" {
 		// The number is erased once the close notice is sent.

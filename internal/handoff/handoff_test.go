@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -17,6 +20,8 @@ import (
 	"helpline/flows"
 	"helpline/internal/handoff"
 	"helpline/internal/outbox"
+	"helpline/internal/redistest"
+	"helpline/internal/sms"
 	"helpline/internal/store"
 )
 
@@ -60,17 +65,26 @@ func (f *fakeSlack) Update(_ context.Context, channel, ts, fallback string, bloc
 	return nil
 }
 
-// fakeSMS records every text and fails while told to.
+// fakeSMS records every text and fails while told to. It shapes texts as
+// the SMS channel does.
 type fakeSMS struct {
-	mu      sync.Mutex
-	sent    []string // "to|body"
-	failFor int
-	optOut  bool
+	mu       sync.Mutex
+	sent     []string // "to|body"
+	failFor  int
+	failOn   map[int]bool // attempts (from 1) that fail
+	attempts int
+	optOut   bool
 }
+
+func (f *fakeSMS) Shape(text string) []string { return sms.Shape([]string{text}, false) }
 
 func (f *fakeSMS) Send(_ context.Context, to, body string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.attempts++
+	if f.failOn[f.attempts] {
+		return errors.New("twilio: 503")
+	}
 	if f.optOut {
 		return fmt.Errorf("twilio 21610: %w", handoff.ErrOptedOut)
 	}
@@ -95,10 +109,14 @@ type rig struct {
 	key   bot.Key
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T, options ...func(*redis.Options)) *rig {
 	t.Helper()
 	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	o := &redis.Options{Addr: m.Addr()}
+	for _, f := range options {
+		f(o)
+	}
+	rdb := redis.NewClient(o)
 	t.Cleanup(func() { rdb.Close() })
 	set, _ := flows.Default()
 	eng, err := bot.New(bot.Config{Flows: set, Store: store.New(rdb), OrgName: "Org", Phone: "555-0100", Handoffs: true})
@@ -465,5 +483,513 @@ func TestClaimedSpanishAlertAnswersInSpanish(t *testing.T) {
 	r.drain(t)
 	if len(r.sms.sent) != 1 || !strings.Contains(r.sms.sent[0], "Una persona de nuestro equipo") {
 		t.Fatalf("claim notice: %q", r.sms.sent)
+	}
+}
+
+// texts returns every text of a post's blocks as Slack will read it
+// (decoded: the JSON escapes < and > itself), with its type.
+func texts(t *testing.T, blocksJSON string) (out []textObject) {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(blocksJSON), &v); err != nil {
+		t.Fatalf("blocks are not JSON: %v", err)
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if text, ok := v["text"].(string); ok {
+				typ, _ := v["type"].(string)
+				out = append(out, textObject{typ, text})
+			}
+			for _, x := range v {
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+type textObject struct{ Type, Text string }
+
+// What a texter might write to make Slack notify, mention or link.
+var hostile = []string{
+	"<!channel> help", "<!here>", "<!everyone>", "<!subteam^S123|@oncall>", "<@U123ABC>", "<https://evil.example|click me>",
+}
+
+// Nothing a texter writes reaches Slack as markup, in any post the
+// handoff makes: relays before and after the card is posted, danger
+// written during a handoff (relayed and alerted), the card and its
+// updates; in the blocks and in the text fallback alike.
+func TestEveryPostEscapesTheTexter(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.text(t, hostile[0]) // before the card is posted
+	r.drain(t)
+	for _, h := range hostile[1:] {
+		r.text(t, h)
+	}
+	r.svc.Claim(ctx, r.key, "USAM", "CINTAKE", r.slack.posts[0].TS)
+	r.text(t, "<!channel> i want to kms <@U123ABC>")
+	r.drain(t)
+	r.svc.Close(ctx, r.key, "USAM")
+	r.drain(t)
+	relayed := 0
+	all := append(append([]post(nil), r.slack.posts...), r.slack.updates...)
+	for _, p := range all {
+		objs := texts(t, p.Blocks)
+		for _, h := range hostile {
+			if strings.Contains(p.Fallback, h) {
+				t.Errorf("fallback %q carries %q as markup", p.Fallback, h)
+			}
+			for _, o := range objs {
+				if strings.Contains(o.Text, h) {
+					t.Errorf("block text %q carries %q as markup", o.Text, h)
+				}
+			}
+		}
+		if strings.Contains(p.Fallback, "&lt;!channel&gt;") {
+			relayed++
+		}
+	}
+	if relayed < 2 {
+		t.Fatalf("the texts were not relayed (%d posts with them): %+v", relayed, r.slack.posts)
+	}
+}
+
+// A texter's 1600 characters of < escape to 6400: the relay is split into
+// sections within Slack's 3000, and nothing of it is lost.
+func TestLongRelayFitsSlack(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.drain(t)
+	text := strings.Repeat("<", 1600)
+	r.text(t, text)
+	r.drain(t)
+	p := r.slack.posts[len(r.slack.posts)-1]
+	var joined strings.Builder
+	for _, o := range texts(t, p.Blocks) {
+		if n := utf8.RuneCountInString(o.Text); n > 3000 {
+			t.Fatalf("a section of %d characters", n)
+		}
+		joined.WriteString(o.Text)
+	}
+	if want := "*Texter:* " + strings.Repeat("&lt;", 1600); joined.String() != want {
+		t.Fatalf("the relay lost text: %d characters of %d", len(joined.String()), len(want))
+	}
+	if n := utf8.RuneCountInString(p.Fallback); n > 3000 || !strings.HasPrefix(p.Fallback, "Texter: &lt;") {
+		t.Fatalf("fallback of %d characters: %.40q", n, p.Fallback)
+	}
+}
+
+// The masked number is shown as code in mrkdwn, where its asterisks are
+// literal: as bold it rendered as ****-***-0123*.
+func TestMaskedNumberRendersAsWritten(t *testing.T) {
+	t.Parallel()
+	masked := handoff.Mask(number)
+	_, alert := handoff.AlertBlocks(handoff.Alert{Key: "k", Masked: masked, Kind: "suicide", Lang: "en", At: 1_700_000_000})
+	_, card := handoff.CardBlocks(&handoff.Record{Key: "k", Masked: masked, State: "open"})
+	for name, blocks := range map[string][]handoff.Block{"alert": alert, "card": card} {
+		b, _ := json.Marshal(blocks)
+		shown := 0
+		for _, o := range texts(t, string(b)) {
+			if o.Type != "mrkdwn" {
+				continue
+			}
+			shown += strings.Count(o.Text, masked)
+			if strings.Count(o.Text, masked) != strings.Count(o.Text, "`"+masked+"`") {
+				t.Errorf("%s: masked number outside code: %q", name, o.Text)
+			}
+		}
+		if shown == 0 {
+			t.Errorf("%s: masked number not shown in mrkdwn", name)
+		}
+	}
+}
+
+// threadTexts returns, in order, the texter's texts posted in thread.
+func (r *rig) threadTexts(thread string) []string {
+	r.slack.mu.Lock()
+	defer r.slack.mu.Unlock()
+	var out []string
+	for _, p := range r.slack.posts {
+		if p.ThreadTS == thread && strings.HasPrefix(p.Fallback, "Texter: ") {
+			out = append(out, strings.TrimPrefix(p.Fallback, "Texter: "))
+		}
+	}
+	return out
+}
+
+// A text written right after CALL, while the card is still on its way,
+// comes before a later one in the thread: the card failed once, the early
+// text waited for it, and the later text found the card already posted.
+func TestRelaysBeforeTheCardKeepTheirOrder(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	r.slack.failFor = 1
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.text(t, "first")
+	r.box.Step(ctx, "w") // the card fails; "first" waits for it
+	r.now = r.now.Add(1500 * time.Millisecond)
+	r.box.Step(ctx, "w") // the card is posted
+	r.text(t, "second")
+	r.drain(t)
+	if got := r.threadTexts(r.slack.posts[0].TS); !slices.Equal(got, []string{"first", "second"}) {
+		t.Fatalf("thread has %q, want [first second]", got)
+	}
+}
+
+// Three workers of two processes deliver a burst of texts written right
+// after CALL: the thread shows them in the order written, each once.
+// Real Redis, workers running freely, a Slack that takes a moment.
+func TestRelaysInOrderWithManyWorkers(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	set, _ := flows.Default()
+	eng, err := bot.New(bot.Config{Flows: set, Store: store.New(rdb), OrgName: "Org", Phone: "555-0100", Handoffs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := &slowSlack{fakeSlack: &fakeSlack{}, delay: time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var svc *handoff.Service
+	for i := 0; i < 2; i++ { // two processes on one Redis
+		box := outbox.New(rdb, nil)
+		box.Block = 20 * time.Millisecond
+		s, err := handoff.New(rdb, box, eng, []byte(strings.Repeat("k", 32)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.IntakeChannel, s.AlertChannel = "CINTAKE", "CALERT"
+		box.Register(s.Deliverers(slow, &fakeSMS{}))
+		svc = s
+		for w := 0; w < 2-i; w++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); box.Run(ctx, fmt.Sprint("p", i, "w", w)) }()
+		}
+	}
+	key := bot.NewKey([]byte("s"), number)
+	var want []string
+	for j := 0; j < 30; j++ {
+		want = append(want, fmt.Sprint("text ", j))
+	}
+	for i, body := range append([]string{"hi", "call"}, want...) {
+		id := fmt.Sprint("SM", i)
+		out, err := eng.Handle(ctx, bot.Inbound{Channel: "sms", Key: key, Text: body, MessageID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Observe(ctx, key, number, id, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &rig{slack: slow.fakeSlack}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(r.threadTexts("1700000000.000001")) < len(want) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	wg.Wait()
+	if got := r.threadTexts("1700000000.000001"); !slices.Equal(got, want) {
+		t.Fatalf("thread has %q,\nwant %q", got, want)
+	}
+}
+
+// slowSlack is a fakeSlack that takes a moment to answer.
+type slowSlack struct {
+	*fakeSlack
+	delay time.Duration
+}
+
+func (s *slowSlack) Post(ctx context.Context, channel, threadTS, fallback string, blocks []handoff.Block) (string, error) {
+	time.Sleep(s.delay)
+	return s.fakeSlack.Post(ctx, channel, threadTS, fallback, blocks)
+}
+
+// A relay enqueued by an earlier version carries its text itself: it is
+// still posted, escaped.
+func TestRelayOfAnEarlierVersionIsPosted(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.drain(t)
+	payload, _ := json.Marshal(map[string]any{"Key": r.key, "Text": "from before <!here>"})
+	if err := r.box.Enqueue(context.Background(), outbox.Message{ID: "relay:old", Kind: handoff.KindThread, Payload: payload}); err != nil {
+		t.Fatal(err)
+	}
+	r.drain(t)
+	if got := r.threadTexts(r.slack.posts[0].TS); !slices.Equal(got, []string{"from before &lt;!here&gt;"}) {
+		t.Fatalf("thread has %q", got)
+	}
+}
+
+// alerts returns the top-level posts in the alert channel, and the posts
+// in the thread of each, by the alert's ts.
+func (r *rig) alerts() (top []post, threads map[string][]post) {
+	r.slack.mu.Lock()
+	defer r.slack.mu.Unlock()
+	threads = map[string][]post{}
+	for _, p := range r.slack.posts {
+		switch {
+		case p.Channel == "CALERT" && p.ThreadTS == "":
+			top = append(top, p)
+		case p.ThreadTS != "":
+			threads[p.ThreadTS] = append(threads[p.ThreadTS], p)
+		}
+	}
+	return top, threads
+}
+
+func (r *rig) textFrom(t *testing.T, from, body string) bot.Outcome {
+	t.Helper()
+	r.n++
+	id := fmt.Sprintf("SM%d", r.n)
+	key := bot.NewKey([]byte("s"), from)
+	out, err := r.eng.Handle(context.Background(), bot.Inbound{Channel: "sms", Key: key, Text: body, MessageID: id, Time: r.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.svc.Observe(context.Background(), key, from, id, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A hundred texts of danger from one number: a hundred answers, one alert,
+// and its thread told the count; a new kind, another texter, or the same
+// kind a day later is a new alert.
+func TestOneAlertPerConversationAndKind(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	for i := 0; i < 100; i++ {
+		if out := r.text(t, "i want to kms"); len(out.Replies) == 0 || !strings.Contains(out.Replies[0], "988") {
+			t.Fatalf("text %d not answered: %+v", i, out)
+		}
+	}
+	r.drain(t)
+	top, threads := r.alerts()
+	if len(top) != 1 {
+		t.Fatalf("%d alerts for one conversation, want 1", len(top))
+	}
+	updates := threads[top[0].TS]
+	if len(updates) == 0 || !strings.Contains(updates[len(updates)-1].Fallback, "Again: 100 texts with words of suicide") {
+		t.Fatalf("thread of the alert: %+v", updates)
+	}
+	if len(updates) > 2 {
+		t.Fatalf("%d thread updates for one burst", len(updates))
+	}
+
+	r.text(t, "I took too many pills") // a new kind
+	r.textFrom(t, "+15555550999", "i want to kms")
+	r.drain(t)
+	if top, _ = r.alerts(); len(top) != 3 || !strings.Contains(top[1].Blocks, "overdose") {
+		t.Fatalf("after a new kind and another texter: %d alerts", len(top))
+	}
+	r.now = r.now.Add(24 * time.Hour)
+	r.text(t, "i want to kms")
+	r.drain(t)
+	if top, _ = r.alerts(); len(top) != 4 {
+		t.Fatalf("a day later: %d alerts, want a new one (4)", len(top))
+	}
+}
+
+// A texter writing danger every second for a minute: the alert's thread is
+// updated at most every AgainEvery (30 s), and the last update has the
+// whole count.
+func TestAlertThreadUpdatesAreSpaced(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	for i := 0; i < 60; i++ {
+		r.text(t, "i want to kms")
+		if _, err := r.box.Step(ctx, "w"); err != nil {
+			t.Fatal(err)
+		}
+		r.now = r.now.Add(time.Second)
+	}
+	r.drain(t)
+	top, threads := r.alerts()
+	if len(top) != 1 {
+		t.Fatalf("%d alerts", len(top))
+	}
+	updates := threads[top[0].TS]
+	if len(updates) < 2 || len(updates) > 4 {
+		t.Fatalf("%d thread updates in a minute, want 2 to 4: %+v", len(updates), updates)
+	}
+	if last := updates[len(updates)-1].Fallback; !strings.Contains(last, "Again: 60 texts") {
+		t.Fatalf("last update %q, want the count of 60", last)
+	}
+}
+
+// Claimed, the alert's thread is the handoff: the same kind again is
+// counted there; once staff close the handoff, danger is a new alert.
+func TestAlertClosesWithItsHandoff(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	r.text(t, "i want to kms")
+	r.drain(t)
+	top, _ := r.alerts()
+	if ok, err := r.svc.Claim(ctx, r.key, "UNURSE", "CALERT", top[0].TS); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	r.text(t, "i want to end it all")
+	r.drain(t)
+	top, threads := r.alerts()
+	if len(top) != 1 {
+		t.Fatalf("%d alerts while the handoff is open", len(top))
+	}
+	counted := false
+	for _, p := range threads[top[0].TS] {
+		counted = counted || strings.Contains(p.Fallback, "Again: 2 texts")
+	}
+	if !counted {
+		t.Fatalf("the handoff thread was not told of the second text: %+v", threads[top[0].TS])
+	}
+	if err := r.svc.Close(ctx, r.key, "UNURSE"); err != nil {
+		t.Fatal(err)
+	}
+	r.text(t, "i want to kms")
+	r.drain(t)
+	if top, _ = r.alerts(); len(top) != 2 {
+		t.Fatalf("after close: %d alerts, want a new one (2)", len(top))
+	}
+}
+
+// logBuffer is a log sink safe for concurrent writers.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// With the store down the texter is answered and staff still hear: the
+// alert goes to Slack directly, through Slack's failures, once per
+// conversation and kind; the log and the metric say so.
+func TestAlertWithTheStoreDown(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, func(o *redis.Options) { o.MaxRetries, o.DialerRetries = 1, 1 })
+	logs := &logBuffer{}
+	r.svc.Log = slog.New(slog.NewJSONHandler(logs, nil))
+	var mu sync.Mutex
+	var results []string
+	r.svc.DirectObserved = func(res string) { mu.Lock(); results = append(results, res); mu.Unlock() }
+	r.svc.DirectBackoff = 10 * time.Millisecond
+	r.slack.failFor = 2
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.svc.RunDirect(ctx, r.slack); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	r.m.Close()
+	for i, from := range []string{number, number, number, "+15555550999"} {
+		key := bot.NewKey([]byte("s"), from)
+		id := fmt.Sprint("SMdown", i)
+		out, err := r.eng.Handle(ctx, bot.Inbound{Channel: "sms", Key: key, Text: "i want to kms", MessageID: id, Time: r.now})
+		if err != nil || len(out.Replies) == 0 || !strings.Contains(out.Replies[0], "988") {
+			t.Fatalf("texter not answered with the store down: %+v, %v", out, err)
+		}
+		if err := r.svc.Observe(ctx, key, from, id, out); err == nil {
+			t.Fatal("Observe reported no trouble with the store down")
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(results)
+		mu.Unlock()
+		if n == 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	top, _ := r.alerts()
+	if len(top) != 2 {
+		t.Fatalf("%d alerts reached Slack, want one per conversation (2)", len(top))
+	}
+	if !strings.Contains(top[0].Blocks, "Posted directly") || !strings.Contains(top[0].Blocks, "suicide") {
+		t.Fatalf("direct alert: %s", top[0].Blocks)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(results, []string{handoff.DirectPosted, handoff.DirectPosted}) {
+		t.Fatalf("metric results %q", results)
+	}
+	for _, want := range []string{"crisis alert goes to Slack directly", "crisis alert posted to Slack directly"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no log line %q", want)
+		}
+	}
+	if strings.Contains(logs.String(), "5555550") {
+		t.Error("a number in the logs")
+	}
+}
+
+// A staff reply of 5000 characters goes to the texter as the SMS channel
+// sends any long text: messages of at most four segments and 1600
+// characters, split at sentences, in order; Twilio failing in the middle
+// sends none of them twice.
+func TestLongStaffReplyIsShaped(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.drain(t)
+	r.svc.Claim(ctx, r.key, "USAM", "CINTAKE", r.slack.posts[0].TS)
+	r.drain(t)
+	var b strings.Builder
+	for i := 1; b.Len() < 5000; i++ {
+		fmt.Fprintf(&b, "This is sentence %d of a long answer from our intake team. ", i)
+	}
+	reply := strings.TrimSpace(b.String())
+	r.sms.failOn = map[int]bool{3: true} // the reply's second message, once
+	if ok, err := r.svc.StaffReply(ctx, "CINTAKE", r.slack.posts[0].TS, "EvLong", reply); !ok || err != nil {
+		t.Fatalf("staff reply: %v %v", ok, err)
+	}
+	r.drain(t)
+	var bodies []string
+	for _, s := range r.sms.sent[1:] { // after the claim notice
+		body := strings.TrimPrefix(s, number+"|")
+		if n := utf8.RuneCountInString(body); n > sms.MaxBody || flows.Segments(body) > sms.MaxSegments {
+			t.Fatalf("a text of %d characters, %d segments", n, flows.Segments(body))
+		}
+		if !strings.HasSuffix(body, ".") {
+			t.Fatalf("cut mid-sentence: ...%q", body[max(0, len(body)-20):])
+		}
+		bodies = append(bodies, body)
+	}
+	if len(bodies) < 4 {
+		t.Fatalf("%d texts for 5000 characters", len(bodies))
+	}
+	if strings.Join(bodies, " ") != reply {
+		t.Fatal("the texts, in order, are not the reply: a part lost, repeated or out of order")
 	}
 }

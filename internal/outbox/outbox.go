@@ -7,10 +7,17 @@
 // (or the delay the provider asked for) in a sorted set that workers move
 // back into the stream when due; once it is older than MaxAge (a day by
 // default: an outage delays messages, it does not lose them) it goes to a
-// dead-letter stream, kept for a week. Entries a dead worker held are taken over with XAUTOCLAIM. Each
+// dead-letter stream, where each entry is kept for a week from the time it
+// arrived (the stream is trimmed by entry age, not expired as a whole).
+// Entries a dead worker held are taken over with XAUTOCLAIM. Each
 // message carries an ID, and a delivered ID is remembered for a day, so a
 // message enqueued twice, or redelivered after a worker died between
 // delivering and acknowledging, is sent once in normal operation.
+//
+// Lanes keep one kind of traffic from holding up another: a kind given a
+// lane of its own (crisis alerts) has its own stream and retry set, read by
+// its own workers, so a thousand alerts queued at once do not delay a
+// handoff card in the default lane.
 //
 // All keys share the hash tag {outbox}, so the scripts run on Redis Cluster.
 package outbox
@@ -22,20 +29,22 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Keys, all in one Cluster slot.
+// Keys, all in one Cluster slot. StreamKey and DelayedKey are the default
+// lane's; another lane's keys add ":" and its name.
 const (
 	StreamKey  = "hl:{outbox}:stream"
 	DelayedKey = "hl:{outbox}:delayed"
 	DeadKey    = "hl:{outbox}:dead"
 	doneKey    = "hl:{outbox}:done:" // + message ID: delivered
-	deadKeep   = 7 * 24 * time.Hour
 	lockKey    = "hl:{outbox}:lock:" // + message ID: being delivered
 	group      = "senders"
 )
@@ -77,6 +86,15 @@ func (e *laterError) Unwrap() error { return e.err }
 // Later marks err as worth retrying after delay.
 func Later(err error, delay time.Duration) error { return &laterError{err: err, delay: delay} }
 
+// RetryAfter returns the delay err was marked with by Later, or zero.
+func RetryAfter(err error) time.Duration {
+	var later *laterError
+	if errors.As(err, &later) {
+		return later.delay
+	}
+	return 0
+}
+
 type permanentError struct{ err error }
 
 func (e *permanentError) Error() string { return e.err.Error() }
@@ -92,10 +110,22 @@ type Observer interface {
 	Dead(kind string)
 }
 
+// lane is a stream with its retry set.
+type lane struct{ name, stream, delayed string }
+
+func newLane(name string) lane {
+	if name == "" {
+		return lane{stream: StreamKey, delayed: DelayedKey}
+	}
+	return lane{name: name, stream: StreamKey + ":" + name, delayed: DelayedKey + ":" + name}
+}
+
 // Outbox enqueues and delivers messages. Its fields are set before Run.
 type Outbox struct {
 	rdb        redis.UniversalClient
 	deliverers map[string]Deliverer
+	lanes      []lane         // the default lane first
+	laneOf     map[string]int // kind -> index in lanes; absent: the default lane
 	Log        *slog.Logger
 	Observer   Observer
 	// MaxAge is how long a message is retried before the dead letters;
@@ -110,6 +140,10 @@ type Outbox struct {
 	ClaimAfter time.Duration
 	// Block is how long one read waits for new entries.
 	Block time.Duration
+	// DeadKeep is how long a dead letter is kept (payloads can hold a
+	// texter's or a staff member's words); a week by default. Its age is
+	// its entry ID, which is Redis's clock.
+	DeadKeep time.Duration
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
 }
@@ -119,11 +153,14 @@ func New(rdb redis.UniversalClient, deliverers map[string]Deliverer) *Outbox {
 	return &Outbox{
 		rdb:        rdb,
 		deliverers: deliverers,
+		lanes:      []lane{newLane("")},
+		laneOf:     map[string]int{},
 		Log:        slog.New(slog.DiscardHandler),
 		MaxAge:     24 * time.Hour,
 		Backoff:    defaultBackoff,
 		ClaimAfter: time.Minute,
 		Block:      time.Second,
+		DeadKeep:   7 * 24 * time.Hour,
 		Now:        time.Now,
 	}
 }
@@ -144,95 +181,164 @@ func (o *Outbox) Register(deliverers map[string]Deliverer) {
 	}
 }
 
-// Enqueue adds m to the stream. It never blocks on the provider.
+// Lane gives messages of kinds a lane of their own, named name: their own
+// stream and retry set, read by their own workers in Run, so a flood of
+// them never delays messages in other lanes. Call it before Run, with the
+// same lanes in every process.
+func (o *Outbox) Lane(name string, kinds ...string) {
+	i := slices.IndexFunc(o.lanes, func(l lane) bool { return l.name == name })
+	if i < 0 {
+		o.lanes = append(o.lanes, newLane(name))
+		i = len(o.lanes) - 1
+	}
+	for _, k := range kinds {
+		o.laneOf[k] = i
+	}
+}
+
+func (o *Outbox) lane(kind string) lane { return o.lanes[o.laneOf[kind]] }
+
+// Enqueue adds m to its lane's stream. It never blocks on the provider.
 func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
-	if m.ID == "" || m.Kind == "" {
-		return errors.New("outbox: message needs an ID and a kind")
-	}
-	if m.Enqueued == 0 {
-		m.Enqueued = o.Now().UnixMilli()
-	}
-	data, err := json.Marshal(m)
+	data, err := o.encode(m)
 	if err != nil {
 		return err
 	}
-	if err := o.rdb.XAdd(ctx, &redis.XAddArgs{Stream: StreamKey, Values: []string{"m", string(data)}}).Err(); err != nil {
+	if err := o.rdb.XAdd(ctx, &redis.XAddArgs{Stream: o.lane(m.Kind).stream, Values: []string{"m", string(data)}}).Err(); err != nil {
 		return fmt.Errorf("outbox enqueue: %w", err)
 	}
 	return nil
 }
 
-// Setup creates the consumer group (and the stream) if needed.
-func (o *Outbox) Setup(ctx context.Context) error {
-	err := o.rdb.XGroupCreateMkStream(ctx, StreamKey, group, "0").Err()
-	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("outbox setup: %w", err)
+// Defer adds m to be delivered after delay (a summary that should not be
+// sent more often than that).
+func (o *Outbox) Defer(ctx context.Context, m Message, delay time.Duration) error {
+	data, err := o.encode(m)
+	if err != nil {
+		return err
+	}
+	due := float64(o.Now().Add(delay).UnixMilli())
+	if err := o.rdb.ZAdd(ctx, o.lane(m.Kind).delayed, redis.Z{Score: due, Member: string(data)}).Err(); err != nil {
+		return fmt.Errorf("outbox defer: %w", err)
 	}
 	return nil
 }
 
-// Run delivers messages as worker consumer until ctx ends. Several workers,
-// in one process or many, share the work.
+func (o *Outbox) encode(m Message) ([]byte, error) {
+	if m.ID == "" || m.Kind == "" {
+		return nil, errors.New("outbox: message needs an ID and a kind")
+	}
+	if m.Enqueued == 0 {
+		m.Enqueued = o.Now().UnixMilli()
+	}
+	return json.Marshal(m)
+}
+
+// Setup creates the consumer groups (and the streams) if needed.
+func (o *Outbox) Setup(ctx context.Context) error {
+	for _, l := range o.lanes {
+		err := o.rdb.XGroupCreateMkStream(ctx, l.stream, group, "0").Err()
+		if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
+			return fmt.Errorf("outbox setup: %w", err)
+		}
+	}
+	return nil
+}
+
+// Run delivers messages as worker consumer until ctx ends, with one loop
+// per lane. Several workers, in one process or many, share the work.
 func (o *Outbox) Run(ctx context.Context, consumer string) error {
 	if err := o.Setup(ctx); err != nil {
 		return err
 	}
-	for ctx.Err() == nil {
-		if _, err := o.Step(ctx, consumer); err != nil && ctx.Err() == nil {
-			o.Log.Warn("outbox step failed", "err", err)
-			// Redis is away: wait a little rather than spin.
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
+	var wg sync.WaitGroup
+	for _, l := range o.lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if _, err := o.step(ctx, consumer, []lane{l}); err != nil && ctx.Err() == nil {
+					o.Log.Warn("outbox step failed", "lane", l.name, "err", err)
+					// Redis is away: wait a little rather than spin.
+					select {
+					case <-ctx.Done():
+					case <-time.After(time.Second):
+					}
+				}
 			}
-		}
+		}()
 	}
+	wg.Wait()
 	return nil
 }
 
-// Step does one round of work: move due retries back into the stream, take
-// over entries a dead worker held, read new entries (waiting up to Block)
-// and deliver them. It returns how many entries it handled.
+// Step does one round of work in every lane: move due retries back into
+// the streams, take over entries a dead worker held, read new entries
+// (waiting up to Block) and deliver them, the default lane's first. It
+// returns how many entries it handled.
 func (o *Outbox) Step(ctx context.Context, consumer string) (int, error) {
-	if err := o.promote(ctx); err != nil {
-		return 0, err
+	return o.step(ctx, consumer, o.lanes)
+}
+
+func (o *Outbox) step(ctx context.Context, consumer string, lanes []lane) (int, error) {
+	for _, l := range lanes {
+		if err := o.promote(ctx, l); err != nil {
+			return 0, err
+		}
 	}
-	var entries []redis.XMessage
-	claimed, _, err := o.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-		Stream: StreamKey, Group: group, Consumer: consumer, MinIdle: o.ClaimAfter, Start: "0-0", Count: 50,
-	}).Result()
-	if err != nil && !isNoGroup(err) {
-		return 0, fmt.Errorf("outbox autoclaim: %w", err)
+	entries := make([][]redis.XMessage, len(lanes))
+	n := 0
+	for i, l := range lanes {
+		claimed, _, err := o.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+			Stream: l.stream, Group: group, Consumer: consumer, MinIdle: o.ClaimAfter, Start: "0-0", Count: 50,
+		}).Result()
+		if err != nil && !isNoGroup(err) {
+			return 0, fmt.Errorf("outbox autoclaim: %w", err)
+		}
+		entries[i] = claimed
+		n += len(claimed)
 	}
-	entries = append(entries, claimed...)
-	if len(entries) == 0 {
-		streams, err := o.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
-			Group: group, Consumer: consumer, Streams: []string{StreamKey, ">"}, Count: 50, Block: o.Block,
+	if n == 0 {
+		streams := make([]string, 0, 2*len(lanes))
+		for _, l := range lanes {
+			streams = append(streams, l.stream)
+		}
+		for range lanes {
+			streams = append(streams, ">")
+		}
+		read, err := o.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: group, Consumer: consumer, Streams: streams, Count: 50, Block: o.Block,
 		}).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			if isNoGroup(err) {
-				// First use, or the stream was deleted: make the group, read again.
+				// First use, or a stream was deleted: make the groups, read again.
 				if err := o.Setup(ctx); err != nil {
 					return 0, err
 				}
-				return o.Step(ctx, consumer)
+				return o.step(ctx, consumer, lanes)
 			}
 			return 0, fmt.Errorf("outbox read: %w", err)
 		}
-		for _, s := range streams {
-			entries = append(entries, s.Messages...)
+		for _, s := range read {
+			i := slices.IndexFunc(lanes, func(l lane) bool { return l.stream == s.Stream })
+			if i >= 0 {
+				entries[i] = append(entries[i], s.Messages...)
+				n += len(s.Messages)
+			}
 		}
 	}
 	// Entries read are settled even when ctx ends (a shutdown): a message
 	// delivered but not marked done would be sent again by another worker.
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	for _, e := range entries {
-		if err := o.handle(hctx, e); err != nil {
-			return 0, err
+	for i, l := range lanes {
+		for _, e := range entries[i] {
+			if err := o.handle(hctx, l, e); err != nil {
+				return 0, err
+			}
 		}
 	}
-	return len(entries), nil
+	return n, nil
 }
 
 func isNoGroup(err error) bool { return err != nil && strings.Contains(err.Error(), "NOGROUP") }
@@ -240,19 +346,19 @@ func isNoGroup(err error) bool { return err != nil && strings.Contains(err.Error
 // handle delivers one entry and settles it: acknowledged and deleted when
 // delivered, rescheduled or dead-lettered when not. It returns an error only
 // when Redis itself fails, leaving the entry pending for XAUTOCLAIM.
-func (o *Outbox) handle(ctx context.Context, e redis.XMessage) error {
+func (o *Outbox) handle(ctx context.Context, l lane, e redis.XMessage) error {
 	raw, _ := e.Values["m"].(string)
 	var m Message
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
 		o.Log.Error("outbox: unreadable entry dropped to dead letters", "entry", e.ID)
-		return o.settle(ctx, e.ID, DeadKey, raw)
+		return o.settle(ctx, l, e.ID, DeadKey, raw)
 	}
 	done, err := o.rdb.Exists(ctx, doneKey+m.ID).Result()
 	if err != nil {
 		return err
 	}
 	if done == 1 {
-		return o.settle(ctx, e.ID, "", "")
+		return o.settle(ctx, l, e.ID, "", "")
 	}
 	// One worker at a time per message ID: a copy enqueued twice and read by
 	// two workers at once is not sent twice.
@@ -263,17 +369,17 @@ func (o *Outbox) handle(ctx context.Context, e redis.XMessage) error {
 	}
 	if !got {
 		data, _ := json.Marshal(m)
-		if err := o.rdb.ZAdd(ctx, DelayedKey, redis.Z{Score: float64(o.Now().Add(time.Second).UnixMilli()), Member: string(data)}).Err(); err != nil {
+		if err := o.rdb.ZAdd(ctx, l.delayed, redis.Z{Score: float64(o.Now().Add(time.Second).UnixMilli()), Member: string(data)}).Err(); err != nil {
 			return err
 		}
-		return o.settle(ctx, e.ID, "", "")
+		return o.settle(ctx, l, e.ID, "", "")
 	}
 	defer o.rdb.Del(context.WithoutCancel(ctx), lock)
 	// Delivered by another worker between the check above and the lock?
 	if done, err := o.rdb.Exists(ctx, doneKey+m.ID).Result(); err != nil {
 		return err
 	} else if done == 1 {
-		return o.settle(ctx, e.ID, "", "")
+		return o.settle(ctx, l, e.ID, "", "")
 	}
 	d, ok := o.deliverers[m.Kind]
 	var derr error
@@ -291,7 +397,7 @@ func (o *Outbox) handle(ctx context.Context, e redis.XMessage) error {
 		if o.Observer != nil {
 			o.Observer.Delivered(m.Kind, o.Now().Sub(time.UnixMilli(m.Enqueued)))
 		}
-		return o.settle(ctx, e.ID, "", "")
+		return o.settle(ctx, l, e.ID, "", "")
 	}
 	m.Tries++
 	if o.Observer != nil {
@@ -305,7 +411,7 @@ func (o *Outbox) handle(ctx context.Context, e redis.XMessage) error {
 			o.Observer.Dead(m.Kind)
 		}
 		data, _ := json.Marshal(m)
-		return o.settle(ctx, e.ID, DeadKey, string(data))
+		return o.settle(ctx, l, e.ID, DeadKey, string(data))
 	}
 	delay := o.Backoff(m.Tries)
 	var later *laterError
@@ -315,60 +421,89 @@ func (o *Outbox) handle(ctx context.Context, e redis.XMessage) error {
 	o.Log.Warn("outbox: delivery failed, will retry", "kind", m.Kind, "id", m.ID, "tries", m.Tries, "in", delay, "err", derr)
 	data, _ := json.Marshal(m)
 	due := o.Now().Add(delay).UnixMilli()
-	if err := o.rdb.ZAdd(ctx, DelayedKey, redis.Z{Score: float64(due), Member: string(data)}).Err(); err != nil {
+	if err := o.rdb.ZAdd(ctx, l.delayed, redis.Z{Score: float64(due), Member: string(data)}).Err(); err != nil {
 		return err
 	}
-	return o.settle(ctx, e.ID, "", "")
+	return o.settle(ctx, l, e.ID, "", "")
 }
 
 // settle acknowledges and deletes entry id, first copying data to the
 // dead-letter stream when dead is set.
-func (o *Outbox) settle(ctx context.Context, id, dead, data string) error {
+func (o *Outbox) settle(ctx context.Context, l lane, id, dead, data string) error {
+	if dead != "" {
+		return deadScript.Run(ctx, o.rdb, []string{l.stream, dead}, group, id, data, o.DeadKeep.Milliseconds()).Err()
+	}
 	_, err := o.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		if dead != "" {
-			p.XAdd(ctx, &redis.XAddArgs{Stream: dead, MaxLen: 10000, Approx: true, Values: []string{"m", data}})
-			p.Expire(ctx, dead, deadKeep) // payloads can hold a texter's words
-		}
-		p.XAck(ctx, StreamKey, group, id)
-		p.XDel(ctx, StreamKey, id)
+		p.XAck(ctx, l.stream, group, id)
+		p.XDel(ctx, l.stream, id)
 		return nil
 	})
 	return err
 }
 
-// promoteScript moves due retries from the sorted set back into the stream,
-// atomically, so two workers never move one twice.
+// deadScript moves an entry to the dead letters, atomically: it adds it,
+// drops the dead letters older than the keep (ARGV[4] ms) by Redis's own
+// clock, which is the clock of their entry IDs, lets the whole stream
+// expire a keep after its newest entry (by then every entry is past it),
+// and acknowledges and deletes the entry in the stream.
+var deadScript = redis.NewScript(`
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'm', ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('XTRIM', KEYS[2], 'MINID', now - tonumber(ARGV[4]))
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1
+`)
+
+// promoteScript moves due retries (score up to ARGV[2]) from the sorted
+// set back into the stream, atomically, so two workers never move one
+// twice; and drops the dead letters older than the keep (ARGV[1] ms), so
+// they go even when no new one arrives.
 var promoteScript = redis.NewScript(`
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, 100)
 for _, m in ipairs(due) do
   redis.call('XADD', KEYS[2], '*', 'm', m)
   redis.call('ZREM', KEYS[1], m)
 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('XTRIM', KEYS[3], 'MINID', now - tonumber(ARGV[1]))
 return #due
 `)
 
-func (o *Outbox) promote(ctx context.Context) error {
+func (o *Outbox) promote(ctx context.Context, l lane) error {
 	now := strconv.FormatInt(o.Now().UnixMilli(), 10)
-	if err := promoteScript.Run(ctx, o.rdb, []string{DelayedKey, StreamKey}, now).Err(); err != nil && !errors.Is(err, redis.Nil) {
+	if err := promoteScript.Run(ctx, o.rdb, []string{l.delayed, l.stream, DeadKey}, o.DeadKeep.Milliseconds(), now).Err(); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("outbox promote: %w", err)
 	}
 	return nil
 }
 
-// Depth returns how many messages wait: in the stream (new or held by a
-// worker) and scheduled for retry; and the age of the oldest in the stream.
+// Depth returns how many messages wait, over every lane: in the streams
+// (new or held by a worker) and scheduled for retry; the dead letters; and
+// the age of the oldest in a stream.
 func (o *Outbox) Depth(ctx context.Context) (waiting, retrying, dead int64, oldest time.Duration, err error) {
 	p := o.rdb.TxPipeline()
-	xl := p.XLen(ctx, StreamKey)
-	zc := p.ZCard(ctx, DelayedKey)
+	var xl, zc []*redis.IntCmd
+	var first []*redis.XMessageSliceCmd
+	for _, l := range o.lanes {
+		xl = append(xl, p.XLen(ctx, l.stream))
+		zc = append(zc, p.ZCard(ctx, l.delayed))
+		first = append(first, p.XRangeN(ctx, l.stream, "-", "+", 1))
+	}
 	dl := p.XLen(ctx, DeadKey)
-	first := p.XRangeN(ctx, StreamKey, "-", "+", 1)
 	if _, err = p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return 0, 0, 0, 0, err
 	}
-	if msgs := first.Val(); len(msgs) > 0 {
-		ms, _ := strconv.ParseInt(strings.SplitN(msgs[0].ID, "-", 2)[0], 10, 64)
-		oldest = o.Now().Sub(time.UnixMilli(ms))
+	for i := range o.lanes {
+		waiting += xl[i].Val()
+		retrying += zc[i].Val()
+		if msgs := first[i].Val(); len(msgs) > 0 {
+			ms, _ := strconv.ParseInt(strings.SplitN(msgs[0].ID, "-", 2)[0], 10, 64)
+			oldest = max(oldest, o.Now().Sub(time.UnixMilli(ms)))
+		}
 	}
-	return xl.Val(), zc.Val(), dl.Val(), oldest, nil
+	return waiting, retrying, dl.Val(), oldest, nil
 }

@@ -2,8 +2,10 @@ package outbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -256,5 +258,184 @@ func TestLongOutageIsRetriedByAge(t *testing.T) {
 	}
 	if ttl := m.TTL(outbox.DeadKey); ttl <= 0 {
 		t.Fatal("dead letters never expire")
+	}
+}
+
+// Dead letters hold texters' and staff's words: each is kept for DeadKeep
+// from its arrival, even while newer ones keep arriving, and the old ones
+// go without waiting for a new one. Real Redis: an entry's age is its ID,
+// Redis's clock, so the test waits on that clock (DeadKeep is two seconds).
+func TestDeadLettersTrimmedByAge(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"p": outbox.DelivererFunc(func(context.Context, outbox.Message) error {
+		return outbox.Permanent(errors.New("recipient opted out"))
+	})})
+	o.Block, o.DeadKeep = 5*time.Millisecond, 2*time.Second
+	deadIDs := func() []string {
+		msgs, err := rdb.XRange(ctx, outbox.DeadKey, "-", "+").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range msgs {
+			var v outbox.Message
+			json.Unmarshal([]byte(m.Values["m"].(string)), &v)
+			ids = append(ids, v.ID)
+		}
+		return ids
+	}
+	kill := func(id string) {
+		if err := o.Enqueue(ctx, outbox.Message{ID: id, Kind: "p"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Step(ctx, "w"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kill("old")
+	time.Sleep(1200 * time.Millisecond)
+	kill("newer") // "old" is 1.2 s old: kept
+	if got := deadIDs(); !slices.Equal(got, []string{"old", "newer"}) {
+		t.Fatalf("dead letters %v, want [old newer]", got)
+	}
+	time.Sleep(time.Second)
+	// "old" is now past its keep; no new dead letter arrives, a worker's
+	// round drops it; "newer" (1 s old) stays.
+	if _, err := o.Step(ctx, "w"); err != nil {
+		t.Fatal(err)
+	}
+	if got := deadIDs(); !slices.Equal(got, []string{"newer"}) {
+		t.Fatalf("dead letters %v, want [newer]", got)
+	}
+	if ttl := rdb.PTTL(ctx, outbox.DeadKey).Val(); ttl <= 0 || ttl > 2*time.Second {
+		t.Fatalf("dead-letter stream TTL %v, want at most the keep", ttl)
+	}
+}
+
+// A round of work delivers the default lane's messages before a flood in
+// another lane, however much of the flood was queued first.
+func TestLaneComesFirstInARound(t *testing.T) {
+	t.Parallel()
+	_, rdb := mini(t)
+	rec := &recorder{}
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"alert": rec, "card": rec})
+	o.Lane("alerts", "alert")
+	o.Block = 5 * time.Millisecond
+	ctx := context.Background()
+	for i := 0; i < 120; i++ {
+		if err := o.Enqueue(ctx, outbox.Message{ID: fmt.Sprint("alert-", i), Kind: "alert"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o.Enqueue(ctx, outbox.Message{ID: "card", Kind: "card"})
+	if waiting, _, _, _, _ := o.Depth(ctx); waiting != 121 {
+		t.Fatalf("depth over both lanes: %d waiting, want 121", waiting)
+	}
+	if _, err := o.Step(ctx, "w"); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	first := rec.sent[0]
+	rec.mu.Unlock()
+	if first != "card" {
+		t.Fatalf("first delivered %q: the card waited behind the alerts", first)
+	}
+	for i := 0; i < 5; i++ {
+		o.Step(ctx, "w")
+	}
+	if n := rec.count("alert-119"); n != 1 {
+		t.Fatalf("the last alert delivered %d times", n)
+	}
+	if waiting, retrying, _, _, _ := o.Depth(ctx); waiting+retrying != 0 {
+		t.Fatalf("left behind: %d waiting, %d retrying", waiting, retrying)
+	}
+}
+
+// Run reads each lane with its own loop: while every alert delivery hangs
+// (Slack slow on the alert channel), a card in the default lane still goes
+// out. Real Redis and real workers; the gate holding the alerts opens when
+// the card arrives, or after ten seconds, which the test counts as failure.
+func TestLanesRunApart(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	gate := make(chan struct{})
+	card := &recorder{}
+	alerts := &recorder{}
+	timedOut := false
+	var once sync.Once
+	open := func() { once.Do(func() { close(gate) }) }
+	o := outbox.New(rdb, map[string]outbox.Deliverer{
+		"card": outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error {
+			err := card.Deliver(ctx, m)
+			open()
+			return err
+		}),
+		"alert": outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error {
+			select {
+			case <-gate:
+			case <-time.After(10 * time.Second):
+				timedOut = true
+				open()
+			}
+			return alerts.Deliver(ctx, m)
+		}),
+	})
+	o.Lane("alerts", "alert")
+	o.Block = 50 * time.Millisecond
+	for i := 0; i < 200; i++ {
+		o.Enqueue(context.Background(), outbox.Message{ID: fmt.Sprint("alert-", i), Kind: "alert"})
+	}
+	o.Enqueue(context.Background(), outbox.Message{ID: "card", Kind: "card"})
+	done := make(chan error, 1)
+	go func() { done <- o.Run(ctx, "w") }()
+	<-gate
+	if timedOut {
+		t.Fatal("the card waited behind the hanging alerts")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for alerts.count("alert-199") == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if card.count("card") != 1 || alerts.count("alert-199") != 1 {
+		t.Fatalf("card delivered %d times, last alert %d times", card.count("card"), alerts.count("alert-199"))
+	}
+}
+
+// A deferred message waits its delay, in its lane, then goes once.
+func TestDefer(t *testing.T) {
+	t.Parallel()
+	_, rdb := mini(t)
+	rec := &recorder{}
+	now := time.Unix(1_700_000_000, 0)
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"again": rec})
+	o.Lane("alerts", "again")
+	o.Block, o.Now = 5*time.Millisecond, func() time.Time { return now }
+	ctx := context.Background()
+	if err := o.Defer(ctx, outbox.Message{ID: "count", Kind: "again"}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	o.Step(ctx, "w")
+	now = now.Add(29 * time.Second)
+	o.Step(ctx, "w")
+	if rec.count("count") != 0 {
+		t.Fatal("delivered before its delay")
+	}
+	now = now.Add(2 * time.Second)
+	o.Step(ctx, "w")
+	o.Step(ctx, "w")
+	if rec.count("count") != 1 {
+		t.Fatalf("delivered %d times after its delay", rec.count("count"))
 	}
 }

@@ -27,6 +27,7 @@ type Metrics struct {
 	outboxDead      *prometheus.CounterVec
 	outboxAge       prometheus.Histogram
 	numberShown     prometheus.Counter
+	alertsDirect    *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics on a fresh registry, with Go and
@@ -50,8 +51,10 @@ func NewMetrics() *Metrics {
 	m.outboxAge = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "helpline_outbox_delivery_age_seconds", Help: "Time from enqueue to delivery.",
 		Buckets: []float64{.01, .05, .1, .5, 1, 5, 15, 60, 300, 1800}})
 	m.numberShown = prometheus.NewCounter(prometheus.CounterOpts{Name: "helpline_handoff_number_shown_total", Help: "Full numbers revealed to staff who claimed a handoff."})
+	m.alertsDirect = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_alerts_direct_total",
+		Help: "Crisis alerts posted to Slack without the outbox (the store was down), by result: posted, failed, dropped."}, []string{"result"})
 	for _, c := range []prometheus.Collector{m.messages, m.started, m.completed, m.crisis, m.handoffs, m.steps, m.turn, m.storeErrors,
-		m.outboxDelivered, m.outboxFailed, m.outboxDead, m.outboxAge, m.numberShown,
+		m.outboxDelivered, m.outboxFailed, m.outboxDead, m.outboxAge, m.numberShown, m.alertsDirect,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -108,3 +111,7 @@ func (m *Metrics) Dead(kind string) { m.outboxDead.WithLabelValues(kind).Inc() }
 
 // NumberShown records that a full number was revealed to staff.
 func (m *Metrics) NumberShown() { m.numberShown.Inc() }
+
+// AlertDirect records what became of a crisis alert posted to Slack
+// without the outbox.
+func (m *Metrics) AlertDirect(result string) { m.alertsDirect.WithLabelValues(result).Inc() }

@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,22 +21,30 @@ type Pinger interface {
 }
 
 // Server routes requests to the channels and serves /healthz, /readyz and
-// /metrics.
+// /metrics; /metrics on a listener of its own when one is given.
 type Server struct {
 	mux     *http.ServeMux
 	store   Pinger
-	metrics *Metrics
+	metrics http.Handler
 	log     *slog.Logger
+	// apart is set when /metrics has a listener of its own.
+	apart bool
 }
 
 // New returns a server whose /readyz checks store and whose /metrics serves m.
 func New(store Pinger, m *Metrics, log *slog.Logger) *Server {
-	s := &Server{mux: http.NewServeMux(), store: store, metrics: m, log: log}
+	s := &Server{mux: http.NewServeMux(), store: store, metrics: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}), log: log}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if s.apart {
+			http.NotFound(w, r)
+			return
+		}
+		s.metrics.ServeHTTP(w, r)
+	})
 	return s
 }
 
@@ -58,39 +67,68 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // Run serves on addr until ctx ends, then stops accepting connections and
-// waits up to drain for requests in flight to finish.
-func (s *Server) Run(ctx context.Context, addr string, drain time.Duration) error {
+// waits up to drain for requests in flight to finish. With metricsAddr
+// set, /metrics is served there alone, not on addr.
+func (s *Server) Run(ctx context.Context, addr, metricsAddr string, drain time.Duration) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	return s.Serve(ctx, l, drain)
+	var ml net.Listener
+	if metricsAddr != "" {
+		if ml, err = net.Listen("tcp", metricsAddr); err != nil {
+			l.Close()
+			return fmt.Errorf("HELPLINE_METRICS_ADDR: %w", err)
+		}
+	}
+	return s.Serve(ctx, l, ml, drain)
 }
 
-// Serve is Run on an existing listener.
-func (s *Server) Serve(ctx context.Context, l net.Listener, drain time.Duration) error {
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+// Serve is Run on existing listeners: l serves everything, and metrics,
+// when not nil, serves /metrics alone (which l then does not serve).
+func (s *Server) Serve(ctx context.Context, l, metrics net.Listener, drain time.Duration) error {
+	servers := []*http.Server{s.httpServer(s)}
+	listeners := []net.Listener{l}
+	if metrics != nil {
+		s.apart = true
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.metrics)
+		servers = append(servers, s.httpServer(mux))
+		listeners = append(listeners, metrics)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
 	select {
 	case err := <-errc:
+		for _, srv := range servers {
+			srv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down: draining requests in flight", "deadline", drain)
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
+	var errs []error
+	for _, srv := range servers {
+		errs = append(errs, srv.Shutdown(sctx))
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
 }

@@ -45,6 +45,7 @@ func TestMetricsFromEvents(t *testing.T) {
 		{Kind: bot.EventCompleted, Lang: "es", Lean: "iop"}, {Kind: bot.EventCrisis, Crisis: "overdose"},
 		{Kind: bot.EventHandoff}, {Kind: bot.EventStoreDown},
 	}}, nil, 3*time.Millisecond)
+	m.AlertDirect("posted")
 	s := New(&pinger{}, m, slog.New(slog.DiscardHandler))
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -59,6 +60,7 @@ func TestMetricsFromEvents(t *testing.T) {
 		`helpline_step_reached_total{flow="screening",step="who"} 1`,
 		`helpline_store_errors_total 1`,
 		`helpline_turn_duration_seconds_count 1`,
+		`helpline_alerts_direct_total{result="posted"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
@@ -82,7 +84,7 @@ func TestShutdownDrains(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, l, 5*time.Second) }()
+	go func() { served <- s.Serve(ctx, l, nil, 5*time.Second) }()
 	got := make(chan string, 1)
 	go func() {
 		resp, err := http.Get("http://" + l.Addr().String() + "/slow")
@@ -101,5 +103,60 @@ func TestShutdownDrains(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// With a listener of its own, /metrics is served there alone and not on
+// the public listener; without one, on the public listener.
+func TestMetricsOnTheirOwnListener(t *testing.T) {
+	t.Parallel()
+	listen := func() net.Listener {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	get := func(l net.Listener, path string) (int, string) {
+		resp, err := http.Get("http://" + l.Addr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, apart := range []bool{true, false} {
+		s := New(&pinger{}, NewMetrics(), slog.New(slog.DiscardHandler))
+		public := listen()
+		var private net.Listener
+		if apart {
+			private = listen()
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(ctx, public, private, 5*time.Second) }()
+		code, body := get(public, "/metrics")
+		switch {
+		case apart && code != http.StatusNotFound:
+			t.Errorf("/metrics on the public listener with a metrics listener: %d", code)
+		case !apart && (code != http.StatusOK || !strings.Contains(body, "go_goroutines")):
+			t.Errorf("/metrics on the public listener by default: %d", code)
+		}
+		if code, _ := get(public, "/healthz"); code != http.StatusOK {
+			t.Errorf("/healthz: %d", code)
+		}
+		if apart {
+			if code, body := get(private, "/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
+				t.Errorf("/metrics on its own listener: %d", code)
+			}
+			if code, _ := get(private, "/healthz"); code != http.StatusNotFound {
+				t.Errorf("the metrics listener serves more than /metrics: /healthz %d", code)
+			}
+		}
+		cancel()
+		if err := <-served; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

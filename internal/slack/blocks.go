@@ -5,12 +5,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"helpline/bot"
 	"helpline/flows"
+	"helpline/internal/slack/mrkdwn"
 	"helpline/internal/stats"
 )
 
@@ -37,15 +37,15 @@ const (
 )
 
 func header(text string) slack.Block {
-	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, clip(text, maxHeaderText), false, false))
+	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, mrkdwn.Clip(text, maxHeaderText), false, false))
 }
 
-func section(mrkdwn string) slack.Block {
-	return slack.NewSectionBlock(md(clip(mrkdwn, maxSectionText)), nil, nil)
+func section(text string) slack.Block {
+	return slack.NewSectionBlock(md(mrkdwn.Clip(text, maxSectionText)), nil, nil)
 }
 
-func small(mrkdwn string) slack.Block {
-	return slack.NewContextBlock("", md(clip(mrkdwn, maxSectionText)))
+func small(text string) slack.Block {
+	return slack.NewContextBlock("", md(mrkdwn.Clip(text, maxSectionText)))
 }
 
 func md(s string) *slack.TextBlockObject {
@@ -53,21 +53,7 @@ func md(s string) *slack.TextBlockObject {
 }
 
 func plain(s string, limit int) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, clip(s, limit), false, false)
-}
-
-// esc escapes the three characters Slack's mrkdwn gives meaning to.
-func esc(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-// clip shortens s to at most n characters, ending with an ellipsis.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	return slack.NewTextBlockObject(slack.PlainTextType, mrkdwn.Clip(s, limit), false, false)
 }
 
 // sections splits lines into as few sections as fit Slack's text limit.
@@ -114,25 +100,25 @@ func CriteriaBlocks(c *flows.Criteria, lean string) []slack.Block {
 		shown++
 		var lines []string
 		if s.Match == "otherwise" {
-			lines = append(lines, fmt.Sprintf("*%d. %s*, otherwise.", i+1, esc(s.Title)))
+			lines = append(lines, fmt.Sprintf("*%d. %s*, otherwise.", i+1, mrkdwn.Escape(s.Title)))
 		} else {
-			lines = append(lines, fmt.Sprintf("*%d. %s*, if %s of:", i+1, esc(s.Title), s.Match))
+			lines = append(lines, fmt.Sprintf("*%d. %s*, if %s of:", i+1, mrkdwn.Escape(s.Title), s.Match))
 		}
 		for _, cr := range s.Criteria {
-			lines = append(lines, fmt.Sprintf("• %s\n      _D%d %s; raised when %s_", esc(cr.Text), cr.Dimension, esc(flows.Dimensions[cr.Dimension]), esc(cr.When)))
+			lines = append(lines, fmt.Sprintf("• %s\n      _D%d %s; raised when %s_", mrkdwn.Escape(cr.Text), cr.Dimension, mrkdwn.Escape(flows.Dimensions[cr.Dimension]), mrkdwn.Escape(cr.When)))
 		}
 		blocks = append(blocks, slack.NewDividerBlock())
 		blocks = append(blocks, sections(lines)...)
 		if len(s.Also) > 0 {
 			names := make([]string, len(s.Also))
 			for j, cr := range s.Also {
-				names[j] = esc(cr.Text)
+				names[j] = mrkdwn.Escape(cr.Text)
 			}
 			blocks = append(blocks, small("Also named as reasons when present: "+strings.Join(names, "; ")+"."))
 		}
 	}
 	if lean != "" {
-		blocks = append(blocks, small(fmt.Sprintf("Showing the %d of %d rules that give %s; `/helpline criteria` shows them all, in order.", shown, len(all), esc(leanTitle(c, lean, staffLang)))))
+		blocks = append(blocks, small(fmt.Sprintf("Showing the %d of %d rules that give %s; `/helpline criteria` shows them all, in order.", shown, len(all), mrkdwn.Escape(leanTitle(c, lean, staffLang)))))
 	}
 	return blocks
 }
@@ -160,13 +146,13 @@ func CompareBlocks(c *flows.Criteria, topics []*flows.Topic, lang, note string) 
 // section per topic with the two levels as fields.
 func compareTable(c *flows.Criteria, topics []*flows.Topic, lang string) []slack.Block {
 	blocks := []slack.Block{slack.NewSectionBlock(nil, []*slack.TextBlockObject{
-		md("*" + esc(leanTitle(c, flows.LeanIOP, lang)) + "*"),
-		md("*" + esc(leanTitle(c, flows.LeanInpatient, lang)) + "*"),
+		md("*" + mrkdwn.Escape(leanTitle(c, flows.LeanIOP, lang)) + "*"),
+		md("*" + mrkdwn.Escape(leanTitle(c, flows.LeanInpatient, lang)) + "*"),
 	}, nil)}
 	for _, t := range topics {
-		blocks = append(blocks, slack.NewSectionBlock(md("*"+esc(t.Title.In(lang))+"*"), []*slack.TextBlockObject{
-			md(clip(esc(t.IOP.In(lang)), maxFieldText)),
-			md(clip(esc(t.Inpatient.In(lang)), maxFieldText)),
+		blocks = append(blocks, slack.NewSectionBlock(md("*"+mrkdwn.Escape(t.Title.In(lang))+"*"), []*slack.TextBlockObject{
+			md(mrkdwn.Clip(mrkdwn.Escape(t.IOP.In(lang)), maxFieldText)),
+			md(mrkdwn.Clip(mrkdwn.Escape(t.Inpatient.In(lang)), maxFieldText)),
 		}, nil))
 	}
 	return blocks
@@ -176,7 +162,7 @@ func compareTable(c *flows.Criteria, topics []*flows.Topic, lang string) []slack
 func HelpBlocks(c *flows.Criteria, note string) []slack.Block {
 	titles := make([]string, len(c.Compare))
 	for i, t := range c.Compare {
-		titles[i] = strings.ToLower(esc(t.Title.In(staffLang)))
+		titles[i] = strings.ToLower(mrkdwn.Escape(t.Title.In(staffLang)))
 	}
 	blocks := []slack.Block{header("Helpline for intake staff")}
 	if note != "" {
@@ -198,7 +184,7 @@ func HelpBlocks(c *flows.Criteria, note string) []slack.Block {
 // PromptBlocks renders a question of the screening with a button per choice,
 // or checkboxes and a Submit button when several choices may be picked.
 func PromptBlocks(p *bot.Prompt) []slack.Block {
-	blocks := []slack.Block{section(esc(questionText(p)))}
+	blocks := []slack.Block{section(mrkdwn.Escape(questionText(p)))}
 	var elems []slack.BlockElement
 	if p.Kind == flows.KindMulti {
 		for i := 0; i < len(p.Choices); i += maxCheckboxes {
@@ -254,28 +240,28 @@ func SummaryBlocks(c *flows.Criteria, sum *bot.Summary) []slack.Block {
 	lang := sum.Lang
 	blocks := []slack.Block{header("Screening summary: " + leanTitle(c, sum.Assessment.Lean, staffLang))}
 	if sum.Urgent != "" {
-		blocks = append(blocks, section(":rotating_light: *"+esc(sum.Urgent)+"*"))
+		blocks = append(blocks, section(":rotating_light: *"+mrkdwn.Escape(sum.Urgent)+"*"))
 	}
-	blocks = append(blocks, section(esc(sum.Headline)))
+	blocks = append(blocks, section(mrkdwn.Escape(sum.Headline)))
 	if len(sum.Reasons) > 0 {
-		lines := []string{"*" + esc(c.Texts["reasons"].In(lang)) + "*"}
+		lines := []string{"*" + mrkdwn.Escape(c.Texts["reasons"].In(lang)) + "*"}
 		for _, r := range sum.Reasons {
-			lines = append(lines, "• "+esc(r))
+			lines = append(lines, "• "+mrkdwn.Escape(r))
 		}
 		blocks = append(blocks, sections(lines)...)
 	}
-	blocks = append(blocks, small(esc(c.Texts["not_diagnosis"].In(lang))+" Texter's language: `"+esc(lang)+"`."))
+	blocks = append(blocks, small(mrkdwn.Escape(c.Texts["not_diagnosis"].In(lang))+" Texter's language: `"+mrkdwn.Escape(lang)+"`."))
 	blocks = append(blocks, slack.NewDividerBlock())
 	blocks = append(blocks, compareTable(c, c.Compare, lang)...)
 	blocks = append(blocks, slack.NewDividerBlock())
 	var next []string
 	if t := c.Texts["step_down"].In(lang); t != "" {
-		next = append(next, esc(t))
+		next = append(next, mrkdwn.Escape(t))
 	}
 	if sum.Insurance != "" {
-		next = append(next, esc(sum.Insurance))
+		next = append(next, mrkdwn.Escape(sum.Insurance))
 	}
-	next = append(next, "*"+esc(sum.NextStep)+"*")
+	next = append(next, "*"+mrkdwn.Escape(sum.NextStep)+"*")
 	blocks = append(blocks, section(strings.Join(next, "\n")))
 	return blocks
 }
@@ -296,7 +282,7 @@ func OutcomeBlocks(c *flows.Criteria, out bot.Outcome) []slack.Block {
 	var blocks []slack.Block
 	for _, r := range out.Replies {
 		if !drawn[r] {
-			blocks = append(blocks, section(esc(r)))
+			blocks = append(blocks, section(mrkdwn.Escape(r)))
 		}
 	}
 	if out.Summary != nil {
@@ -317,7 +303,7 @@ func AnsweredBlocks(question []slack.Block, answer string) []slack.Block {
 			blocks = append(blocks, b)
 		}
 	}
-	return append(blocks, small(":white_check_mark: "+esc(answer)))
+	return append(blocks, small(":white_check_mark: "+mrkdwn.Escape(answer)))
 }
 
 // StatsBlocks renders the counters of the last s.Days days; steps are the
@@ -329,7 +315,7 @@ func StatsBlocks(c *flows.Criteria, s stats.Stats, steps []string) []slack.Block
 	}
 	leans := make([]string, 0, len(c.Leans))
 	for _, lean := range []string{flows.LeanIOP, flows.LeanInpatient, flows.LeanEither} {
-		leans = append(leans, fmt.Sprintf("%s: %d", esc(leanTitle(c, lean, staffLang)), s.Leans[lean]))
+		leans = append(leans, fmt.Sprintf("%s: %d", mrkdwn.Escape(leanTitle(c, lean, staffLang)), s.Leans[lean]))
 	}
 	crisisTotal := 0
 	var crisis []string
@@ -345,7 +331,7 @@ func StatsBlocks(c *flows.Criteria, s stats.Stats, steps []string) []slack.Block
 	}
 	var channels []string
 	for _, ch := range sortedKeys(s.Channels) {
-		channels = append(channels, fmt.Sprintf("%s: %d", esc(ch), s.Channels[ch]))
+		channels = append(channels, fmt.Sprintf("%s: %d", mrkdwn.Escape(ch), s.Channels[ch]))
 	}
 	if len(channels) == 0 {
 		channels = []string{"none"}
@@ -364,10 +350,10 @@ func StatsBlocks(c *flows.Criteria, s stats.Stats, steps []string) []slack.Block
 	stops := s.Stops(steps)
 	lines := []string{"*Where people stop*"}
 	if most, ok := stats.MostLeft(stops); ok {
-		lines[0] += fmt.Sprintf(": most often after reaching `%s` (%d)", esc(most.Step), most.Left)
+		lines[0] += fmt.Sprintf(": most often after reaching `%s` (%d)", mrkdwn.Escape(most.Step), most.Left)
 	}
 	for _, st := range stops {
-		lines = append(lines, fmt.Sprintf("`%s` reached %d, stopped %d", esc(st.Step), st.Reached, st.Left))
+		lines = append(lines, fmt.Sprintf("`%s` reached %d, stopped %d", mrkdwn.Escape(st.Step), st.Reached, st.Left))
 	}
 	blocks = append(blocks, sections(lines)...)
 	blocks = append(blocks, small("Counts only, with no personal data. Stops are estimated from totals over the questions everyone is asked: reached minus reached the next question (or completed)."))

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"helpline/flows"
+	"helpline/internal/slack/mrkdwn"
 	"helpline/internal/stats"
 )
 
@@ -45,13 +46,13 @@ func (h *Handler) command(ctx context.Context, cmd slack.SlashCommand) *slack.Ms
 		}
 		blocks := CriteriaBlocks(c, lean)
 		if note != "" {
-			blocks = append(blocks[:1], append([]slack.Block{small(esc(note))}, blocks[1:]...)...)
+			blocks = append(blocks[:1], append([]slack.Block{small(mrkdwn.Escape(note))}, blocks[1:]...)...)
 		}
 		return ephemeral("The criteria the assistant applies", blocks)
 	case "compare":
 		topics, note := topicsOf(c, rest), ""
 		if len(rest) > 0 && len(topics) == 0 {
-			note = esc(fmt.Sprintf("No point called %q; showing all of them.", strings.Join(rest, " ")))
+			note = mrkdwn.Escape(fmt.Sprintf("No point called %q; showing all of them.", strings.Join(rest, " ")))
 		}
 		return ephemeral("IOP and inpatient side by side", CompareBlocks(c, topics, staffLang, note))
 	case "screen":

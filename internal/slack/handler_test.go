@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"helpline/bot"
+	"helpline/internal/slack/mrkdwn"
 )
 
 func TestSignature(t *testing.T) {
@@ -113,7 +114,7 @@ func TestCriteriaFromTheTable(t *testing.T) {
 		for _, r := range e.h.Flows.Criteria.Rules {
 			used = used || contains(r.Any, in.ID) || contains(r.All, in.ID) || contains(r.Also, in.ID)
 		}
-		text, _ := json.Marshal(esc(in.Criterion.In("en")))
+		text, _ := json.Marshal(mrkdwn.Escape(in.Criterion.In("en")))
 		if used && !strings.Contains(body, strings.Trim(string(text), `"`)) {
 			t.Errorf("criterion %s missing from /helpline criteria", in.ID)
 		}

@@ -2,14 +2,13 @@ package slack
 
 import (
 	"context"
-	"regexp"
-	"strings"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
 	"helpline/bot"
 	"helpline/internal/handoff"
+	"helpline/internal/slack/mrkdwn"
 )
 
 // handoffs is the slice of the handoff service the intake channel's
@@ -77,25 +76,11 @@ func (h *Handler) staffReply(ctx context.Context, eventID string, e *slackevents
 		(e.SubType != "" && e.SubType != "thread_broadcast") { // "also send to channel" is a reply too
 		return false
 	}
-	ok, err := h.Handoffs.StaffReply(ctx, e.Channel, e.ThreadTimeStamp, eventID, plainText(e.Text))
+	ok, err := h.Handoffs.StaffReply(ctx, e.Channel, e.ThreadTimeStamp, eventID, mrkdwn.Plain(e.Text))
 	if err != nil {
 		h.Log.Error("relay staff reply", "err", err)
 		h.ephemeral(ctx, e.Channel, e.User, "Sorry, that reply could not be queued for the texter; please send it again.")
 		return true
 	}
 	return ok
-}
-
-var (
-	slackLink   = regexp.MustCompile(`<([^<>|]+)\|([^<>]+)>`)
-	slackBare   = regexp.MustCompile(`<([^<>|@#!][^<>]*)>`)
-	slackEscape = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
-)
-
-// plainText turns Slack's message markup into what a texter should read:
-// links as their text (or address), and &amp; &lt; &gt; as the characters.
-func plainText(s string) string {
-	s = slackLink.ReplaceAllString(s, "$2")
-	s = slackBare.ReplaceAllString(s, "$1")
-	return slackEscape.Replace(s)
 }

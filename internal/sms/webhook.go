@@ -31,6 +31,19 @@ type engine interface {
 	Urgent(text string) bool
 }
 
+// recent is the part of the session store that knows, without a read,
+// which conversations this process served lately.
+type recent interface {
+	Recent(key bot.Key) bool
+}
+
+// helpAnswer recognises HELP without the store.
+type helpAnswer interface {
+	Help(key bot.Key, text string) string
+}
+
+var _ helpAnswer = (*HelpAnswer)(nil)
+
 // Observer is told about every turn, for metrics.
 type Observer interface {
 	Observe(channel string, out bot.Outcome, err error, took time.Duration)
@@ -56,8 +69,16 @@ type Handler struct {
 	// Insecure skips the signature check (helpline serve --dev only).
 	Insecure bool
 	// Global bounds the messages the whole line answers per second on this
-	// process; nil for no bound.
-	Global   *Limiter
+	// process, and each number's share of it; nil for no bound.
+	Global *Limiter
+	// Recent reports, without a store read, whether this process served a
+	// conversation lately: past the line's limit only those are told the
+	// line is busy; a new number's text gets no answer at all (a refusal
+	// is a billed text, which is what SMS pumping wants). Nil: none is.
+	Recent recent
+	// Help answers HELP past the line's limit, without the store; nil:
+	// HELP gets what any text gets there.
+	Help     helpAnswer
 	Log      *slog.Logger
 	Metrics  Observer
 	Handoffs Handoffs
@@ -118,15 +139,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		CarrierReplied: form.Get("OptOutType") != "",
 	}
 
-	if h.Global != nil && !h.Global.Allow() && !h.Engine.Urgent(in.Text) {
-		// The line is flooded: one polite answer per number and minute,
-		// without touching the store.
-		var replies []string
-		if h.Global.FirstRefusal(key, start) {
-			replies = []string{h.Engine.FixedText("busy", "")}
-		}
-		h.Log.Warn("global rate limit", "conv", string(key))
-		h.write(w, replies)
+	// Danger and STOP always reach the engine and never spend the line's
+	// budget; a number past its share of the budget goes to the engine's own
+	// per-number limit without spending it either.
+	if h.Global != nil && !h.Engine.Urgent(in.Text) && h.Global.Admit(key) == Busy {
+		h.refuse(w, key, in)
 		return
 	}
 
@@ -163,6 +180,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.write(w, out.Replies)
 }
 
+// refuse answers a text past the line's limit without touching the store:
+// HELP gets its answer (carriers require it), a conversation this process
+// served lately gets one polite line a minute, anyone else nothing.
+func (h *Handler) refuse(w http.ResponseWriter, key bot.Key, in bot.Inbound) {
+	var replies []string
+	answer, help := "none", ""
+	if h.Help != nil {
+		help = h.Help.Help(key, in.Text)
+	}
+	switch {
+	case help != "":
+		answer = "help"
+		if !in.CarrierReplied {
+			replies = []string{help}
+		}
+	case h.Recent != nil && h.Recent.Recent(key):
+		answer = "busy"
+		if h.Global.FirstRefusal(key) {
+			replies = []string{h.Engine.FixedText("busy", "")}
+		}
+	}
+	h.Log.Warn("global rate limit", "conv", string(key), "answer", answer)
+	h.write(w, replies)
+}
+
 func (h *Handler) write(w http.ResponseWriter, replies []string) {
 	shaped := Shape(replies, h.Unicode)
 	elems := make([]twiml.Element, 0, len(shaped))
@@ -179,53 +221,98 @@ func (h *Handler) write(w http.ResponseWriter, replies []string) {
 	io.WriteString(w, doc)
 }
 
-// Limiter bounds how many messages per second this process answers for the
-// whole line (SMS pumping is real), and remembers which numbers were already
-// told the line is busy in the current minute.
+// Limiter bounds how many texts a second this process answers for the
+// whole line (SMS pumping is real), and how much of that one number may
+// spend: a number's share a minute, so that one number, however fast it
+// writes, cannot use the line up for everyone else. It also remembers
+// which conversations were told the line is busy in the current minute.
+// It holds at most maxTracked numbers a minute.
 type Limiter struct {
 	mu     sync.Mutex
 	rate   float64 // tokens per second
 	burst  float64
 	tokens float64
 	last   time.Time
-	told   map[bot.Key]struct{}
+	share  int
 	window int64
-	now    func() time.Time
+	spent  map[bot.Key]int // tokens each number took this minute
+	told   map[bot.Key]struct{}
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
 }
 
-// NewLimiter allows perSecond messages a second, with bursts of twice that.
-func NewLimiter(perSecond float64) *Limiter {
-	return &Limiter{rate: perSecond, burst: 2 * perSecond, tokens: 2 * perSecond, told: map[bot.Key]struct{}{}, now: time.Now}
+// maxTracked bounds the numbers a Limiter counts in a minute; past it, new
+// numbers are held to the line's budget alone.
+const maxTracked = 100_000
+
+// Verdicts of Admit.
+type Verdict int
+
+const (
+	// Admitted: the text took one of the line's tokens.
+	Admitted Verdict = iota
+	// OverShare: the number spent its share of the line this minute; its
+	// text goes on without spending the line's budget, to the engine's own
+	// per-number limit.
+	OverShare
+	// Busy: the line's budget is spent.
+	Busy
+)
+
+// NewLimiter allows perSecond texts a second, with bursts of twice that,
+// of which one number may spend perNumber a minute (and never more than
+// half a burst); perNumber 0 sets no share.
+func NewLimiter(perSecond float64, perNumber int) *Limiter {
+	share := perNumber
+	if share > 0 {
+		share = min(share, max(1, int(perSecond)))
+	}
+	return &Limiter{rate: perSecond, burst: 2 * perSecond, tokens: 2 * perSecond, share: share,
+		spent: map[bot.Key]int{}, told: map[bot.Key]struct{}{}, Now: time.Now}
 }
 
-// Allow takes one token if there is one.
-func (l *Limiter) Allow() bool {
+// Admit decides a text from key: it takes one of the line's tokens if the
+// number has not spent its share this minute and one is left.
+func (l *Limiter) Admit(key bot.Key) Verdict {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
+	now := l.Now()
+	l.roll(now)
+	if l.share > 0 && l.spent[key] >= l.share {
+		return OverShare
+	}
 	if !l.last.IsZero() {
 		l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
 	}
 	l.last = now
 	if l.tokens < 1 {
-		return false
+		return Busy
 	}
 	l.tokens--
-	return true
+	if _, ok := l.spent[key]; l.share > 0 && (ok || len(l.spent) < maxTracked) {
+		l.spent[key]++
+	}
+	return Admitted
+}
+
+// roll starts a new minute's counts.
+func (l *Limiter) roll(now time.Time) {
+	if win := now.Unix() / 60; win != l.window {
+		l.window, l.spent, l.told = win, map[bot.Key]int{}, map[bot.Key]struct{}{}
+	}
 }
 
 // FirstRefusal reports whether key has not been told the line is busy in
 // this minute, and remembers that it now has.
-func (l *Limiter) FirstRefusal(key bot.Key, now time.Time) bool {
+func (l *Limiter) FirstRefusal(key bot.Key) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	win := now.Unix() / 60
-	if win != l.window {
-		l.window, l.told = win, map[bot.Key]struct{}{}
-	}
+	l.roll(l.Now())
 	if _, ok := l.told[key]; ok {
 		return false
 	}
-	l.told[key] = struct{}{}
+	if len(l.told) < maxTracked {
+		l.told[key] = struct{}{}
+	}
 	return true
 }

@@ -52,6 +52,8 @@ func (s *syncBuffer) String() string {
 type rig struct {
 	h   *sms.Handler
 	rdb redis.UniversalClient
+	st  *store.Store
+	set *flows.Set
 	log *syncBuffer
 	n   int
 }
@@ -62,12 +64,13 @@ func newRig(t *testing.T, rdb redis.UniversalClient, rate int) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := bot.New(bot.Config{Flows: set, Store: store.New(rdb), OrgName: "Riverside", Phone: "555-0100", RatePerMinute: rate})
+	st := store.New(rdb)
+	eng, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Riverside", Phone: "555-0100", RatePerMinute: rate})
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	return &rig{rdb: rdb, log: logs, h: &sms.Handler{
+	return &rig{rdb: rdb, st: st, set: set, log: logs, h: &sms.Handler{
 		Engine: eng, AuthToken: token, PublicURL: publicURL, Secret: []byte("a-secret-of-at-least-32-characters!"),
 		Log: slog.New(slog.NewJSONHandler(logs, nil)),
 	}}
@@ -330,7 +333,9 @@ func TestRateLimits(t *testing.T) {
 	t.Run("global", func(t *testing.T) {
 		t.Parallel()
 		r := miniRig(t)
-		r.h.Global = sms.NewLimiter(1) // burst of 2
+		r.h.Global = sms.NewLimiter(1, 0) // burst of 2
+		r.st.Cache(100, time.Hour)
+		r.h.Recent = r.st // a conversation this process serves is told the line is busy
 		r.text(t, "hi")
 		r.text(t, "1")
 		if got := r.text(t, "1"); !strings.Contains(got[0], "a lot of messages") {

@@ -297,6 +297,18 @@ func (s *Store) read(ctx context.Context, key string, fresh bool) (*bot.Session,
 // entries and to keep (and each session's TTL).
 func (s *Store) Cache(entries int, keep time.Duration) { s.cache = newCache(entries, keep) }
 
+// Recent reports whether this process lately served the conversation at
+// k: it wrote its session, which is still in the local cache, and the
+// texter is neither opted out nor erased. It never reads Redis (false
+// without the cache), so a flooded line can ask it of every text.
+func (s *Store) Recent(k bot.Key) bool {
+	if s.cache == nil {
+		return false
+	}
+	e, ok := s.cache.get(SessionKey(k))
+	return ok && e.sess.Status != "" && e.sess.Status != bot.StatusOptedOut
+}
+
 func (s *Store) load(ctx context.Context, key string) (*bot.Session, error) {
 	vals, err := s.rdb.HMGet(ctx, key, "v", "d").Result()
 	if err != nil {

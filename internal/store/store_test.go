@@ -377,3 +377,43 @@ func TestCacheOneRoundTripAndReplicas(t *testing.T) {
 		t.Fatalf("a no-write update saw %d, want the stored 32", seen)
 	}
 }
+
+// Recent says, without a round trip, whether this process served a
+// conversation lately; never for one opted out or erased, never without
+// the cache.
+func TestRecent(t *testing.T) {
+	t.Parallel()
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	defer rdb.Close()
+	st := store.New(rdb)
+	var rt store.RoundTrips
+	rdb.AddHook(&rt)
+	ctx := context.Background()
+	set := func(k bot.Key, status bot.Status) {
+		t.Helper()
+		if err := st.Update(ctx, k, func(s *bot.Session) error { s.Status = status; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("served", bot.StatusActive)
+	if st.Recent("served") {
+		t.Fatal("recent without the cache")
+	}
+	st.Cache(100, time.Hour)
+	set("served", bot.StatusActive)
+	set("handed", bot.StatusHandoff)
+	set("stopped", bot.StatusOptedOut)
+	set("erased", "")
+	other := store.New(rdb) // another replica wrote this one
+	other.Update(ctx, "elsewhere", func(s *bot.Session) error { s.Status = bot.StatusActive; return nil })
+	before := rt.Count()
+	for k, want := range map[bot.Key]bool{"served": true, "handed": true, "stopped": false, "erased": false, "elsewhere": false, "never": false} {
+		if got := st.Recent(k); got != want {
+			t.Errorf("Recent(%s) = %v, want %v", k, got, want)
+		}
+	}
+	if n := rt.Count() - before; n != 0 {
+		t.Fatalf("Recent made %d round trips", n)
+	}
+}

@@ -1,0 +1,107 @@
+package handoff
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"helpline/internal/outbox"
+)
+
+// The engine will tell concern from urgent danger: a concern that becomes
+// urgent is a new alert; a concern after an urgent alert is counted in its
+// thread; the tier is shown.
+func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
+	t.Parallel()
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	box := outbox.New(rdb, nil)
+	s, err := New(rdb, box, nil, []byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_700_000_000, 0)
+	s.Now = func() time.Time { return now }
+	ctx := context.Background()
+	alerted := func() []Alert {
+		msgs, _ := rdb.XRange(ctx, outbox.StreamKey+":"+AlertLane, "-", "+").Result()
+		var out []Alert
+		for _, e := range msgs {
+			var msg outbox.Message
+			json.Unmarshal([]byte(e.Values["m"].(string)), &msg)
+			if msg.Kind == KindAlert {
+				var a Alert
+				json.Unmarshal(msg.Payload, &a)
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	for i, step := range []struct {
+		tier   string
+		alerts int
+	}{
+		{"concern", 1},
+		{"concern", 1},
+		{"urgent", 2},
+		{"concern", 2},
+		{"", 2}, // no tier is urgent
+	} {
+		now = now.Add(time.Second)
+		if err := s.raise(ctx, "k1", "+15555550123", string(rune('a'+i)), "suicide", step.tier, "en"); err != nil {
+			t.Fatal(err)
+		}
+		if got := alerted(); len(got) != step.alerts {
+			t.Fatalf("step %d (%q): %d alerts, want %d", i, step.tier, len(got), step.alerts)
+		}
+	}
+	a := alerted()[1]
+	if a.Tier != "urgent" {
+		t.Fatalf("second alert has tier %q", a.Tier)
+	}
+	_, blocks := AlertBlocks(a)
+	b, _ := json.Marshal(blocks)
+	if !strings.Contains(string(b), "tier: *urgent*") {
+		t.Fatalf("tier not shown: %s", b)
+	}
+	_, blocks = AlertBlocks(Alert{Key: "k1", Masked: "***-***-0123", Kind: "suicide"})
+	if b, _ := json.Marshal(blocks); strings.Contains(string(b), "tier") {
+		t.Fatalf("an empty tier is shown: %s", b)
+	}
+}
+
+// An update of the alert's thread that could not be scheduled does not
+// silence the thread: the next text of the kind schedules one.
+func TestAgainNotScheduledIsNotLost(t *testing.T) {
+	t.Parallel()
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	box := outbox.New(rdb, nil)
+	s, err := New(rdb, box, nil, []byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	delayed := outbox.DelayedKey + ":" + AlertLane
+	if err := s.raise(ctx, "k1", "+15555550123", "a", "suicide", "", "en"); err != nil {
+		t.Fatal(err)
+	}
+	m.Set(delayed, "not a sorted set") // scheduling fails
+	if err := s.raise(ctx, "k1", "+15555550123", "b", "suicide", "", "en"); err == nil {
+		t.Fatal("a failed schedule was not reported")
+	}
+	m.Del(delayed)
+	if err := s.raise(ctx, "k1", "+15555550123", "c", "suicide", "", "en"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rdb.ZCard(ctx, delayed).Result(); n != 1 {
+		t.Fatalf("%d updates scheduled after the failure, want 1", n)
+	}
+}
