@@ -720,6 +720,17 @@ func (e *Engine) Urgent(text string) bool {
 	return kw == kwStop
 }
 
+// HelpText returns the answer to HELP when text is HELP in any language the
+// flows speak (HELP, INFO, AYUDA), in that language, without the store; ""
+// otherwise. Carriers require HELP answered even when the line is flooded.
+func (e *Engine) HelpText(text string) string {
+	kw, lang := newMessage(e.flows, text, "en").keyword()
+	if kw != kwHelp {
+		return ""
+	}
+	return e.FixedText("help", lang)
+}
+
 // MarkOptedOut records that the carrier refuses messages to the texter
 // (Twilio error 21610): they opted out outside the conversation.
 func (e *Engine) MarkOptedOut(ctx context.Context, key Key) error {

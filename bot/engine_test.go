@@ -437,3 +437,32 @@ func TestStopPastTheRateLimit(t *testing.T) {
 		t.Fatal("Urgent misjudges")
 	}
 }
+
+// HELP in any of its forms and languages, and nothing else, is HELP: a
+// channel answers it without the store when the line is flooded.
+func TestHelpText(t *testing.T) {
+	t.Parallel()
+	st, _ := miniStore(t)
+	e := newEngine(t, st)
+	for _, tc := range []struct {
+		text string
+		want string // in the answer; "" for none
+	}{
+		{"HELP", "Msg & data rates may apply"},
+		{"help", "Reply STOP to stop"},
+		{"Info", "1-800-000-0000"},
+		{"ayuda", "Responda ALTO"},
+		{"help please", "Reply STOP to stop"},
+		{"help me find a program", ""},
+		{"i need help", ""},
+		{"STOP", ""},
+		{"i want to kms", ""},
+		{"hi", ""},
+		{"", ""},
+	} {
+		got := e.HelpText(tc.text)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("HelpText(%q) = %q, want one with %q", tc.text, got, tc.want)
+		}
+	}
+}

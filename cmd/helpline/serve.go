@@ -100,17 +100,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}()
 
 	if cfg.SMS() || *dev {
-		help, err := sms.NewHelpAnswer(set, cfg.OrgName, cfg.Phone)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
 		h := &sms.Handler{
 			Engine: eng, AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL, Secret: secret,
 			Unicode: cfg.SMSUnicode, Insecure: *dev && cfg.TwilioAuthToken == "",
 			// Past the line's limit: HELP answered, conversations this
 			// process serves told once a minute, new numbers not at all.
-			Global: sms.NewLimiter(cfg.RateGlobal, cfg.RatePerNumber), Recent: st, Help: help,
+			Global: sms.NewLimiter(cfg.RateGlobal, cfg.RatePerNumber), Recent: st,
 			Log: log, Metrics: obs,
 		}
 		if w.handoffs != nil {

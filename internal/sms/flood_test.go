@@ -39,11 +39,6 @@ func floodRig(t *testing.T, perSecond float64, perNumber int) *rig {
 	r.h.Global.Now = func() time.Time { return now }
 	r.st.Cache(10_000, time.Hour)
 	r.h.Recent = r.st
-	help, err := sms.NewHelpAnswer(r.set, "Riverside", "555-0100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.h.Help = help
 	return r
 }
 
@@ -166,31 +161,3 @@ func TestOneNumberCannotUseUpTheLine(t *testing.T) {
 	}
 }
 
-// HELP in any of its forms and languages, and nothing else, is HELP.
-func TestHelpAnswer(t *testing.T) {
-	t.Parallel()
-	r := miniRig(t)
-	help, err := sms.NewHelpAnswer(r.set, "Riverside", "555-0100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		text string
-		want string // in the answer; "" for none
-	}{
-		{"HELP", "Msg & data rates may apply"},
-		{"help", "Reply STOP to stop"},
-		{"Info", "Riverside"},
-		{"ayuda", "Responda ALTO"},
-		{"help me find a program", ""},
-		{"STOP", ""},
-		{"i want to kms", ""},
-		{"hi", ""},
-		{"", ""},
-	} {
-		got := help.Help("k", tc.text)
-		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
-			t.Errorf("Help(%q) = %q, want one with %q", tc.text, got, tc.want)
-		}
-	}
-}

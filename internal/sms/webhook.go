@@ -29,6 +29,7 @@ type engine interface {
 	Handle(ctx context.Context, in bot.Inbound) (bot.Outcome, error)
 	FixedText(name, lang string) string
 	Urgent(text string) bool
+	HelpText(text string) string
 }
 
 // recent is the part of the session store that knows, without a read,
@@ -36,13 +37,6 @@ type engine interface {
 type recent interface {
 	Recent(key bot.Key) bool
 }
-
-// helpAnswer recognises HELP without the store.
-type helpAnswer interface {
-	Help(key bot.Key, text string) string
-}
-
-var _ helpAnswer = (*HelpAnswer)(nil)
 
 // Observer is told about every turn, for metrics.
 type Observer interface {
@@ -75,10 +69,7 @@ type Handler struct {
 	// conversation lately: past the line's limit only those are told the
 	// line is busy; a new number's text gets no answer at all (a refusal
 	// is a billed text, which is what SMS pumping wants). Nil: none is.
-	Recent recent
-	// Help answers HELP past the line's limit, without the store; nil:
-	// HELP gets what any text gets there.
-	Help     helpAnswer
+	Recent   recent
 	Log      *slog.Logger
 	Metrics  Observer
 	Handoffs Handoffs
@@ -185,10 +176,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // served lately gets one polite line a minute, anyone else nothing.
 func (h *Handler) refuse(w http.ResponseWriter, key bot.Key, in bot.Inbound) {
 	var replies []string
-	answer, help := "none", ""
-	if h.Help != nil {
-		help = h.Help.Help(key, in.Text)
-	}
+	answer, help := "none", h.Engine.HelpText(in.Text)
 	switch {
 	case help != "":
 		answer = "help"
