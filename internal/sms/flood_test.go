@@ -160,4 +160,3 @@ func TestOneNumberCannotUseUpTheLine(t *testing.T) {
 		}
 	}
 }
-
