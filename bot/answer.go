@@ -131,7 +131,7 @@ func (in *input) caution(r reading) reading {
 	if o := st.Match(in.lang); o != nil && o.Unless != nil {
 		for _, m := range o.Unless.Find(in.d) {
 			v := o.Unless.Name(m.Pattern)
-			if contains(vs, v) && !negated(in.d, m.From) {
+			if contains(vs, v) && !negatedHit(in.d, m.From, m.To) {
 				in.because("option %s: %q says otherwise", v, o.Unless.Source(m.Pattern))
 				rest := without(vs, v)
 				if st.Kind == flows.KindMulti && len(rest) > 0 {
@@ -226,7 +226,7 @@ func (in *input) hitsIn(lang string, d *text.Doc) []hit {
 			continue
 		}
 		h := hit{value: o.Value[m.Pattern], from: m.From, to: m.To, label: o.Label[m.Pattern],
-			negated: negated(d, m.From), clause: d.Tokens[m.From].Clause, weak: true}
+			negated: negatedHit(d, m.From, m.To), clause: d.Tokens[m.From].Clause, weak: true}
 		for i := m.From; i < m.To; i++ {
 			if t := d.Tokens[i]; !t.Filler && d.At("pronouns", i) == 0 {
 				h.weak = false
@@ -254,6 +254,18 @@ func (in *input) hitsIn(lang string, d *text.Doc) []hit {
 // negated reports whether the match starting at token i stands in a
 // negation's scope.
 func negated(d *text.Doc, i int) bool { return i < len(d.Tokens) && d.Tokens[i].Negated }
+
+// negatedHit reports whether the words from..to stand in a negation that
+// is not their own: "para nada", "not at all" and "nobody would miss me"
+// say what they say, whatever stands around them ("no, para nada").
+func negatedHit(d *text.Doc, from, to int) bool {
+	for i := from; i < to && i < len(d.Tokens); i++ {
+		if d.Tokens[i].Neg {
+			return false
+		}
+	}
+	return negated(d, from)
+}
 
 // longest drops every hit that lies inside a longer one, and of two that
 // overlap in part, the one that ends first ("para mi hijo": "mi hijo", not

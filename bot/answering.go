@@ -239,16 +239,17 @@ func (t *turn) take(st *flows.Step, value string) {
 	}
 	// The same text may answer later steps too ("every day, like 8 beers").
 	t.note(st)
-	if opt != nil && opt.Crisis != "" {
-		c := t.e.crisisOutcome(opt.Crisis, s.Lang)
-		for _, r := range c.Replies {
-			t.say(r)
-		}
-		t.out.Events = append(t.out.Events, c.Events...)
-	}
 	next := t.e.next(s, st, value)
-	if opt != nil && opt.Crisis != "" && next != "end" {
-		t.say(t.text("crisis_continue"))
+	if st.Safety && value == "yes" {
+		// The ASQ item: a yes asks whether the thoughts are there right
+		// now, about the person asked for; the screening goes on after.
+		who := "self"
+		if s.Answers[t.e.flow.Audience] == "other" {
+			who = "other"
+		}
+		s.Step = next
+		t.askNow("now", who)
+		return
 	}
 	if s.Change != nil {
 		// A later text contradicts an earlier answer: ask before going on.

@@ -1,6 +1,8 @@
 package bot_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"helpline/bot"
@@ -57,7 +59,7 @@ func TestCrisisPhrases(t *testing.T) {
 		{"I have chest pain", "other"},
 		{"this is an emergency", "other"},
 	} {
-		if kind, _ := d.Check(tc.text); kind != tc.kind {
+		if kind := d.Check(tc.text).Kind; kind != tc.kind {
 			t.Errorf("Check(%q) = %q, want %q", tc.text, kind, tc.kind)
 		}
 	}
@@ -87,26 +89,51 @@ func TestNotCrisis(t *testing.T) {
 		"my son",
 		"",
 	} {
-		if kind, _ := d.Check(text); kind != "" {
+		if kind := d.Check(text).Kind; kind != "" {
 			t.Errorf("Check(%q) = %q, want no alarm", text, kind)
 		}
 	}
 }
 
+// Whatever is texted, the danger check answers with a tier, a kind, a
+// person and a reply the crisis file has, the same each time.
 func FuzzCrisisCheck(f *testing.F) {
-	for _, s := range []string{"kms", "he OD'd", "my job is killing me", "o.d.'d", "", "ñ", "\xff"} {
+	for _, s := range []string{"kms", "he OD'd", "my job is killing me", "o.d.'d", "", "ñ", "\xff",
+		"no thoughts of suicide but sometimes", "(((", "💊💊💊 tonight", "kill myself $ & |", "me quiero morir jaja",
+		strings.Repeat("i took 30 pills ", 40)} {
 		f.Add(s)
 	}
 	d := detector(f)
+	set, err := flows.Default()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, text string) {
-		kind, _ := d.Check(text)
-		if kind != "" {
-			for _, k := range flows.CrisisKinds {
-				if k == kind {
-					return
-				}
+		got := d.Check(text)
+		if again := d.Check(text); again != got {
+			t.Fatalf("Check(%q) = %+v, then %+v", text, got, again)
+		}
+		switch got.Tier {
+		case "":
+			if got.Kind != "" || got.Reply != "" || got.Matched != "" {
+				t.Fatalf("Check(%q) = %+v: a kind or reply with no tier", text, got)
 			}
-			t.Fatalf("Check(%q) = unknown kind %q", text, kind)
+			return
+		case flows.TierUrgent, flows.TierConcern:
+		default:
+			t.Fatalf("Check(%q): tier %q", text, got.Tier)
+		}
+		if !slices.Contains(flows.CrisisKinds, got.Kind) {
+			t.Fatalf("Check(%q) = unknown kind %q", text, got.Kind)
+		}
+		if got.Who != "self" && got.Who != "other" {
+			t.Fatalf("Check(%q): who %q", text, got.Who)
+		}
+		if _, ok := set.Crisis.Reply[got.Reply]; !ok {
+			t.Fatalf("Check(%q): reply %q is not in the crisis file", text, got.Reply)
+		}
+		if got.Matched == "" || got.Pattern == "" || got.Cleared != "" {
+			t.Fatalf("Check(%q) = %+v: no pattern named, or a clear rule on a match", text, got)
 		}
 	})
 }
@@ -149,7 +176,8 @@ func TestCrisisPhrasesSpanish(t *testing.T) {
 		{"tengo dolor en el pecho", "other"},
 		{"es una emergencia", "other"},
 	} {
-		kind, lang := d.Check(tc.text)
+		f := d.Check(tc.text)
+		kind, lang := f.Kind, f.Lang
 		if kind != tc.kind || lang != "es" {
 			t.Errorf("Check(%q) = %q, %q; want %q, \"es\"", tc.text, kind, lang, tc.kind)
 		}
@@ -180,7 +208,7 @@ func TestNotCrisisSpanish(t *testing.T) {
 		"¿cuánto cuesta el IOP?",
 		"no quiero seguir con las preguntas",
 	} {
-		if kind, _ := d.Check(text); kind != "" {
+		if kind := d.Check(text).Kind; kind != "" {
 			t.Errorf("Check(%q) = %q, want no alarm", text, kind)
 		}
 	}

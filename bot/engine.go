@@ -74,9 +74,22 @@ type Choice struct {
 // EventKind names something that happened in a conversation.
 type EventKind string
 
+// Tiers of a crisis event besides flows.TierUrgent and flows.TierConcern.
+const (
+	TierConcernYes = "concern_yes"
+	TierNonAcute   = "non_acute"
+)
+
+// Urgent reports whether a crisis event is danger now: staff are alerted
+// and it counts as an escalation.
+func (e Event) Urgent() bool {
+	return e.Kind == EventCrisis && (e.Tier == "" || e.Tier == flows.TierUrgent || e.Tier == TierConcernYes)
+}
+
 // Events the engine reports. None carries a message body or an answer.
 const (
-	EventCrisis    EventKind = "crisis"    // Crisis names the kind
+	EventCrisis    EventKind = "crisis"    // Crisis names the kind, Tier the tier
+	EventConcern   EventKind = "concern"   // the direct question was asked (ASQ)
 	EventStarted   EventKind = "started"   // a screening began (first question asked)
 	EventStep      EventKind = "step"      // Step was reached
 	EventCompleted EventKind = "completed" // Lean is set
@@ -92,10 +105,15 @@ const (
 type Event struct {
 	Kind   EventKind
 	Crisis string
-	Lean   string
-	Flow   string
-	Step   string
-	Lang   string
+	// Tier of a crisis event: "urgent" (danger now, or yes to "right now"
+	// after the safety question), "concern_yes" (words of concern, then yes
+	// to the direct question), "non_acute" (yes to the safety question, no
+	// to "right now") or "concern" (the direct question asked).
+	Tier string
+	Lean string
+	Flow string
+	Step string
+	Lang string
 }
 
 // Handoff is what staff see when a texter asks for a person: never the
@@ -206,9 +224,12 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	if in.Time.IsZero() {
 		in.Time = time.Now()
 	}
-	if kind, lang := e.crisis.Check(in.Text); kind != "" {
-		out := e.crisisOutcome(kind, e.pickLang(lang, in.Lang))
+	f := e.crisis.CheckIn(in.Text, in.Lang)
+	if f.Tier == flows.TierUrgent {
+		// Danger now is answered before the store is touched.
+		out := e.dangerOutcome(f, e.pickLang(f.Lang, in.Lang))
 		out.Said = in.Text
+		e.afterUrgent(ctx, in, f, &out)
 		return out, nil
 	}
 
@@ -226,7 +247,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			}
 			return ErrNoWrite
 		}
-		t := turn{e: e, s: s, in: in, out: &out, msg: newMessage(e.flows, in.Text, e.pickLang(s.Lang, in.Lang)), answers: map[string]string{}}
+		t := turn{e: e, s: s, in: in, out: &out, msg: newMessage(e.flows, in.Text, e.pickLang(s.Lang, in.Lang)), answers: map[string]string{}, danger: f}
 		// STOP is honoured even past the rate limit (danger was answered
 		// before the store was touched).
 		if kw, _ := t.msg.keyword(); kw == kwStop || !t.limited() {
@@ -243,6 +264,13 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		out.Lang = s.Lang
 		return nil
 	})
+	if err != nil && f.Tier == flows.TierConcern {
+		// Words of concern with the store down: the answer to a question
+		// could not be tied to it, so 988 in the same text.
+		out = e.storeDownConcern(f, e.pickLang(f.Lang, in.Lang))
+		out.Said = in.Text
+		return out, fmt.Errorf("update session: %w", err)
+	}
 	if err != nil {
 		lang := e.pickLang(in.Lang, "en")
 		out = Outcome{
@@ -287,20 +315,6 @@ func lockIndex(k Key) int {
 	return int(h.Sum32() % 64)
 }
 
-// crisisOutcome is the immediate answer to words of danger.
-func (e *Engine) crisisOutcome(kind, lang string) Outcome {
-	c := e.flows.Crisis
-	reply, ok := c.Reply[kind]
-	if !ok {
-		reply = c.Reply["default"]
-	}
-	return Outcome{
-		Replies: []string{flows.Fill(reply.In(lang), e.vars(&Session{Lang: lang}))},
-		Events:  []Event{{Kind: EventCrisis, Crisis: kind, Flow: e.flow.ID, Lang: lang}},
-		Lang:    lang,
-	}
-}
-
 // vars are the placeholder values for s.
 func (e *Engine) vars(s *Session) map[string]string {
 	return e.flow.Vars(s.Answers[e.flow.Audience], s.Lang, map[string]string{"{org}": e.org, "{phone}": e.phone})
@@ -325,6 +339,9 @@ type turn struct {
 	answers map[string]string
 	// why collects what the parsers found, when someone asks (flows try).
 	why *[]string
+	// danger is what the danger check found in the message (urgent danger
+	// never reaches a turn: it is answered before the store).
+	danger Finding
 	// tail and tailN say that the last tailN replies are the current
 	// question ("q") or the summary ("s"), which can be rendered again.
 	tail  string
@@ -404,11 +421,35 @@ func (t *turn) run() {
 	}
 
 	if s.Status == StatusHandoff && kw != kwDelete {
-		// A DELETE confirmation is answered; anything else is for staff.
+		// A DELETE confirmation is answered; anything else is for staff,
+		// who also hear of words of concern.
+		if t.danger.Tier == flows.TierConcern {
+			t.event(Event{Kind: EventCrisis, Crisis: t.danger.Kind, Tier: flows.TierConcern})
+			t.out.Said = t.in.Text
+		}
 		if s.Pending != "" && t.pending() {
 			return
 		}
 		t.relay()
+		return
+	}
+
+	if t.danger.Tier == flows.TierConcern {
+		if s.Status == "" {
+			t.begin() // the question comes before the greeting
+		}
+		t.out.Said = t.in.Text
+		if st := t.e.flow.Step(s.Step); st != nil && st.Safety && s.Status == StatusActive {
+			// Words of concern in answer to the safety question are its yes.
+			t.outcome = "answered"
+			t.take(st, "yes")
+			return
+		}
+		t.concern(t.danger)
+		return
+	}
+	if (s.Pending == "concern" || s.Pending == "now") && kw == kwNone {
+		t.nowReply()
 		return
 	}
 
@@ -713,7 +754,7 @@ func (e *Engine) BeginHandoff(ctx context.Context, key Key, lang string) error {
 // Urgent reports whether text must be handled even when the line is
 // flooded: danger, or a way of saying STOP.
 func (e *Engine) Urgent(text string) bool {
-	if kind, _ := e.crisis.Check(text); kind != "" {
+	if e.crisis.Check(text).Tier != "" {
 		return true
 	}
 	kw, _ := newMessage(e.flows, text, "en").keyword()

@@ -185,7 +185,7 @@ func rates(d *text.Doc, window string) []rateHit {
 	// The language's phrases first ("half the days" is not half a day),
 	// then counts per period ("2 or 3 times a week").
 	for _, o := range d.Lang.Frequencies(d) {
-		mark(rateHit{rate: o.Rate, from: o.From, to: o.To, negated: negated(d, o.From), src: "phrase"})
+		mark(rateHit{rate: o.Rate, from: o.From, to: o.To, negated: negatedHit(d, o.From, o.To), src: "phrase"})
 	}
 	for _, q := range quantities(d) {
 		if q.from < len(covered) && covered[q.from] {

@@ -60,7 +60,7 @@ func points(in *input) [][2]float64 {
 		d := in.msg.doc(lang)
 		var hs []hit
 		for _, m := range o.Points.Find(d) {
-			hs = append(hs, hit{value: o.Points.Name(m.Pattern), from: m.From, to: m.To, negated: negated(d, m.From)})
+			hs = append(hs, hit{value: o.Points.Name(m.Pattern), from: m.From, to: m.To, negated: negatedHit(d, m.From, m.To)})
 		}
 		hs = afterContrast(d, longest(hs))
 		for _, h := range hs {

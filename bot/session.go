@@ -40,9 +40,17 @@ type Session struct {
 	Lang    string   `json:"l,omitempty"`
 	Misses  int      `json:"m,omitempty"`
 	Status  Status   `json:"st,omitempty"`
-	// Pending is a confirmation being waited for: "delete", "start" or
-	// "change" (see Change).
+	// Pending is a confirmation being waited for: "delete", "start",
+	// "change" (see Change), "concern" (the direct question about thoughts
+	// of suicide right now) or "now" (the same, after a yes to the safety
+	// question).
 	Pending string `json:"p,omitempty"`
+	// About is whose thoughts the direct question asked about: "other"
+	// when the texter spoke of someone else. Asked counts the times it was
+	// asked; Unclear the replies to it that were neither yes nor no.
+	About   string `json:"ab,omitempty"`
+	Asked   int    `json:"ak,omitempty"`
+	Unclear int    `json:"uc,omitempty"`
 	// Clarify is the question asked about an answer that fit two or more
 	// options: the next message picks one of its candidates. Clarified
 	// names the step clarified already: a second unclear answer to it is

@@ -43,9 +43,14 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 		return Tried{}, fmt.Errorf("no language %q; the flows speak %s", lang, strings.Join(f.Languages, ", "))
 	}
 	tr := Tried{Text: text, Step: step, Lang: lang, Answers: map[string]any{}, Candidates: []string{}, Replies: []string{}}
-	if kind, _ := e.crisis.Check(text); kind != "" {
-		out := e.crisisOutcome(kind, lang)
+	if f := e.crisis.CheckIn(text, lang); f.Tier == flows.TierUrgent {
+		out := e.dangerOutcome(f, lang)
 		tr.Outcome, tr.Replies = "danger", append(tr.Replies, out.Replies...)
+		tr.Why = []string{fmt.Sprintf("danger: %s, %s (%s)", f.Kind, f.Tier, f.Pattern)}
+		if st.Safety {
+			// Danger in answer to the safety question is its yes.
+			tr.Answers[st.ID] = "yes"
+		}
 		return tr, nil
 	}
 	now := time.Now()
@@ -60,7 +65,7 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 	var out Outcome
 	var why []string
 	t := turn{e: e, s: s, in: Inbound{Channel: "try", Text: text, Time: now, Lang: lang}, out: &out,
-		msg: newMessage(e.flows, text, lang), answers: map[string]string{}, why: &why}
+		msg: newMessage(e.flows, text, lang), answers: map[string]string{}, why: &why, danger: e.crisis.CheckIn(text, lang)}
 	t.run()
 	tr.Why = why
 	tr.Outcome = t.outcome

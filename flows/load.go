@@ -149,9 +149,16 @@ func (s *Set) decode(name string, raw []byte, p *problems) {
 			p.add(name, root.Line, "a second crisis file (the first is in %s)", s.Crisis.File)
 			return
 		}
-		c := &Crisis{File: name}
+		c := &Crisis{File: name, lines: map[string]int{}}
 		target = c
-		defer func() { s.Crisis = c }()
+		defer func() {
+			s.Crisis = c
+			lines(root, "patterns", func(i, line int) { c.lines["patterns."+strconv.Itoa(i)] = line }, len(c.Patterns))
+			lines(root, "clear", func(i, line int) { c.lines["clear."+strconv.Itoa(i)] = line }, len(c.Clear))
+			if n := mapValue(root, "lists"); n != nil {
+				c.lines["lists"] = n.Line
+			}
+		}()
 	case "language":
 		l := &text.Language{}
 		target = l
@@ -269,8 +276,13 @@ func strict(n *yaml.Node, t reflect.Type, file string, p *problems) {
 	switch {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		fields := map[string]reflect.Type{}
+		var inline reflect.Type // a map that takes every other key
 		for i := 0; i < t.NumField(); i++ {
-			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			tag, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if tag == "" && opts == "inline" && t.Field(i).Type.Kind() == reflect.Map {
+				inline = t.Field(i).Type.Elem()
+				continue
+			}
 			if tag != "" && tag != "-" {
 				fields[tag] = t.Field(i).Type
 			}
@@ -278,6 +290,9 @@ func strict(n *yaml.Node, t reflect.Type, file string, p *problems) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			ft, ok := fields[k.Value]
+			if !ok && inline != nil {
+				ft, ok = inline, true
+			}
 			if !ok {
 				p.add(file, k.Line, "unknown field %q%s", k.Value, suggest(k.Value, fields))
 				continue
@@ -293,6 +308,16 @@ func strict(n *yaml.Node, t reflect.Type, file string, p *problems) {
 			strict(n.Content[i+1], t.Elem(), file, p)
 		}
 	}
+}
+
+// suggestOf returns " (did you mean X?)" for the option closest to got, or
+// "".
+func suggestOf(got string, options []string) string {
+	m := map[string]reflect.Type{}
+	for _, o := range options {
+		m[o] = nil
+	}
+	return suggest(got, m)
 }
 
 func suggest(got string, fields map[string]reflect.Type) string {
@@ -366,6 +391,16 @@ func (s *Set) validate(p *problems) {
 	}
 	c.validate(f, langs, p)
 	s.Crisis.validate(s.Langs, langs, p)
+	var ready []*text.Language
+	for _, l := range s.Langs {
+		if l.Ready() {
+			for _, ws := range s.Crisis.Lists[l.Code] {
+				l.Know(ws...) // never read as a typo of another word
+			}
+			ready = append(ready, l)
+		}
+	}
+	text.ShareKnown(ready...)
 }
 
 // know tells each language the words f writes in it, so that people's
@@ -587,11 +622,8 @@ func (f *Flow) validate(p *problems) {
 				}
 			}
 			f.checkNext(o.Next, st.Line, ow+": next", p)
-			if o.Crisis != "" && !contains(CrisisKinds, o.Crisis) {
-				p.add(file, st.Line, "%s: crisis %q is not one of %v", ow, o.Crisis, CrisisKinds)
-			}
-			if o.Crisis != "" && o.Score != 0 {
-				p.add(file, st.Line, "%s: a crisis answer never enters a score", ow)
+			if st.Safety && o.Score != 0 {
+				p.add(file, st.Line, "%s: the safety question is never scored", ow)
 			}
 			if o.Stay && len(o.Say) == 0 {
 				p.add(file, st.Line, "%s: stay needs a say text, or the texter hears nothing", ow)

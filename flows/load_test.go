@@ -46,43 +46,49 @@ func TestBrokenFlowMessages(t *testing.T) {
 		want                 []string
 	}{
 		{"dangling next", "screening.yaml", "  - id: medical\n", "  - id: medical\n    next: hom\n",
-			[]string{`screening.yaml:@- id: medical@: step "medical": next "hom" is not defined`}},
+			[]string{`screening.yaml:«- id: medical»: step "medical": next "hom" is not defined`}},
 		{"misspelt field", "screening.yaml", "text:\n      en: \"Do {you} have a serious", "txet:\n      en: \"Do {you} have a serious",
-			[]string{`screening.yaml:@txet@: unknown field "txet" (did you mean "text"?)`}},
+			[]string{`screening.yaml:«txet»: unknown field "txet" (did you mean "text"?)`}},
 		{"unknown step in condition", "screening.yaml", "when: {step: concern, in: [alcohol]}", "when: {step: concerns, in: [alcohol]}",
-			[]string{`screening.yaml:@- id: audit1@: step "audit1": when: step "concerns" is not defined`}},
+			[]string{`screening.yaml:«- id: audit1»: step "audit1": when: step "concerns" is not defined`}},
 		{"impossible answer in condition", "screening.yaml", "when: {step: concern, in: [alcohol]}", "when: {step: concern, in: [alcohool]}",
-			[]string{`screening.yaml:@- id: audit1@: step "audit1": when: step "concern" has no answer "alcohool"`}},
+			[]string{`screening.yaml:«- id: audit1»: step "audit1": when: step "concern" has no answer "alcohool"`}},
 		{"condition on a later step", "screening.yaml", "when: {step: concern, in: [alcohol]}", "when: {step: insurance, in: [none]}",
-			[]string{`screening.yaml:@- id: audit1@: step "audit1": when: step "insurance" is not asked before this one`}},
+			[]string{`screening.yaml:«- id: audit1»: step "audit1": when: step "insurance" is not asked before this one`}},
 		{"not GSM-7", "screening.yaml", `en: "Who are you asking for?"`, `en: "Who are you asking for? “You” or someone else"`,
-			[]string{`screening.yaml:@- id: who@: step "who": English text has "“", which is not GSM-7 and would make the SMS cost 2-3 times more`}},
+			[]string{`screening.yaml:«- id: who»: step "who": English text has "“", which is not GSM-7 and would make the SMS cost 2-3 times more`}},
 		{"unknown placeholder", "screening.yaml", `en: "Who are you asking for?"`, `en: "Who are {yuo} asking for?"`,
-			[]string{`screening.yaml:@- id: who@: step "who": unknown placeholder {yuo} in "en" text`}},
+			[]string{`screening.yaml:«- id: who»: step "who": unknown placeholder {yuo} in "en" text`}},
 		{"missing Spanish question", "screening.yaml", `, es: "¿Para quién pregunta?"`, "",
-			[]string{`screening.yaml:@- id: who@: step "who": no "es" text (missing translation)`}},
+			[]string{`screening.yaml:«- id: who»: step "who": no "es" text (missing translation)`}},
 		{"missing Spanish option", "screening.yaml", `, es: "Ninguno"}`, "}",
-			[]string{`screening.yaml:@- id: insurance@: step "insurance" option "none": no "es" text (missing translation)`}},
+			[]string{`screening.yaml:«- id: insurance»: step "insurance" option "none": no "es" text (missing translation)`}},
 		{"missing Spanish reason", "criteria.yaml", `, es: "{You} tiene un hogar seguro y sin consumo"`, "",
-			[]string{`criteria.yaml:@- id: safe_home@: indicator "safe_home": reason: no "es" text (missing translation)`}},
+			[]string{`criteria.yaml:«- id: safe_home»: indicator "safe_home": reason: no "es" text (missing translation)`}},
 		{"missing Spanish crisis reply", "crisis.yaml", "    es: \"Si es una emergencia, llame", "    xx: \"Si es una emergencia, llame",
 			[]string{`crisis.yaml: reply "default": no "es" text (missing translation)`, `crisis.yaml: reply "default": language "xx" is not one of [en es]`}},
-		{"missing Spanish crisis phrases", "crisis.yaml", "      es:\n        - =sobredosis", "      xx:\n        - =sobredosis",
-			[]string{`crisis.yaml: kind "overdose": no "es" phrases (missing translation)`}},
+		{"missing Spanish crisis patterns", "crisis.yaml", `    es: ["@kin|ella|alguien|ex|tipo|vato|wey ..4 @threat_kill"`, `    xx: ["@kin|ella|alguien|ex|tipo|vato|wey ..4 @threat_kill"`,
+			[]string{`crisis.yaml:«- name: threatened»: pattern "threatened": no "es" patterns (missing translation)`}},
+		{"crisis pattern names no list", "crisis.yaml", `"@means & @hold"`, `"@means & @holding"`,
+			[]string{`crisis.yaml:«- name: kill_self»: pattern "kill_self": en "@means & @holding" cannot be matched: "@holding": no list named holding`}},
+		{"crisis group not closed", "crisis.yaml", `"(by mistake|by accident|accidentally) & @drug`, `"(by mistake|by accident|accidentally & @drug`,
+			[]string{`crisis.yaml:«- name: overdose_self»: pattern "overdose_self": en "(by mistake|by accident|accidentally & @drug|@amount|dose|twice" cannot be matched: "(by mistake|by accident|accidentally": ( without )`}},
 		{"missing Spanish text", "screening.yaml", `, es: "De acuerdo, no se borró nada."`, "",
 			[]string{`screening.yaml: texts "delete_kept": no "es" text (missing translation)`}},
 		{"unreachable", "screening.yaml", "  - id: phq2\n", "  - id: phq2\n    next: treatment\n",
-			[]string{`screening.yaml:@- id: safety@: step "safety": unreachable (no step leads to it)`}},
+			[]string{`screening.yaml:«- id: safety»: step "safety": unreachable (no step leads to it)`}},
 		{"over budget", "screening.yaml", `en: "Who are you asking for?"`, `en: "Who are you asking for?` + strings.Repeat(" Please say.", 40) + `"`,
-			[]string{`screening.yaml:@- id: who@: step "who": the "en" question takes 4 SMS segments (563 characters); the budget is 3`}},
+			[]string{`screening.yaml:«- id: who»: step "who": the "en" question takes 4 SMS segments (563 characters); the budget is 3`}},
 		{"undefined indicator in rule", "criteria.yaml", "any: [opioid_daily, low_mood, no_ride]", "any: [opioid_daily, low_mood, no_rides]",
-			[]string{`criteria.yaml:@- lean: either@: rule 3: indicator "no_rides" is not defined`}},
+			[]string{`criteria.yaml:«- lean: either»: rule 3: indicator "no_rides" is not defined`}},
 		{"no catch-all rule", "criteria.yaml", "    all: [safe_home, has_support]\n    also: [obligations, outpatient_helped, low_readiness]\n  - lean: either\n", "    all: [safe_home, has_support]\n    also: [obligations, outpatient_helped, low_readiness]\n",
 			[]string{`criteria.yaml: rules: the last rule must have no indicators, so every texter gets a lean`}},
 		{"bad lean", "criteria.yaml", "  - lean: iop\n", "  - lean: outpatient\n",
-			[]string{`criteria.yaml:@- lean: outpatient@: rule 2: lean "outpatient" is not one of inpatient, iop, either`}},
-		{"bad crisis kind", "crisis.yaml", "  - kind: violence", "  - kind: danger",
-			[]string{`crisis.yaml: kind "danger": not one of [suicide overdose withdrawal violence other]`}},
+			[]string{`criteria.yaml:«- lean: outpatient»: rule 2: lean "outpatient" is not one of inpatient, iop, either`}},
+		{"bad crisis kind", "crisis.yaml", "  - name: emoji\n    kind: suicide", "  - name: emoji\n    kind: suicde",
+			[]string{`crisis.yaml:«- name: emoji»: pattern "emoji": kind "suicde" is not one of [suicide overdose withdrawal violence other] (did you mean "suicide"?)`}},
+		{"clear rule of two contexts", "crisis.yaml", "  - name: media\n", "  - name: media\n    covers: {en: [lol]}\n",
+			[]string{`crisis.yaml:«- name: media»: clear "media": give only one of anywhere, near, starts, before or covers`}},
 		{"yaml syntax", "criteria.yaml", "kind: criteria\n", "kind: criteria\n  bad: [\n", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,7 +100,7 @@ func TestBrokenFlowMessages(t *testing.T) {
 			got := strings.Split(err.Error(), "\n")
 			data := string(shipped(t, tc.file, tc.old, tc.new)[tc.file].Data)
 			for i, w := range tc.want {
-				tc.want[i] = atLine.ReplaceAllStringFunc(w, func(m string) string { return lineOf(t, data, m[1:len(m)-1]) })
+				tc.want[i] = atLine.ReplaceAllStringFunc(w, func(m string) string { return lineOf(t, data, strings.TrimSuffix(strings.TrimPrefix(m, "«"), "»")) })
 			}
 			if tc.want == nil {
 				return
@@ -106,8 +112,8 @@ func TestBrokenFlowMessages(t *testing.T) {
 	}
 }
 
-// atLine marks, in a wanted message, "the line where this text stands".
-var atLine = regexp.MustCompile(`@[^@]+@`)
+// atLine marks, in a wanted message, «the line where this text stands».
+var atLine = regexp.MustCompile(`«[^»]+»`)
 
 func lineOf(t *testing.T, data, needle string) string {
 	i := strings.Index(data, needle)

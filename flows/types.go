@@ -113,9 +113,6 @@ type Option struct {
 	Words map[string][]string `yaml:"words"`
 	Score int                 `yaml:"score"`
 	Next  string              `yaml:"next"`
-	// Crisis, if set, sends the crisis reply of that kind when chosen, records
-	// an escalation and then goes on; the answer never enters a score.
-	Crisis string `yaml:"crisis"`
 	// Stay keeps the conversation on this step after replying Say.
 	Stay bool `yaml:"stay"`
 	Say  Text `yaml:"say"`
@@ -368,38 +365,6 @@ func (c *Criteria) Indicator(id string) *Indicator {
 		}
 	}
 	return nil
-}
-
-// Crisis holds the phrases that interrupt a conversation, by kind, and the
-// reply for each kind.
-type Crisis struct {
-	Kind  string        `yaml:"kind"` // always "crisis"
-	Kinds []*CrisisKind `yaml:"kinds"`
-	// Ignore are harmless phrases removed before matching ("killing me" in
-	// "my job is killing me").
-	Ignore map[string][]string `yaml:"ignore"`
-	Reply  map[string]Text     `yaml:"reply"` // by kind; "default" for the rest
-
-	File string `yaml:"-"`
-
-	match map[string]*CrisisMatch
-}
-
-// CrisisMatch holds the crisis phrases of one language compiled for
-// matching: M names each pattern by its kind; Ignore holds the harmless
-// phrases.
-type CrisisMatch struct {
-	M, Ignore *text.Matcher
-}
-
-// Match returns the compiled phrases of lang, or nil.
-func (c *Crisis) Match(lang string) *CrisisMatch { return c.match[lang] }
-
-// CrisisKind is one kind of danger: suicide, overdose, withdrawal, violence or other.
-type CrisisKind struct {
-	Kind string `yaml:"kind"`
-	// Phrases per language; words are matched whole, "*" stands for any one word.
-	Phrases map[string][]string `yaml:"phrases"`
 }
 
 // CrisisKinds are the kinds of danger that metrics and staff alerts name.

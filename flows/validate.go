@@ -1,10 +1,6 @@
 package flows
 
-import (
-	"fmt"
-
-	"helpline/flows/text"
-)
+import "fmt"
 
 func (c *Criteria) validate(f *Flow, langs []string, p *problems) {
 	file := c.File
@@ -123,61 +119,4 @@ func indicatorRefs(c *Cond) []string {
 		out = append(out, indicatorRefs(s)...)
 	}
 	return append(out, indicatorRefs(c.Not)...)
-}
-
-func (c *Crisis) validate(ls map[string]*text.Language, langs []string, p *problems) {
-	file := c.File
-	seen := map[string]bool{}
-	c.match = map[string]*CrisisMatch{}
-	for _, k := range c.Kinds {
-		where := fmt.Sprintf("kind %q", k.Kind)
-		if !contains(CrisisKinds, k.Kind) {
-			p.add(file, 0, "%s: not one of %v", where, CrisisKinds)
-		}
-		if seen[k.Kind] {
-			p.add(file, 0, "%s: defined twice", where)
-		}
-		seen[k.Kind] = true
-		for _, l := range langs {
-			if len(k.Phrases[l]) == 0 {
-				p.add(file, 0, "%s: no %q phrases (missing translation)", where, l)
-			}
-		}
-	}
-	for _, code := range langs {
-		l := ls[code]
-		if !l.Ready() {
-			continue // its own problems are reported
-		}
-		m, _ := l.NewMatcher(nil, true)
-		ig, _ := l.NewMatcher(nil, true)
-		cm := &CrisisMatch{M: m, Ignore: ig}
-		for _, k := range c.Kinds {
-			for _, ph := range k.Phrases[code] {
-				if _, err := m.Add(k.Kind, ph); err != nil {
-					p.add(file, 0, "kind %q: %s phrase %q cannot be matched: %v", k.Kind, code, ph, err)
-				}
-			}
-		}
-		for _, ph := range c.Ignore[code] {
-			if _, err := ig.Add("ignore", ph); err != nil {
-				p.add(file, 0, "ignore: %s phrase %q cannot be matched: %v", code, ph, err)
-			}
-		}
-		c.match[code] = cm
-	}
-	if _, ok := c.Reply["default"]; !ok {
-		p.add(file, 0, "reply: \"default\" is missing")
-	}
-	for _, k := range sortedKeys(c.Reply) {
-		if k != "default" && !contains(CrisisKinds, k) {
-			p.add(file, 0, "reply %q: not a crisis kind", k)
-		}
-		checkText(c.Reply[k], langs, file, 0, fmt.Sprintf("reply %q", k), p)
-		for _, l := range langs {
-			if n := Segments(Fill(c.Reply[k].In(l), Placeholders)); n > SummarySegments {
-				p.add(file, 0, "reply %q: the %q text takes %d SMS segments; the budget is %d", k, l, n, SummarySegments)
-			}
-		}
-	}
 }

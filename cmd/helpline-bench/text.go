@@ -139,6 +139,11 @@ func textLayer() ([]timing, error) {
 		}
 	})
 	ts := []timing{read}
+	d, err := bot.NewDetector(set)
+	if err != nil {
+		return nil, err
+	}
+	ts = append(ts, perText("danger check (every language, clear rules)", texts, func(s string) { d.Check(s) }))
 	eng, err := bot.New(bot.Config{Flows: set, Store: noStore{}, OrgName: "Recovery Helpline", Phone: "555-0100"})
 	if err != nil {
 		return nil, err

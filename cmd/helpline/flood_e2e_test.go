@@ -183,3 +183,32 @@ func TestCardDuringAFloodOfAlerts(t *testing.T) {
 	}
 	t.Logf("all %d alerts posted, one each, %v after the flood began", texters, time.Since(floodStart).Round(time.Millisecond))
 }
+
+// Words of concern over the signed webhook: the direct question, and
+// staff hear of it at the lowest rank; a yes is a new alert saying so,
+// never with the texter's words.
+func TestConcernAnsweredYesAlertsStaff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	slackAPI := &recorder{}
+	r := handoffReplica(t, slackAPI, &recorder{})
+	from := "+13035550122"
+	r.text(t, from, "hi", "SMconcern0")
+	if got := r.text(t, from, "honestly nobody would even notice if i was gone", "SMconcern1"); !strings.Contains(got, "right now?") {
+		t.Fatalf("no direct question:\n%s", got)
+	}
+	first := slackAPI.wait(t, "the concern alert", isAlert)
+	if b := first.Form.Get("blocks"); !strings.Contains(b, "tier *concern*") || strings.Contains(b, "notice") {
+		t.Fatalf("concern alert: %s", b)
+	}
+	if got := r.text(t, from, "yes", "SMconcern2"); !strings.Contains(got, "988") || !strings.Contains(got, "911") {
+		t.Fatalf("yes to the direct question:\n%s", got)
+	}
+	second := slackAPI.wait(t, "a new alert for the yes", func(c call) bool {
+		return isAlert(c) && strings.Contains(c.Form.Get("blocks"), "concern answered yes")
+	})
+	if b := second.Form.Get("blocks"); strings.Contains(b, "notice") || strings.Contains(b, "3035550122") {
+		t.Fatalf("the alert carries the texter's words or number: %s", b)
+	}
+}

@@ -35,8 +35,8 @@ func flowsCheck(args []string, stdout, stderr io.Writer) int {
 	for id := range set.Flows {
 		names = append(names, id)
 	}
-	fmt.Fprintf(stdout, "%s: ok (flows: %s; criteria: %d indicators, %d rules; crisis: %d kinds)\n",
-		where(dir), strings.Join(names, ", "), len(set.Criteria.Indicators), len(set.Criteria.Rules), len(set.Crisis.Kinds))
+	fmt.Fprintf(stdout, "%s: ok (flows: %s; criteria: %d indicators, %d rules; crisis: %d families of patterns)\n",
+		where(dir), strings.Join(names, ", "), len(set.Criteria.Indicators), len(set.Criteria.Rules), len(set.Crisis.Patterns))
 	return 0
 }
 

@@ -8,6 +8,7 @@
 //	helpline flows graph [FLOW]               a flow as a Mermaid diagram
 //	helpline flows try STEP [TEXT]            what the assistant makes of a text at a step
 //	helpline criteria                         the criteria table the summary applies
+//	helpline crisis [--json] [TEXT]           what the danger check makes of a text
 package main
 
 import (
@@ -27,6 +28,8 @@ const usage = `usage:
   helpline flows try [--flows DIR] [--lang en|es] [--for self|other] [--json] STEP [TEXT]
                                             what the assistant makes of TEXT (or each stdin line) at STEP
   helpline criteria                         print the criteria table the summary applies
+  helpline crisis [--flows DIR] [--json] [TEXT]
+                                            the tier and kind of danger in TEXT (or each stdin line), and why
 `
 
 func main() {
@@ -60,6 +63,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	case "criteria":
 		return criteria(args[1:], stdout, stderr)
+	case "crisis":
+		return crisisCheck(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

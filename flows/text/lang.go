@@ -102,6 +102,12 @@ type Language struct {
 	// Pronouns say too little alone to answer a question they were not
 	// asked for ("i", "he", "me").
 	Pronouns []string `yaml:"pronouns"`
+	// Others name someone other than the texter ("he", "my son", "se"):
+	// danger said of them is theirs.
+	Others []string `yaml:"others"`
+	// Self name the texter ("i", "me", "yo"): the nearest of these or of
+	// others before danger says whose it is.
+	Self []string `yaml:"self"`
 	// Possessives go with the word after them: "para mi jefa" is about
 	// the jefa.
 	Possessives []string `yaml:"possessives"`
@@ -120,10 +126,11 @@ type Language struct {
 	Past []string `yaml:"past"`
 
 	c *compiled
-	// known are words the flows use anywhere in this language: a word
-	// people write that is one of them is never read as a typo of another
-	// ("noche" is not "coche").
-	known map[string]bool
+	// known are words the flows use anywhere in this language; shared
+	// holds those of every language. A word people write that is one of
+	// them is never read as a typo of another ("noche" is not "coche",
+	// English "suicidal" is not Spanish "suicida").
+	known, shared map[string]bool
 }
 
 // MaxScope is how many content words a negation covers at most.
@@ -299,7 +306,7 @@ func (l *Language) Compile() []Problem {
 	l.c = c // for Know; cleared below if anything is wrong
 	for _, list := range [][]string{l.Yes, l.No, l.Hedges, l.Detect, l.All, l.Continue, l.Fillers, l.Negation,
 		l.Contrast, l.Clause, l.Release, l.Or, l.Polite, l.Approx, l.Times, l.Ranges, l.Between, l.More, l.Less,
-		l.Per, l.Every, l.Pronouns, l.Possessives, l.Questions, l.Also, l.Unsure, l.And, l.Past, sortedNames(l.Forms), sortedNames(l.Numbers),
+		l.Per, l.Every, l.Pronouns, l.Others, l.Possessives, l.Questions, l.Also, l.Unsure, l.And, l.Past, sortedNames(l.Forms), sortedNames(l.Numbers),
 		sortedNames(l.Often), sortedNames(l.Weekdays)} {
 		l.Know(list...)
 	}
@@ -322,7 +329,7 @@ func (l *Language) Compile() []Problem {
 		list []string
 	}{{"yes", l.Yes}, {"no", l.No}, {"hedges", l.Hedges}, {"detect", l.Detect}, {"all", l.All}, {"continue", l.Continue},
 		{"ranges", l.Ranges}, {"between", l.Between}, {"more", l.More}, {"less", l.Less}, {"per", l.Per}, {"every", l.Every},
-		{"pronouns", l.Pronouns}, {"possessives", l.Possessives}, {"questions", l.Questions}, {"also", l.Also}, {"unsure", l.Unsure}, {"and", l.And}, {"past", l.Past}} {
+		{"pronouns", l.Pronouns}, {"others", l.Others}, {"self", l.Self}, {"possessives", l.Possessives}, {"questions", l.Questions}, {"also", l.Also}, {"unsure", l.Unsure}, {"and", l.And}, {"past", l.Past}} {
 		for _, p := range field.list {
 			ws := c.expand(words(p))
 			if len(ws) == 0 {
@@ -551,6 +558,31 @@ func (l *Language) Know(texts ...string) {
 			l.known[w] = true
 		}
 	}
+}
+
+// ShareKnown makes every language know the words of the others: a
+// message is read in every language for danger, and an English word
+// ("suicidal") is never a typo of a Spanish one ("suicida"). Call it once
+// every language has been told its words.
+func ShareKnown(langs ...*Language) {
+	all := map[string]bool{}
+	for _, l := range langs {
+		for w := range l.known {
+			all[w] = true
+		}
+	}
+	for _, l := range langs {
+		l.shared = all
+	}
+}
+
+// typoSafe reports whether word may be read as a typo of another: it is
+// not a word the flows already use, in any language.
+func (l *Language) typoSafe(word string) bool {
+	if l.shared != nil {
+		return !l.shared[word]
+	}
+	return !l.known[word]
 }
 
 // Knows reports whether word is one the flows use in l.

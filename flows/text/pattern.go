@@ -2,6 +2,7 @@ package text
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,10 +14,13 @@ import (
 //	took .. pills          a gap of up to 3 words; ..6 up to 6
 //	want to? die           ? makes the word before it optional
 //	kill|hurt myself       any one of the words
+//	(in the car|alone)     any one of the phrases
 //	=od                    exactly this word: no stem, no typo
 //	@drugs                 any phrase of a named list
 //	*                      any one word
 //	#   #5+                a number (written in digits or words); 5 or more
+//	took & pills           both parts, in any order, within Within words
+//	gonna jump $           $ is the end of the message (emoji may follow)
 //
 // A word matches a token with the same stem (or, where the pattern allows
 // typos and the word has MinTypoLen letters or more, one typo away from it);
@@ -33,10 +37,30 @@ type Matcher struct {
 	byWord map[string][]int32
 	byStem map[string][]int32
 	byDel  map[string][]int32
+	// bySqueeze holds words with a doubled letter by their form with it
+	// single: "pils" is "pills", "kil" is "kill", "wana" is "wanna".
+	bySqueeze map[string][]int32
+	// index holds, per list, its items by the words they may begin with,
+	// so a list of a hundred drugs is not tried item by item at every word.
+	index map[string]*listIndex
 
 	pats    []pattern
 	anchors map[int32][]int // id of a possible first word -> patterns
 	numbers []int           // patterns that begin with a number
+	combos  []combo
+}
+
+// Within is how many words apart the parts of an "A & B" pattern may be;
+// in one sentence, up to Sentence tokens.
+const (
+	Within   = 12
+	Sentence = 40
+)
+
+// combo is an "A & B" pattern: its parts are hidden patterns of their own.
+type combo struct {
+	pattern int   // the pattern it is reported as
+	parts   []int // hidden patterns, each of which must be found
 }
 
 type vword struct {
@@ -50,6 +74,10 @@ type pattern struct {
 	name string
 	src  string
 	seq  seq
+	// hidden marks a part of an "A & B" pattern: found, never reported.
+	hidden bool
+	// combo marks an "A & B" pattern: reported when all its parts are.
+	combo bool
 }
 
 type seq []term
@@ -62,6 +90,7 @@ const (
 	tAny                    // any one token
 	tGap                    // up to n tokens
 	tNumber                 // a number of at least min
+	tEnd                    // the end of the message
 )
 
 type term struct {
@@ -78,6 +107,9 @@ type Match struct {
 	Pattern  int
 	Name     string
 	From, To int
+	// Parts are where the parts of an "A & B" match stand, [from, to) in
+	// the order of the pattern; nil for other patterns.
+	Parts [][2]int
 }
 
 // NewMatcher starts a matcher for l with named lists of phrases (each a
@@ -85,7 +117,7 @@ type Match struct {
 // or more may match with one typo.
 func (l *Language) NewMatcher(lists map[string][]string, typos bool) (*Matcher, error) {
 	m := &Matcher{lang: l, typos: typos, lists: map[string][]seq{}, byWord: map[string][]int32{},
-		byStem: map[string][]int32{}, byDel: map[string][]int32{}, anchors: map[int32][]int{}}
+		byStem: map[string][]int32{}, byDel: map[string][]int32{}, bySqueeze: map[string][]int32{}, index: map[string]*listIndex{}, anchors: map[int32][]int{}}
 	var errs []string
 	for _, name := range sortedNames(lists) {
 		for _, item := range lists[name] {
@@ -100,11 +132,38 @@ func (l *Language) NewMatcher(lists map[string][]string, typos bool) (*Matcher, 
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
+	for name := range m.lists {
+		m.indexList(name)
+	}
 	return m, nil
 }
 
 // Add compiles src and adds it under name; it returns the pattern's index.
 func (m *Matcher) Add(name, src string) (int, error) {
+	if parts := strings.Split(src, " & "); len(parts) > 1 {
+		return m.addCombo(name, src, parts)
+	}
+	return m.add(name, src, false)
+}
+
+// addCombo adds "A & B": each part as a hidden pattern, the whole reported
+// when every part is found within Within words.
+func (m *Matcher) addCombo(name, src string, parts []string) (int, error) {
+	c := combo{}
+	for _, p := range parts {
+		i, err := m.add(name, strings.TrimSpace(p), true)
+		if err != nil {
+			return -1, err
+		}
+		c.parts = append(c.parts, i)
+	}
+	c.pattern = len(m.pats)
+	m.pats = append(m.pats, pattern{name: name, src: src, combo: true})
+	m.combos = append(m.combos, c)
+	return c.pattern, nil
+}
+
+func (m *Matcher) add(name, src string, hidden bool) (int, error) {
 	s, err := m.compile(src, true)
 	if err != nil {
 		return -1, err
@@ -117,7 +176,7 @@ func (m *Matcher) Add(name, src string) (int, error) {
 		return -1, fmt.Errorf("must begin with a word, a list or a number")
 	}
 	i := len(m.pats)
-	m.pats = append(m.pats, pattern{name: name, src: src, seq: s})
+	m.pats = append(m.pats, pattern{name: name, src: src, seq: s, hidden: hidden})
 	for _, id := range m.firstIDs(first) {
 		m.anchors[id] = append(m.anchors[id], i)
 	}
@@ -170,7 +229,8 @@ func (m *Matcher) AddPhrase(name, phrase string, stems bool) (int, error) {
 	return i, nil
 }
 
-// Len returns how many patterns m holds.
+// Len returns how many patterns m holds, the hidden parts of "A & B"
+// patterns included.
 func (m *Matcher) Len() int { return len(m.pats) }
 
 // Name returns the name pattern i was added under.
@@ -212,7 +272,11 @@ func (m *Matcher) startsWithNumber(t term) bool {
 // compile parses src into terms; lists are allowed only in patterns.
 func (m *Matcher) compile(src string, withLists bool) (seq, error) {
 	var out seq
-	for _, f := range strings.Fields(src) {
+	fields, err := fields(src)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fields {
 		optional := false
 		if len(f) > 1 && strings.HasSuffix(f, "?") {
 			optional, f = true, strings.TrimSuffix(f, "?")
@@ -221,6 +285,16 @@ func (m *Matcher) compile(src string, withLists bool) (seq, error) {
 		switch {
 		case f == "*":
 			t = term{kind: tAny}
+		case f == "$":
+			t = term{kind: tEnd}
+		case strings.HasPrefix(f, "(") && strings.HasSuffix(f, ")"):
+			// "(in the car|alone)": phrases, a list of their own.
+			alts := strings.Split(strings.ReplaceAll(f[1:len(f)-1], "\x00", " "), "|")
+			inline, err := m.phraseList(f, alts, withLists)
+			if err != nil {
+				return nil, err
+			}
+			t = term{kind: tList, list: inline}
 		case strings.HasPrefix(f, ".."):
 			n := 3
 			if rest := strings.TrimPrefix(f, ".."); rest != "" {
@@ -240,7 +314,7 @@ func (m *Matcher) compile(src string, withLists bool) (seq, error) {
 				}
 				t.min = v
 			}
-		case strings.HasPrefix(f, "@"):
+		case strings.HasPrefix(f, "@") && !strings.Contains(f, "|"):
 			if !withLists {
 				return nil, fmt.Errorf("%q: a list item cannot name a list", f)
 			}
@@ -264,13 +338,18 @@ func (m *Matcher) compile(src string, withLists bool) (seq, error) {
 				t.ids = []int32{m.intern(ws[len(ws)-1], exact)}
 				break
 			}
+			if inline, ok, err := m.inlineList(f, alts, withLists); err != nil {
+				return nil, err
+			} else if ok {
+				// "now|rn|@when": a list of its own, since a texting form
+				// may stand for several words.
+				t = term{kind: tList, list: inline}
+				break
+			}
 			for _, alt := range alts {
 				exact := strings.HasPrefix(alt, "=")
 				alt = strings.TrimPrefix(alt, "=")
 				ws := m.lang.c.expand(words(alt))
-				if len(ws) != 1 {
-					return nil, fmt.Errorf("%q: %q is not one word as the language reads it (write it without | or ?)", f, alt)
-				}
 				t.ids = append(t.ids, m.intern(ws[0], exact))
 			}
 		}
@@ -283,7 +362,91 @@ func (m *Matcher) compile(src string, withLists bool) (seq, error) {
 	if n := len(out); n > 0 && (out[n-1].kind == tGap || out[n-1].optional && n == 1) {
 		return nil, fmt.Errorf("cannot end with a gap")
 	}
+	for i, t := range out {
+		if t.kind == tEnd && (i != len(out)-1 || i == 0) {
+			return nil, fmt.Errorf("$ must end the pattern, after a word")
+		}
+	}
 	return out, nil
+}
+
+// fields splits a pattern into its fields, a parenthesised group of
+// phrases being one field (its spaces kept as \x00).
+func fields(src string) ([]string, error) {
+	var out []string
+	var b strings.Builder
+	depth := 0
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range src {
+		switch {
+		case r == '(':
+			if depth > 0 {
+				return nil, fmt.Errorf("%q: groups do not nest", strings.ReplaceAll(b.String(), "\x00", " "))
+			}
+			depth++
+			b.WriteRune(r)
+		case r == ')':
+			if depth == 0 {
+				return nil, fmt.Errorf("%q: ) without (", b.String()+")")
+			}
+			depth--
+			b.WriteRune(r)
+		case r == ' ' && depth > 0:
+			b.WriteString("\x00")
+		case r == ' ' || r == '\t':
+			flush()
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if depth > 0 {
+		return nil, fmt.Errorf("%q: ( without )", strings.ReplaceAll(b.String(), "\x00", " "))
+	}
+	flush()
+	return out, nil
+}
+
+// phraseList makes the phrases of group f a list of their own and returns
+// its name. A phrase is words ("=word" exactly) or a list.
+func (m *Matcher) phraseList(f string, alts []string, withLists bool) (string, error) {
+	var seqs []seq
+	for _, a := range alts {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			return "", fmt.Errorf("%q: an empty phrase", f)
+		}
+		var sq seq
+		for _, w := range strings.Fields(a) {
+			if strings.HasPrefix(w, "@") {
+				if !withLists {
+					return "", fmt.Errorf("%q: a list item cannot name a list", f)
+				}
+				if _, ok := m.lists[w[1:]]; !ok {
+					return "", fmt.Errorf("%q: no list named %s", f, w[1:])
+				}
+				sq = append(sq, term{kind: tList, list: w[1:]})
+				continue
+			}
+			exact := strings.HasPrefix(w, "=")
+			ws := m.lang.c.expand(words(strings.TrimPrefix(w, "=")))
+			if len(ws) == 0 {
+				return "", fmt.Errorf("%q: %q has no word the language reads", f, w)
+			}
+			for _, x := range ws {
+				sq = append(sq, term{kind: tWords, ids: []int32{m.intern(x, exact)}})
+			}
+		}
+		seqs = append(seqs, sq)
+	}
+	name := fmt.Sprintf("|%d", len(m.lists))
+	m.lists[name] = seqs
+	m.indexList(name)
+	return name, nil
 }
 
 // internAsWritten returns the id of word w matched as written or by typo.
@@ -300,9 +463,16 @@ func (m *Matcher) internAsWritten(w string) int32 {
 	return id
 }
 
-// indexTypos adds the deletions of form to the typo index.
+// indexTypos adds the deletions of form to the typo index, and its
+// squeezed form when it has a doubled letter.
 func (m *Matcher) indexTypos(id int32, form string) {
-	if !m.typos || len([]rune(form)) < MinTypoLen || numeric(form) {
+	if !m.typos || numeric(form) {
+		return
+	}
+	if sq := squeeze(form); sq != form && len([]rune(sq)) >= 3 {
+		m.bySqueeze[sq] = appendUnique(m.bySqueeze[sq], id)
+	}
+	if len([]rune(form)) < MinTypoLen {
 		return
 	}
 	for _, del := range deletions(form) {
@@ -311,12 +481,60 @@ func (m *Matcher) indexTypos(id int32, form string) {
 	m.byDel[form] = appendUnique(m.byDel[form], id)
 }
 
+// inlineList makes the alternatives of field f a list of their own when one
+// of them is a list or stands for several words ("rn" for "right now"),
+// and returns its name; ok is false when plain alternatives will do.
+func (m *Matcher) inlineList(f string, alts []string, withLists bool) (string, bool, error) {
+	plain := true
+	for _, a := range alts {
+		a = strings.TrimPrefix(a, "=")
+		if strings.HasPrefix(a, "@") || len(m.lang.c.expand(words(a))) != 1 {
+			plain = false
+		}
+	}
+	if plain {
+		return "", false, nil
+	}
+	var seqs []seq
+	for _, a := range alts {
+		if strings.HasPrefix(a, "@") {
+			if !withLists {
+				return "", false, fmt.Errorf("%q: a list item cannot name a list", f)
+			}
+			if _, ok := m.lists[a[1:]]; !ok {
+				return "", false, fmt.Errorf("%q: no list named %s", f, a[1:])
+			}
+			seqs = append(seqs, seq{term{kind: tList, list: a[1:]}})
+			continue
+		}
+		exact := strings.HasPrefix(a, "=")
+		ws := m.lang.c.expand(words(strings.TrimPrefix(a, "=")))
+		if len(ws) == 0 {
+			return "", false, fmt.Errorf("%q: %q has no word the language reads", f, a)
+		}
+		var sq seq
+		for _, w := range ws {
+			sq = append(sq, term{kind: tWords, ids: []int32{m.intern(w, exact)}})
+		}
+		seqs = append(seqs, sq)
+	}
+	name := fmt.Sprintf("|%d", len(m.lists))
+	m.lists[name] = seqs
+	m.indexList(name)
+	return name, true, nil
+}
+
 // intern returns the id of word w (exact or by stem), adding it to the
 // vocabulary and its indexes.
 func (m *Matcher) intern(w string, exact bool) int32 {
 	stem := w
 	if !exact {
 		stem = m.lang.Stem(w)
+		if len([]rune(stem)) < 4 && len([]rune(w))-len([]rune(stem)) >= 3 {
+			// "tirado" stems to "tir", as does English "tired": a stem cut
+			// that short matches only the word as written.
+			exact, stem = true, w
+		}
 	}
 	for _, id := range m.byWord[w] {
 		if v := m.vocab[id]; v.exact == exact && !v.written {
@@ -400,10 +618,13 @@ func (m *Matcher) annotate(d *Doc) hits {
 		// A typo is forgiven only in a word the vocabulary and the flows do
 		// not already know: "drunk" listed for one option is never "drink"
 		// of another, "noche" is never "coche".
-		if m.typos && !exact && t.Kind == KindWord && !m.lang.isNumberWord(t.Word) && !m.lang.known[t.Word] {
+		if m.typos && !exact && t.Kind == KindWord && !m.lang.isNumberWord(t.Word) && m.lang.typoSafe(t.Word) {
 			ids = m.typoHits(ids, t.Word)
 			if t.Stem != t.Word {
 				ids = m.typoHits(ids, t.Stem)
+			}
+			for _, id := range m.bySqueeze[t.Word] {
+				ids = appendUnique(ids, id)
 			}
 		}
 		h.ids[i] = ids
@@ -475,6 +696,7 @@ func (m *Matcher) Find(d *Doc) []Match {
 			}
 		}
 	}
+	out = m.combine(out, sentences(d))
 	sort.SliceStable(out, func(a, b int) bool {
 		if out[a].From != out[b].From {
 			return out[a].From < out[b].From
@@ -482,6 +704,58 @@ func (m *Matcher) Find(d *Doc) []Match {
 		return out[a].Pattern < out[b].Pattern
 	})
 	return out
+}
+
+// combine reports each "A & B" pattern whose parts were all found within
+// Near words of each other, and drops the hidden parts.
+func (m *Matcher) combine(found []Match, sentence []int) []Match {
+	if len(m.combos) == 0 {
+		return found
+	}
+	byPattern := map[int][]Match{}
+	var out []Match
+	for _, f := range found {
+		if m.pats[f.Pattern].hidden {
+			byPattern[f.Pattern] = append(byPattern[f.Pattern], f)
+			continue
+		}
+		out = append(out, f)
+	}
+	for _, c := range m.combos {
+		parts := make([][2]int, len(c.parts))
+		if span, ok := m.together(c.parts, byPattern, parts, sentence); ok {
+			out = append(out, Match{Pattern: c.pattern, Name: m.pats[c.pattern].name, From: span[0], To: span[1], Parts: parts})
+		}
+	}
+	return out
+}
+
+// together finds one match of each part, all within Within words or in one
+// sentence of at most Sentence words, and returns the span they cover;
+// where gets where each part stands. sentence holds the sentence of each
+// token.
+func (m *Matcher) together(parts []int, byPattern map[int][]Match, where [][2]int, sentence []int) ([2]int, bool) {
+	var walk func(k, from, to int) ([2]int, bool)
+	walk = func(k, from, to int) ([2]int, bool) {
+		if k == len(parts) {
+			return [2]int{from, to}, true
+		}
+		for _, f := range byPattern[parts[k]] {
+			lo, hi := f.From, f.To
+			if k > 0 {
+				lo, hi = min(lo, from), max(hi, to)
+			}
+			if hi-lo > Within+4 && (hi-lo > Sentence || sentence[lo] != sentence[hi-1]) {
+				continue
+			}
+			if span, ok := walk(k+1, lo, hi); ok {
+				where[k] = [2]int{f.From, f.To}
+				return span, true
+			}
+		}
+		return [2]int{}, false
+	}
+	return walk(0, 0, 0)
 }
 
 // match matches terms s[k:] from token pos and returns where the match
@@ -503,6 +777,14 @@ func (m *Matcher) match(h hits, s seq, k, pos int) (int, bool) {
 func (m *Matcher) matchTerm(h hits, s seq, k, pos int) (int, bool) {
 	t := s[k]
 	toks := h.d.Tokens
+	if t.kind == tEnd {
+		for p := pos; p < len(toks); p++ {
+			if !toks[p].Filler && (toks[p].Kind == KindWord || toks[p].Kind == KindNumber) {
+				return 0, false
+			}
+		}
+		return len(toks), true
+	}
 	if t.kind == tGap {
 		for skip, p := 0, pos; p <= len(toks); p++ {
 			if end, ok := m.match(h, s, k+1, p); ok {
@@ -546,8 +828,10 @@ func (m *Matcher) one(h hits, s seq, k, p int) (int, bool) {
 			return m.match(h, s, k+1, n.To)
 		}
 	case tList:
-		for _, item := range m.lists[t.list] {
-			if end, ok := m.match(h, item, 0, p); ok {
+		items := m.lists[t.list]
+		var buf [32]int
+		for _, i := range m.index[t.list].candidates(h, p, buf[:0]) {
+			if end, ok := m.match(h, items[i], 0, p); ok {
 				if end2, ok := m.match(h, s, k+1, end); ok {
 					return end2, true
 				}
@@ -555,6 +839,50 @@ func (m *Matcher) one(h hits, s seq, k, p int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// listIndex is a list's items by the words they may begin with; rest are
+// the items that begin otherwise (a number, an optional word).
+type listIndex struct {
+	byID map[int32][]int
+	rest []int
+}
+
+// indexList indexes list name; call it once its items are compiled.
+func (m *Matcher) indexList(name string) {
+	ix := &listIndex{byID: map[int32][]int{}}
+	for i, item := range m.lists[name] {
+		var ids []int32
+		if len(item) > 0 && !item[0].optional {
+			ids = m.firstIDs(item[0])
+		}
+		if len(ids) == 0 {
+			ix.rest = append(ix.rest, i)
+			continue
+		}
+		for _, id := range ids {
+			if l := ix.byID[id]; len(l) == 0 || l[len(l)-1] != i {
+				ix.byID[id] = append(l, i)
+			}
+		}
+	}
+	m.index[name] = ix
+}
+
+// candidates appends to buf, in list order and once each, the items that
+// may match at token p.
+func (ix *listIndex) candidates(h hits, p int, buf []int) []int {
+	buf = append(buf, ix.rest...)
+	if p < len(h.ids) {
+		for _, id := range h.ids[p] {
+			buf = append(buf, ix.byID[id]...)
+		}
+	}
+	if len(buf) > 1 {
+		slices.Sort(buf)
+		buf = slices.Compact(buf)
+	}
+	return buf
 }
 
 func hasAny(have, want []int32) bool {
@@ -566,4 +894,42 @@ func hasAny(have, want []int32) bool {
 		}
 	}
 	return false
+}
+
+// squeeze returns w with each run of one letter written once.
+func squeeze(w string) string {
+	var b strings.Builder
+	var last rune = -1
+	for _, r := range w {
+		if r != last {
+			b.WriteRune(r)
+		}
+		last = r
+	}
+	return b.String()
+}
+
+// sentences returns, for each token of d, the number of sentence breaks
+// (. ! ? or a new line) before it; a dot inside a word or a number ("2.5",
+// "a.fib") breaks nothing.
+func sentences(d *Doc) []int {
+	out := make([]int, len(d.Tokens))
+	n, at := 0, 0
+	for i, t := range d.Tokens {
+		for ; at < t.From && at < len(d.Text); at++ {
+			switch c := d.Text[at]; c {
+			case '!', '?', '\n':
+				n++
+			case '.':
+				if at+1 >= len(d.Text) || d.Text[at+1] == ' ' || d.Text[at+1] == '\n' {
+					n++
+				}
+			}
+		}
+		if at < t.To {
+			at = t.To
+		}
+		out[i] = n
+	}
+	return out
 }

@@ -361,6 +361,10 @@ func TestPatterns(t *testing.T) {
 		"took #10+",
 		"💊",
 		"dont want to live",
+		"kill myself now|rn|@drug",
+		"(in the car|left alone) ..2 @drug",
+		"gonna jump $",
+		"took & @drug & (tonight|right now)",
 	} {
 		if _, err := m.Add(p, p); err != nil {
 			t.Fatalf("Add(%q): %v", p, err)
@@ -368,7 +372,8 @@ func TestPatterns(t *testing.T) {
 	}
 	for _, tc := range []struct{ in, want string }{
 		{"i want to kill myself", "kill myself"},
-		{"i want to kil myself", ""}, // "kill" is under five letters: no typo
+		{"i want to kil myself", "kill myself"}, // a doubled letter written once
+		{"i want to kll myself", ""},            // "kill" is under five letters: no other typo
 		{"killing myself tonight", "kill myself"},
 		{"i took a whole bottle of tylenol", "took .. @drug"},
 		{"took my xanx", "took .. @drug"}, // one typo in a long word
@@ -385,6 +390,16 @@ func TestPatterns(t *testing.T) {
 		{"💊💊💊", "💊"},
 		{"i don't want to live", "dont want to live"},
 		{"i took them to school", ""},
+		{"gonna kill myself rn", "kill myself now|rn|@drug"},
+		{"left alone with the pills", "(in the car|left alone) ..2 @drug"},
+		{"in the car with xanax", "(in the car|left alone) ..2 @drug"},
+		{"in the house with xanax", ""},
+		{"im gonna jump", "gonna jump $"},
+		{"gonna jump 😭", "gonna jump $"}, // emoji may follow
+		{"gonna jump in the pool", ""},
+		{"took my xanax tonight", "took & @drug & (tonight|right now)"},
+		{"took a walk tonight", ""},
+		{"kill myself right now", "kill myself now|rn|@drug"},
 	} {
 		var got []string
 		for _, h := range m.Find(en.Read(tc.in)) {
@@ -395,7 +410,7 @@ func TestPatterns(t *testing.T) {
 			t.Errorf("Find(%q) = %q, want %q", tc.in, g, tc.want)
 		}
 	}
-	for _, bad := range []string{"", ".. pills", "@nolist", "pills ..", "took ..99 pills", "want|to die|dont"} {
+	for _, bad := range []string{"", ".. pills", "@nolist", "pills ..", "took ..99 pills", "want|@nolist die"} {
 		if _, err := m.Add("bad", bad); err == nil {
 			t.Errorf("Add(%q) accepted", bad)
 		}
@@ -407,8 +422,13 @@ func FuzzRead(f *testing.F) {
 	for _, s := range []string{"i wanna kms 💊", "3-4", "o.d.'d", "no tomo, fumo", "\xff", "1.2.3", "--", "a couple"} {
 		f.Add(s)
 	}
-	m, _ := en.NewMatcher(nil, true)
-	m.Add("x", "took .. pills|xanax")
+	m, _ := en.NewMatcher(map[string][]string{"drug": {"pills", "=bars", "tylenol"}, "when": {"tonight", "rn"}}, true)
+	for _, p := range []string{"took .. pills|xanax", "(in the car|alone) & @drug", "gonna jump $", "took #4+ @drug?",
+		"@drug & @when & took|ate", "(=dont|never) want to? die", "💊 & @when"} {
+		if _, err := m.Add(p, p); err != nil {
+			f.Fatalf("Add(%q): %v", p, err)
+		}
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, l := range []*text.Language{en, es} {
 			d := l.Read(s)
@@ -423,7 +443,16 @@ func FuzzRead(f *testing.F) {
 				}
 			}
 			l.Keyword(d)
-			m.Find(d)
+			for _, x := range m.Find(d) {
+				if x.From < 0 || x.To > len(d.Tokens) || x.From >= x.To {
+					t.Fatalf("match %+v of %d tokens", x, len(d.Tokens))
+				}
+				for _, p := range x.Parts {
+					if p[0] < x.From || p[1] > x.To || p[0] >= p[1] {
+						t.Fatalf("part %v outside match %+v", p, x)
+					}
+				}
+			}
 		}
 	})
 }

@@ -28,7 +28,7 @@ func alertKey(k bot.Key) string { return store.ConversationKey(k, "a") }
 
 // Tiers of danger, from the engine's events; "" is urgent (when in doubt,
 // alarm). A concern that becomes urgent is a new alert.
-var tierRanks = map[string]int{"concern": 1, "non_acute": 2, "urgent": 3}
+var tierRanks = map[string]int{"concern": 1, "non_acute": 2, "urgent": 3, "concern_yes": 3}
 
 func tierRank(tier string) int {
 	if r, ok := tierRanks[tier]; ok {

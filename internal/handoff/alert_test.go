@@ -13,9 +13,9 @@ import (
 	"helpline/internal/outbox"
 )
 
-// The engine will tell concern from urgent danger: a concern that becomes
-// urgent is a new alert; a concern after an urgent alert is counted in its
-// thread; the tier is shown.
+// The engine tells concern from urgent danger: a concern that becomes
+// urgent (or is answered yes) is a new alert; a concern after an urgent
+// alert is counted in its thread; the tier is shown, in words.
 func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 	t.Parallel()
 	m := miniredis.RunT(t)
@@ -65,14 +65,26 @@ func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 	if a.Tier != "urgent" {
 		t.Fatalf("second alert has tier %q", a.Tier)
 	}
-	_, blocks := AlertBlocks(a)
-	b, _ := json.Marshal(blocks)
-	if !strings.Contains(string(b), "tier: *urgent*") {
-		t.Fatalf("tier not shown: %s", b)
+	// Words of concern answered yes are a new alert too.
+	for i, tier := range []string{"concern", "concern_yes", "concern_yes"} {
+		if err := s.raise(ctx, "k2", "+15555550124", string(rune('x'+i)), "suicide", tier, "en"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	_, blocks = AlertBlocks(Alert{Key: "k1", Masked: "***-***-0123", Kind: "suicide"})
-	if b, _ := json.Marshal(blocks); strings.Contains(string(b), "tier") {
-		t.Fatalf("an empty tier is shown: %s", b)
+	if got := len(alerted()); got != 4 {
+		t.Fatalf("%d alerts, want 4 (two for k1, then a concern and its yes for k2)", got)
+	}
+	for _, tc := range []struct{ tier, want string }{
+		{"urgent", "tier *urgent*: danger now"},
+		{"", "tier *urgent*: danger now"}, // when in doubt, alarm
+		{"concern", "tier *concern*: words of concern; they were asked directly"},
+		{"concern_yes", "tier *concern answered yes*"},
+		{"non_acute", "tier *non-acute*"},
+	} {
+		_, blocks := AlertBlocks(Alert{Key: "k1", Masked: "***-***-0123", Kind: "suicide", Tier: tc.tier, Lang: "en"})
+		if b, _ := json.Marshal(blocks); !strings.Contains(string(b), tc.want) {
+			t.Errorf("tier %q: alert lacks %q: %s", tc.tier, tc.want, b)
+		}
 	}
 }
 

@@ -108,18 +108,44 @@ func CardBlocks(r *Record) (string, []Block) {
 	return fmt.Sprintf("Texter %s asked to talk with a person", r.Masked), blocks
 }
 
+// tierName is how staff read a tier.
+func tierName(tier string) string {
+	switch tier {
+	case "concern":
+		return "concern"
+	case "concern_yes":
+		return "concern answered yes"
+	case "non_acute":
+		return "non-acute"
+	}
+	return "urgent"
+}
+
+// tierText says what the texter was told, by tier.
+func tierText(tier string) string {
+	switch tier {
+	case "concern":
+		return "words of concern; they were asked directly whether they are thinking of killing themselves right now"
+	case "concern_yes":
+		return "words of concern, then yes to thoughts of suicide right now; they were sent 911 and 988 guidance at once"
+	case "non_acute":
+		return "yes to the screening's suicide question, no to right now; they were given 988"
+	}
+	return "danger now; they were sent 911 and 988 guidance at once"
+}
+
 // AlertBlocks renders a crisis alert: masked number, kind (and tier, when
 // the engine gives one), time, and a Claim button.
 func AlertBlocks(a Alert) (string, []Block) {
 	title := fmt.Sprintf("Crisis alert (%s): texter %s", a.Kind, a.Masked)
-	tier := ""
-	if a.Tier != "" {
-		tier = fmt.Sprintf(" (tier: *%s*)", mrkdwn.Escape(a.Tier))
+	what, header := tierText(a.Tier), "Crisis alert: "+a.Kind
+	if a.Tier == "concern" || a.Tier == "non_acute" {
+		header = "Check in: " + a.Kind
 	}
 	blocks := []Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Crisis alert: "+a.Kind, false, false)),
-		TextBlock(fmt.Sprintf("Texter %s (%s) sent words of *%s*%s at %s. They were sent 911 and 988 guidance at once.",
-			mrkdwn.Code(a.Masked), LangName(a.Lang), mrkdwn.Escape(a.Kind), tier, slackDate(time.Unix(a.At, 0)))),
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, header, false, false)),
+		TextBlock(fmt.Sprintf("Texter %s (%s), *%s*, tier *%s*: %s (%s).",
+			mrkdwn.Code(a.Masked), LangName(a.Lang), mrkdwn.Escape(a.Kind), mrkdwn.Escape(tierName(a.Tier)), what, slackDate(time.Unix(a.At, 0)))),
 	}
 	if a.Direct {
 		blocks = append(blocks, TextBlock("Posted directly: the session store was unreachable. If Claim fails, a new alert follows when the texter writes again."))

@@ -178,7 +178,7 @@ func (s *Service) Observe(ctx context.Context, key bot.Key, number string, msgID
 	for _, ev := range out.Events {
 		switch ev.Kind {
 		case bot.EventCrisis:
-			if err := s.raise(ctx, key, number, msgID, ev.Crisis, "", ev.Lang); err != nil {
+			if err := s.raise(ctx, key, number, msgID, ev.Crisis, ev.Tier, ev.Lang); err != nil {
 				// The store is failing: the alert went to Slack directly, and
 				// the texter's answer should not wait on the store again.
 				errs = append(errs, err)

@@ -18,6 +18,7 @@ type Metrics struct {
 	started         *prometheus.CounterVec
 	completed       *prometheus.CounterVec
 	crisis          *prometheus.CounterVec
+	concerns        *prometheus.CounterVec
 	handoffs        *prometheus.CounterVec
 	steps           *prometheus.CounterVec
 	turn            prometheus.Histogram
@@ -39,7 +40,8 @@ func NewMetrics() *Metrics {
 	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_messages_total", Help: "Messages received (in) and sent (out)."}, []string{"channel", "direction"})
 	m.started = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_screenings_started_total", Help: "Screenings begun (first question asked)."}, []string{"channel", "lang"})
 	m.completed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_screenings_completed_total", Help: "Screenings that reached the summary, by lean."}, []string{"channel", "lang", "lean"})
-	m.crisis = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_crisis_escalations_total", Help: "Messages answered with crisis guidance, by kind."}, []string{"channel", "kind"})
+	m.crisis = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_crisis_escalations_total", Help: "Urgent danger answered with crisis guidance, by kind."}, []string{"channel", "kind"})
+	m.concerns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_crisis_concerns_total", Help: "Direct questions asked about thoughts of suicide right now (ASQ)."}, []string{"channel"})
 	m.handoffs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_handoffs_total", Help: "Requests to talk with a person."}, []string{"channel"})
 	m.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_step_reached_total", Help: "Questions reached, by flow and step: where people stop."}, []string{"flow", "step"})
 	m.turn = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "helpline_turn_duration_seconds", Help: "Time to handle one inbound message.",
@@ -53,7 +55,7 @@ func NewMetrics() *Metrics {
 	m.numberShown = prometheus.NewCounter(prometheus.CounterOpts{Name: "helpline_handoff_number_shown_total", Help: "Full numbers revealed to staff who claimed a handoff."})
 	m.alertsDirect = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_alerts_direct_total",
 		Help: "Crisis alerts posted to Slack without the outbox (the store was down), by result: posted, failed, dropped."}, []string{"result"})
-	for _, c := range []prometheus.Collector{m.messages, m.started, m.completed, m.crisis, m.handoffs, m.steps, m.turn, m.storeErrors,
+	for _, c := range []prometheus.Collector{m.messages, m.started, m.completed, m.crisis, m.concerns, m.handoffs, m.steps, m.turn, m.storeErrors,
 		m.outboxDelivered, m.outboxFailed, m.outboxDead, m.outboxAge, m.numberShown, m.alertsDirect,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
@@ -75,7 +77,11 @@ func (m *Metrics) Observe(channel string, out bot.Outcome, err error, took time.
 		case bot.EventCompleted:
 			m.completed.WithLabelValues(channel, ev.Lang, ev.Lean).Inc()
 		case bot.EventCrisis:
-			m.crisis.WithLabelValues(channel, ev.Crisis).Inc()
+			if ev.Urgent() {
+				m.crisis.WithLabelValues(channel, ev.Crisis).Inc()
+			}
+		case bot.EventConcern:
+			m.concerns.WithLabelValues(channel).Inc()
 		case bot.EventHandoff:
 			m.handoffs.WithLabelValues(channel).Inc()
 		case bot.EventStep:

@@ -44,6 +44,11 @@ func TestMetricsFromEvents(t *testing.T) {
 		{Kind: bot.EventStarted, Lang: "es"}, {Kind: bot.EventStep, Flow: "screening", Step: "who"},
 		{Kind: bot.EventCompleted, Lang: "es", Lean: "iop"}, {Kind: bot.EventCrisis, Crisis: "overdose"},
 		{Kind: bot.EventHandoff}, {Kind: bot.EventStoreDown},
+		// Concern asked twice, answered yes once: one more escalation.
+		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: "concern"}, {Kind: bot.EventConcern},
+		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: "concern_yes"},
+		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: "concern"}, {Kind: bot.EventConcern},
+		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: "non_acute"},
 	}}, nil, 3*time.Millisecond)
 	m.AlertDirect("posted")
 	s := New(&pinger{}, m, slog.New(slog.DiscardHandler))
@@ -56,6 +61,8 @@ func TestMetricsFromEvents(t *testing.T) {
 		`helpline_screenings_started_total{channel="sms",lang="es"} 1`,
 		`helpline_screenings_completed_total{channel="sms",lang="es",lean="iop"} 1`,
 		`helpline_crisis_escalations_total{channel="sms",kind="overdose"} 1`,
+		`helpline_crisis_escalations_total{channel="sms",kind="suicide"} 1`,
+		`helpline_crisis_concerns_total{channel="sms"} 2`,
 		`helpline_handoffs_total{channel="sms"} 1`,
 		`helpline_step_reached_total{flow="screening",step="who"} 1`,
 		`helpline_store_errors_total 1`,

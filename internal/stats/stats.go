@@ -75,7 +75,9 @@ func fieldsOf(channel string, events []bot.Event) []string {
 		case bot.EventCompleted:
 			fields = append(fields, fieldCompleted, prefixLean+ev.Lean)
 		case bot.EventCrisis:
-			fields = append(fields, prefixCrisis+ev.Crisis)
+			if ev.Urgent() {
+				fields = append(fields, prefixCrisis+ev.Crisis)
+			}
 		case bot.EventHandoff:
 			fields = append(fields, fieldHandoff)
 		case bot.EventStep:

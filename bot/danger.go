@@ -1,0 +1,215 @@
+package bot
+
+import (
+	"context"
+
+	"helpline/flows"
+)
+
+// Danger has two tiers (DESIGN.md). Urgent is answered at once with the
+// help that fits, before the store is touched, and alerts staff. Concern
+// asks directly, the ASQ way, "are you having thoughts of killing yourself
+// right now?", through the session: yes is urgent, no resumes the
+// screening with one line. The screening's safety question is the ASQ
+// item: a yes asks the same question.
+
+// dangerOutcome is the immediate answer to urgent danger, in lang.
+func (e *Engine) dangerOutcome(f Finding, lang string) Outcome {
+	return Outcome{
+		Replies: []string{e.crisisReply(f.Reply, lang, nil)},
+		Events:  []Event{{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierUrgent, Flow: e.flow.ID, Lang: lang}},
+		Lang:    lang,
+	}
+}
+
+// crisisReply renders reply name of the crisis file in lang, for s when
+// known.
+func (e *Engine) crisisReply(name, lang string, s *Session) string {
+	c := e.flows.Crisis
+	t, ok := c.Reply[name]
+	if !ok {
+		t = c.Reply["default"]
+	}
+	if s == nil {
+		s = &Session{}
+	}
+	v := *s
+	v.Lang = lang
+	return flows.Fill(t.In(lang), e.vars(&v))
+}
+
+// afterUrgent tells the conversation, when the store answers, of urgent
+// danger already answered: the reply is said in the conversation's
+// language, and at the safety question the danger is its answer, a yes,
+// and the screening goes on to the next question. A failing store changes
+// nothing: the answer stands.
+func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Outcome) {
+	mu := &e.locks[lockIndex(in.Key)]
+	mu.Lock()
+	defer mu.Unlock()
+	var next Outcome
+	_ = e.store.Update(ctx, in.Key, func(s *Session) error {
+		next = Outcome{}
+		if s.seen(in.MessageID) || s.Status == "" || s.Status == StatusOptedOut {
+			return ErrNoWrite
+		}
+		t := turn{e: e, s: s, in: in, out: &next, msg: newMessage(e.flows, in.Text, s.Lang), answers: map[string]string{}}
+		if s.Lang != "" && s.Lang != out.Lang {
+			next.Lang = s.Lang
+		}
+		st := e.flow.Step(s.Step)
+		if s.Status != StatusActive || st == nil || !st.Safety {
+			if next.Lang == "" {
+				return ErrNoWrite
+			}
+		} else {
+			// Danger in answer to the safety question is its yes.
+			s.Answers[st.ID] = "yes"
+			s.History = append(s.History, st.ID)
+			s.Pending, s.Clarify = "", nil
+			t.say(t.text("crisis_continue"))
+			t.advance(e.next(s, st, "yes"))
+		}
+		s.record(in.MessageID, nil, "", 0)
+		s.Updated = in.Time.Unix()
+		s.TTL = e.ttl
+		return nil
+	})
+	if next.Lang != "" {
+		out.Lang = next.Lang
+		out.Replies[0] = e.crisisReply(f.Reply, next.Lang, nil)
+		for i := range out.Events {
+			out.Events[i].Lang = next.Lang
+		}
+	}
+	out.Replies = append(out.Replies, next.Replies...)
+	out.Events = append(out.Events, next.Events...)
+	if next.Prompt != nil {
+		out.Prompt = next.Prompt
+	}
+	if next.Summary != nil {
+		out.Summary = next.Summary
+	}
+}
+
+// concern asks the direct question about a text of the concern tier, about
+// the other person when the texter speaks of someone else.
+func (t *turn) concern(f Finding) {
+	t.outcome = "danger"
+	who := f.Who
+	t.askNow("concern", who)
+	t.event(Event{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierConcern})
+}
+
+// askNow asks whether the thoughts are there right now and waits for the
+// answer: pending "concern" (after words of concern) or "now" (after a
+// yes to the safety question).
+func (t *turn) askNow(pending, who string) {
+	s := t.s
+	s.Pending, s.About, s.Unclear, s.Clarify = pending, who, 0, nil
+	s.Asked++
+	name := "concern"
+	if who == "other" {
+		name = "concern_other"
+	}
+	text := t.e.crisisReply(name, s.Lang, s)
+	t.say(text)
+	t.event(Event{Kind: EventConcern})
+	t.out.Prompt = t.e.nowPrompt(text, s.Lang)
+}
+
+// nowPrompt is the direct question as a prompt with a Yes and a No, for
+// channels with buttons; its labels are the safety question's.
+func (e *Engine) nowPrompt(text, lang string) *Prompt {
+	p := &Prompt{Step: "now", Kind: flows.KindYesNo, Text: text,
+		Choices: []Choice{{Value: "1", Label: "Yes"}, {Value: "2", Label: "No"}}}
+	for _, st := range e.flow.Steps {
+		if !st.Safety {
+			continue
+		}
+		for i, l := range e.flow.OptionLabels(st, lang) {
+			if i < len(p.Choices) {
+				p.Choices[i].Label = l
+			}
+		}
+	}
+	return p
+}
+
+// nowReply handles the answer to the direct question. Yes, or any hedge, is
+// urgent; no resumes where the screening was with one line (after the
+// safety question, staff hear of it as non-acute). An answer that is
+// neither is asked about once more, then taken as yes: when in doubt,
+// alarm.
+func (t *turn) nowReply() {
+	s := t.s
+	pending, who := s.Pending, s.About
+	yes, no := t.yesOrNo()
+	if !yes && !no && s.Unclear == 0 {
+		s.Unclear++
+		t.outcome = "ask_again"
+		name := "concern"
+		if who == "other" {
+			name = "concern_other"
+		}
+		t.say(t.e.crisisReply(name, s.Lang, s))
+		return
+	}
+	s.Pending, s.About, s.Unclear = "", "", 0
+	if !no {
+		t.outcome = "danger"
+		reply := "suicide"
+		if who == "other" {
+			reply = "suicide_other"
+		}
+		t.say(t.e.crisisReply(reply, s.Lang, s))
+		tier := flows.TierUrgent
+		if pending == "concern" {
+			tier = TierConcernYes
+		}
+		t.event(Event{Kind: EventCrisis, Crisis: "suicide", Tier: tier})
+		t.out.Said = t.in.Text
+		if pending == "now" {
+			t.say(t.text("crisis_continue"))
+			t.advance(s.Step)
+		}
+		return
+	}
+	t.outcome = "answered"
+	t.say(t.e.crisisReply("concern_no", s.Lang, s))
+	if pending == "now" {
+		t.event(Event{Kind: EventCrisis, Crisis: "suicide", Tier: TierNonAcute})
+		t.advance(s.Step)
+		return
+	}
+	if s.Status == StatusCompleted {
+		return
+	}
+	t.ask()
+}
+
+// yesOrNo reads the answer to the direct question: "1" or "2", yes or no
+// in any language, a hedge as yes.
+func (t *turn) yesOrNo() (yes, no bool) {
+	d := t.msg.doc(t.s.Lang)
+	if nums, only := leadingNumbers(d, 2); only && len(nums) == 1 {
+		return nums[0] == 1, nums[0] == 2
+	}
+	for _, l := range t.msg.langs() {
+		if len(t.msg.in(l).Find("hedges")) > 0 {
+			return true, false
+		}
+	}
+	yn, ok := yesNoAny(t.msg)
+	return ok && yn == "yes", ok && yn == "no"
+}
+
+// storeDownConcern is the answer to words of concern when the store is
+// down: the answer to a question could not be tied to it, so 988 now.
+func (e *Engine) storeDownConcern(f Finding, lang string) Outcome {
+	return Outcome{
+		Replies: []string{e.crisisReply("concern_down", lang, nil)},
+		Events:  []Event{{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierConcern, Flow: e.flow.ID, Lang: lang}},
+		Lang:    lang,
+	}
+}

@@ -1,0 +1,120 @@
+package bot_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"helpline/bot"
+)
+
+// dangerRow is one line of a danger table: a text, and the tier, kind and
+// person it means.
+type dangerRow struct {
+	line                  int
+	tier, kind, who, lang string
+	text                  string
+}
+
+func readDanger(t *testing.T, file string) []dangerRow {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows []dangerRow
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if n == 1 || strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		c := strings.Split(line, "\t")
+		if len(c) != 5 {
+			t.Fatalf("%s:%d: %d fields, want 5", file, n, len(c))
+		}
+		rows = append(rows, dangerRow{n, c[0], c[1], c[2], c[3], c[4]})
+	}
+	return rows
+}
+
+// dangerFigures checks every row of a danger table and returns the share
+// of danger caught, the share of harmless texts alarmed on, and what went
+// wrong.
+func dangerFigures(t *testing.T, d *bot.Detector, file string) (caught, falseAlarms float64, missed, alarms, mismatched []string) {
+	rows := readDanger(t, file)
+	danger, harmless, hit, fa := 0, 0, 0, 0
+	perKind := map[string][2]int{}
+	for _, r := range rows {
+		f := d.Check(r.text)
+		where := fmt.Sprintf("%s:%d %s/%s/%s %q", file, r.line, r.tier, r.kind, r.lang, r.text)
+		if r.tier == "none" {
+			harmless++
+			if f.Tier != "" {
+				fa++
+				alarms = append(alarms, fmt.Sprintf("%s: %s %s by %s %q", where, f.Tier, f.Kind, f.Matched, f.Pattern))
+			}
+			continue
+		}
+		danger++
+		pk := perKind[r.kind]
+		pk[1]++
+		if f.Tier == "" {
+			missed = append(missed, fmt.Sprintf("%s: missed (cleared by %q)", where, f.Cleared))
+		} else {
+			hit++
+			pk[0]++
+			if f.Tier != r.tier || f.Kind != r.kind || r.who != "-" && f.Who != r.who {
+				mismatched = append(mismatched, fmt.Sprintf("%s: %s %s %s by %s %q", where, f.Tier, f.Kind, f.Who, f.Matched, f.Pattern))
+			}
+		}
+		perKind[r.kind] = pk
+	}
+	kinds := make([]string, 0, len(perKind))
+	for k := range perKind {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	var b strings.Builder
+	for _, k := range kinds {
+		fmt.Fprintf(&b, " %s %d/%d", k, perKind[k][0], perKind[k][1])
+	}
+	caught, falseAlarms = float64(hit)/float64(danger), float64(fa)/float64(harmless)
+	t.Logf("%s: danger caught %d of %d (%.1f%%); false alarms on harmless texts %d of %d (%.1f%%); caught with another tier, kind or person: %d\nper kind:%s",
+		file, hit, danger, 100*caught, fa, harmless, 100*falseAlarms, len(mismatched), b.String())
+	return
+}
+
+// Texts written from how people in danger really text, and harmless ones
+// that sound alarming, English and Spanish: every danger text is caught,
+// and no more than 2% of the harmless ones raise an alarm.
+func TestDangerTables(t *testing.T) {
+	t.Parallel()
+	d := detector(t)
+	for _, file := range []string{"testdata/danger.tsv", "testdata/danger_more.tsv", "testdata/danger_c.tsv", "testdata/danger_d.tsv", "testdata/danger_e.tsv", "testdata/danger_h.tsv", "testdata/danger_g.tsv"} {
+		caught, fa, missed, alarms, mismatched := dangerFigures(t, d, file)
+		for _, m := range missed {
+			t.Error(m)
+		}
+		if caught < 1 {
+			t.Errorf("%s: %.1f%% of danger caught, want all", file, 100*caught)
+		}
+		if fa > 0.02 {
+			t.Errorf("%s: %.1f%% false alarms, want 2%% or fewer", file, 100*fa)
+		}
+		for _, a := range alarms {
+			t.Log("false alarm: " + a)
+		}
+		if testing.Verbose() {
+			for _, m := range mismatched {
+				t.Log("caught as: " + m)
+			}
+		}
+	}
+}

@@ -1,0 +1,271 @@
+package flows
+
+import (
+	"fmt"
+	"strconv"
+
+	"helpline/flows/text"
+)
+
+// Crisis is the danger check as data: word lists, the patterns of each
+// kind and tier, the context that clears a match, and the replies.
+type Crisis struct {
+	Kind string `yaml:"kind"` // always "crisis"
+	// Lists are named word lists, per language, that patterns use (@name).
+	Lists map[string]map[string][]string `yaml:"lists"`
+	// Patterns are tried in order; the first of the highest tier wins.
+	Patterns []*DangerPattern `yaml:"patterns"`
+	// Clear are the contexts that clear a match, tried in order.
+	Clear []*ClearRule `yaml:"clear"`
+	// Reply are the replies by name: a kind ("overdose"), a kind for
+	// someone else ("overdose_other"), a pattern's own reply
+	// ("violence_child"), and the concern question and its answers.
+	Reply map[string]Text `yaml:"reply"`
+
+	File string `yaml:"-"`
+	// Line of each pattern and rule in the file.
+	lines map[string]int
+
+	match map[string]*CrisisMatch
+}
+
+// Tiers of danger.
+const (
+	TierUrgent  = "urgent"
+	TierConcern = "concern"
+)
+
+// DangerPattern is one family of danger: its kind, tier, whose danger it
+// is, and its patterns per language.
+type DangerPattern struct {
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"`
+	Tier string `yaml:"tier"`
+	// Who is self, other, or any (read from the words before the match).
+	Who string `yaml:"who"`
+	// Reply names the reply; by default the kind's (or kind_other's).
+	Reply string `yaml:"reply"`
+	// Soft marks patterns an idiom or a joke may clear.
+	Soft    bool     `yaml:"soft"`
+	English []string `yaml:"en"`
+	Spanish []string `yaml:"es"`
+	// Other are the patterns of languages other than English and Spanish.
+	Other map[string][]string `yaml:",inline"`
+}
+
+// In returns the patterns of lang.
+func (p *DangerPattern) In(lang string) []string {
+	switch lang {
+	case "en":
+		return p.English
+	case "es":
+		return p.Spanish
+	}
+	return p.Other[lang]
+}
+
+// ClearRule is one context that clears a match of danger, unless one of
+// its unless patterns is found too.
+type ClearRule struct {
+	Name string `yaml:"name"`
+	// Kinds limits the rule to these kinds, Tiers to these tiers; all when
+	// empty.
+	Kinds []string `yaml:"kinds"`
+	Tiers []string `yaml:"tiers"`
+	// Negated clears a match that stands in a negation's scope.
+	Negated bool `yaml:"negated"`
+	// Soft limits the rule to soft patterns.
+	Soft bool `yaml:"soft"`
+	// Anywhere, Near, Starts, Before and Covers are patterns per language:
+	// found anywhere in the message; in the match's clause or the one next
+	// to it; starting the match's clause, before the match; ending at most
+	// eight words before the match, in its clause or the one before; or
+	// overlapping the match.
+	Anywhere map[string][]string `yaml:"anywhere"`
+	Near     map[string][]string `yaml:"near"`
+	Starts   map[string][]string `yaml:"starts"`
+	Before   map[string][]string `yaml:"before"`
+	Covers   map[string][]string `yaml:"covers"`
+	// Unless keeps the alarm when one of its patterns is found in the
+	// match's clause or the one next to it ("had a seizure years ago and
+	// again this morning").
+	Unless map[string][]string `yaml:"unless"`
+}
+
+// CrisisMatch is the crisis file compiled for one language.
+type CrisisMatch struct {
+	// M finds the danger patterns, each named by its family's index, and
+	// the contexts of the clear rules, named as Clear says.
+	M *text.Matcher
+	// Clear holds, per rule, its compiled contexts.
+	Clear []ClearMatch
+}
+
+// ClearMatch is a clear rule compiled for one language: the names its
+// contexts' patterns have in M ("" when the rule has no such context).
+// Danger and its context are found in one pass over a message.
+type ClearMatch struct {
+	Anywhere, Near, Starts, Before, Covers, Unless string
+}
+
+// Match returns the crisis file compiled for lang, or nil.
+func (c *Crisis) Match(lang string) *CrisisMatch { return c.match[lang] }
+
+// Family returns the danger family a match of M names.
+func (c *Crisis) Family(name string) *DangerPattern {
+	i, err := strconv.Atoi(name)
+	if err != nil || i < 0 || i >= len(c.Patterns) {
+		return nil
+	}
+	return c.Patterns[i]
+}
+
+// ReplyFor returns the name of the reply to family p for whose danger it
+// is ("self" or "other").
+func (c *Crisis) ReplyFor(p *DangerPattern, who string) string {
+	if p.Reply != "" {
+		return p.Reply
+	}
+	if who == "other" {
+		if _, ok := c.Reply[p.Kind+"_other"]; ok {
+			return p.Kind + "_other"
+		}
+	}
+	if _, ok := c.Reply[p.Kind]; ok {
+		return p.Kind
+	}
+	return "default"
+}
+
+// RequiredReplies are the replies the engine says besides the kinds'.
+var RequiredReplies = []string{"default", "concern", "concern_other", "concern_no", "concern_down"}
+
+func (c *Crisis) validate(ls map[string]*text.Language, langs []string, p *problems) {
+	file := c.File
+	line := func(key string) int { return c.lines[key] }
+	names := map[string]bool{}
+	for i, dp := range c.Patterns {
+		where := fmt.Sprintf("pattern %q", dp.Name)
+		at := line("patterns." + strconv.Itoa(i))
+		if dp.Name == "" {
+			p.add(file, at, "pattern %d: name is missing", i+1)
+		}
+		if names[dp.Name] {
+			p.add(file, at, "%s: defined twice", where)
+		}
+		names[dp.Name] = true
+		if !contains(CrisisKinds, dp.Kind) {
+			p.add(file, at, "%s: kind %q is not one of %v%s", where, dp.Kind, CrisisKinds, suggestOf(dp.Kind, CrisisKinds))
+		}
+		if dp.Tier != TierUrgent && dp.Tier != TierConcern {
+			p.add(file, at, "%s: tier %q is not urgent or concern%s", where, dp.Tier, suggestOf(dp.Tier, []string{TierUrgent, TierConcern}))
+		}
+		if dp.Who != "" && dp.Who != "self" && dp.Who != "other" && dp.Who != "any" {
+			p.add(file, at, "%s: who %q is not self, other or any%s", where, dp.Who, suggestOf(dp.Who, []string{"self", "other", "any"}))
+		}
+		if dp.Reply != "" {
+			if _, ok := c.Reply[dp.Reply]; !ok {
+				p.add(file, at, "%s: reply %q is not defined under reply", where, dp.Reply)
+			}
+		}
+		for _, l := range langs {
+			if len(dp.In(l)) == 0 {
+				p.add(file, at, "%s: no %q patterns (missing translation)", where, l)
+			}
+		}
+	}
+	for i, r := range c.Clear {
+		at := line("clear." + strconv.Itoa(i))
+		if r.Name == "" {
+			p.add(file, at, "clear rule %d: name is missing", i+1)
+		}
+		for _, k := range r.Kinds {
+			if !contains(CrisisKinds, k) {
+				p.add(file, at, "clear %q: kind %q is not one of %v", r.Name, k, CrisisKinds)
+			}
+		}
+		for _, t := range r.Tiers {
+			if t != TierUrgent && t != TierConcern {
+				p.add(file, at, "clear %q: tier %q is not urgent or concern", r.Name, t)
+			}
+		}
+		if n := len(r.Anywhere) + len(r.Near) + len(r.Starts) + len(r.Before) + len(r.Covers); !r.Negated && n == 0 {
+			p.add(file, at, "clear %q: needs negated, anywhere, near, starts, before or covers", r.Name)
+		} else if r.Negated && n > 0 {
+			p.add(file, at, "clear %q: negated reads the negation itself; it takes no anywhere, near, starts, before or covers", r.Name)
+		} else if n > 0 && !onlyOne(r.Anywhere, r.Near, r.Starts, r.Before, r.Covers) {
+			p.add(file, at, "clear %q: give only one of anywhere, near, starts, before or covers", r.Name)
+		}
+	}
+	for _, k := range CrisisKinds {
+		if _, ok := c.Reply[k]; !ok {
+			p.add(file, 0, "reply: %q is missing", k)
+		}
+	}
+	for _, k := range RequiredReplies {
+		if _, ok := c.Reply[k]; !ok {
+			p.add(file, 0, "reply: %q is missing", k)
+		}
+	}
+	for _, k := range sortedKeys(c.Reply) {
+		checkText(c.Reply[k], langs, file, 0, fmt.Sprintf("reply %q", k), p)
+		for _, l := range langs {
+			msg := Fill(c.Reply[k].In(l), Placeholders)
+			if n, budget := Segments(msg), SummaryBudget(msg); n > budget {
+				p.add(file, 0, "reply %q: the %q text takes %d SMS segments; the budget is %d", k, l, n, budget)
+			}
+		}
+	}
+	c.match = map[string]*CrisisMatch{}
+	for _, code := range langs {
+		l := ls[code]
+		if !l.Ready() {
+			continue // its own problems are reported
+		}
+		lists := c.Lists[code]
+		m, err := l.NewMatcher(lists, true)
+		if err != nil {
+			p.add(file, line("lists"), "lists %s: %v", code, err)
+			continue
+		}
+		cm := &CrisisMatch{M: m}
+		for i, dp := range c.Patterns {
+			for _, src := range dp.In(code) {
+				if _, err := m.Add(strconv.Itoa(i), src); err != nil {
+					p.add(file, line("patterns."+strconv.Itoa(i)), "pattern %q: %s %q cannot be matched: %v", dp.Name, code, src, err)
+				}
+			}
+		}
+		for i, r := range c.Clear {
+			at := line("clear." + strconv.Itoa(i))
+			compile := func(field string, srcs map[string][]string) string {
+				if len(srcs[code]) == 0 {
+					return ""
+				}
+				name := fmt.Sprintf("clear %d %s", i, field)
+				for _, src := range srcs[code] {
+					if _, err := m.Add(name, src); err != nil {
+						p.add(file, at, "clear %q: %s %s %q cannot be matched: %v", r.Name, field, code, src, err)
+					}
+				}
+				return name
+			}
+			cm.Clear = append(cm.Clear, ClearMatch{
+				Anywhere: compile("anywhere", r.Anywhere), Near: compile("near", r.Near), Starts: compile("starts", r.Starts), Before: compile("before", r.Before),
+				Covers: compile("covers", r.Covers), Unless: compile("unless", r.Unless),
+			})
+		}
+		c.match[code] = cm
+	}
+}
+
+// onlyOne reports whether exactly one of ms is given.
+func onlyOne(ms ...map[string][]string) bool {
+	n := 0
+	for _, m := range ms {
+		if len(m) > 0 {
+			n++
+		}
+	}
+	return n == 1
+}
