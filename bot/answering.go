@@ -278,7 +278,11 @@ func (t *turn) advance(next string) {
 		s.Answers[next] = v
 		s.History = append(s.History, next)
 		s.Filled = append(s.Filled, next)
-		t.say(strings.ReplaceAll(t.text("filled"), "{answer}", t.said(st, v)))
+		if !st.Safety {
+			// The safety question's yes came from words of suicide, already
+			// answered as such: it is not said back.
+			t.say(strings.ReplaceAll(t.text("filled"), "{answer}", t.said(st, v)))
+		}
 		next = t.e.next(s, st, v)
 	}
 	if next == "end" || next == "" {

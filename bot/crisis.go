@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"fmt"
+
 	"helpline/flows"
 	"helpline/flows/text"
 )
@@ -18,8 +20,11 @@ type Finding struct {
 	// Tier is "urgent", "concern" or "" for none.
 	Tier string
 	Kind string
-	// Who is "self" or "other": whose danger it is.
-	Who string
+	// Who is "self" or "other": whose danger it is. Named says a word of
+	// the message said so; when not, the conversation may know better (a
+	// parent screening for a son).
+	Who   string
+	Named bool
 	// Reply names the reply of the crisis file to send.
 	Reply string
 	// Lang is the language of the words that matched.
@@ -28,6 +33,19 @@ type Finding struct {
 	// written in the file; Cleared the clear rule that removed a match
 	// (the last one, when nothing else matched), for clinical review.
 	Matched, Pattern, Cleared string
+}
+
+// For returns f for a conversation about audience ("self" or "other"):
+// danger said of no one in particular is the person the screening is for.
+func (d *Detector) For(f Finding, audience string) Finding {
+	if f.Tier == "" || f.Named || audience != "other" || f.Who == "other" {
+		return f
+	}
+	f.Who = "other"
+	if fam := d.set.Crisis.FamilyNamed(f.Matched); fam != nil {
+		f.Reply = d.set.Crisis.ReplyFor(fam, f.Who)
+	}
+	return f
 }
 
 // NewDetector returns a detector for the crisis file of set.
@@ -47,9 +65,26 @@ func NewDetector(set *flows.Set) (*Detector, error) {
 // English.
 func (d *Detector) Check(s string) Finding { return d.CheckIn(s, "") }
 
+// Explain lists every danger pattern s matches, in each language, with
+// the rule that cleared it, for clinical review of a text.
+func (d *Detector) Explain(s string) []string {
+	var out []string
+	d.check(s, "", func(lang string, fam *flows.DangerPattern, src, cleared string) {
+		line := fmt.Sprintf("%s %s (%s %s): %q", lang, fam.Name, fam.Tier, fam.Kind, src)
+		if cleared != "" {
+			line += " cleared by " + cleared
+		}
+		out = append(out, line)
+	})
+	return out
+}
+
 // CheckIn is Check preferring the language prefer when two languages find
 // the same danger.
-func (d *Detector) CheckIn(s, prefer string) Finding {
+func (d *Detector) CheckIn(s, prefer string) Finding { return d.check(s, prefer, nil) }
+
+// check is CheckIn telling seen, when not nil, of every match.
+func (d *Detector) check(s, prefer string, seen func(lang string, fam *flows.DangerPattern, src, cleared string)) Finding {
 	pieces := text.Split(s)
 	if len(pieces) == 0 {
 		return Finding{}
@@ -75,7 +110,11 @@ func (d *Detector) CheckIn(s, prefer string) Finding {
 			if fam == nil {
 				continue
 			}
-			if rule := d.cleared(docs, i, fam, m, found); rule != "" {
+			rule := d.cleared(docs, i, fam, m, found)
+			if seen != nil {
+				seen(code, fam, cm.M.Source(m.Pattern), rule)
+			}
+			if rule != "" {
 				cleared = rule
 				continue
 			}
@@ -90,12 +129,15 @@ func (d *Detector) CheckIn(s, prefer string) Finding {
 			if rank <= bestRank {
 				continue
 			}
-			who := fam.Who
+			who, named := fam.Who, true
 			if who == "" || who == "any" {
 				who = whose(doc, m)
 			}
+			if who == "" {
+				who, named = "self", false
+			}
 			bestRank = rank
-			best = Finding{Tier: fam.Tier, Kind: fam.Kind, Who: who, Reply: d.set.Crisis.ReplyFor(fam, who), Lang: code,
+			best = Finding{Tier: fam.Tier, Kind: fam.Kind, Who: who, Named: named, Reply: d.set.Crisis.ReplyFor(fam, who), Lang: code,
 				Matched: fam.Name, Pattern: cm.M.Source(m.Pattern)}
 		}
 	}
@@ -224,6 +266,9 @@ func (d *Detector) clears(cm *flows.CrisisMatch, i int, doc *text.Doc, m text.Ma
 	}
 	switch {
 	case r.Negated:
+		// "no self harm, just anxious": what the match is about said
+		// with no. The other parts only set the scene, and are often
+		// negated in real danger ("wont come down", "no tengo inhalador").
 		applies = negatedHit(doc, core[0], core[1]) && !negationInPart(doc, m, core[0])
 	case c.Anywhere != "":
 		applies = len(found.named(cm, doc, c.Anywhere)) > 0
@@ -252,15 +297,25 @@ func (d *Detector) clears(cm *flows.CrisisMatch, i int, doc *text.Doc, m text.Ma
 		}
 	}
 	if c.Unless != "" {
+		// Words that keep the alarm count outside the context itself:
+		// the "ahorita" of "ahorita estoy bien" is no danger now.
+		var ctx []text.Match
+		for _, name := range []string{c.Anywhere, c.Near, c.Before, c.Starts, c.Covers} {
+			ctx = append(ctx, found.named(cm, doc, name)...)
+		}
 		for _, x := range found.named(cm, doc, c.Unless) {
-			kept = kept || near(x) && !turnedAway(doc, clause, x)
+			inside := false
+			for _, y := range ctx {
+				inside = inside || x.From >= y.From && x.To <= y.To
+			}
+			kept = kept || !inside && near(x) && !turnedAway(doc, clause, x)
 		}
 	}
 	return applies, kept
 }
 
-// negationInPart reports whether the negation before from, the first part
-// of match m, belongs to another part of it: "lleva 2 dias sin tomar y esta
+// negationInPart reports whether the negation before from, where a part of
+// match m begins, belongs to another part of it: "lleva 2 dias sin tomar y esta
 // confundido" is not a negated confusion, "sin tomar" is a part.
 func negationInPart(doc *text.Doc, m text.Match, from int) bool {
 	j := from - 1
@@ -270,8 +325,8 @@ func negationInPart(doc *text.Doc, m text.Match, from int) bool {
 	if j < 0 {
 		return false
 	}
-	for _, p := range m.Parts[min(1, len(m.Parts)):] {
-		if p[0] <= j && j < p[1] {
+	for _, p := range m.Parts {
+		if p[0] <= j && j < p[1] && p[0] != from {
 			return true
 		}
 	}
@@ -298,8 +353,8 @@ func turnedAway(doc *text.Doc, clause int, x text.Match) bool {
 // a word naming another person ("he took", "se quiere matar", "le dio"),
 // else the texter's when a word inside it names them ("quitarme la vida"),
 // else the nearest person named before it (before its first part, for
-// "A & B"), the texter ("i", "yo", "se
-// me") or another ("my son", "he", "le"); the texter's when none is.
+// "A & B"), the texter ("i", "yo", "se me") or another ("my son", "he",
+// "le"); "" when no one is.
 func whose(d *text.Doc, m text.Match) string {
 	starts := []int{m.From}
 	for k, p := range m.Parts {
@@ -330,5 +385,5 @@ func whose(d *text.Doc, m text.Match) string {
 			return "other"
 		}
 	}
-	return "self"
+	return "" // no one named
 }

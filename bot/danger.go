@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"helpline/flows"
+	"helpline/flows/text"
 )
 
 // Danger has two tiers (DESIGN.md). Urgent is answered at once with the
@@ -48,8 +49,9 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 	mu.Lock()
 	defer mu.Unlock()
 	var next Outcome
+	reply := f.Reply
 	_ = e.store.Update(ctx, in.Key, func(s *Session) error {
-		next = Outcome{}
+		next, reply = Outcome{}, f.Reply
 		if s.seen(in.MessageID) || s.Status == "" || s.Status == StatusOptedOut {
 			return ErrNoWrite
 		}
@@ -57,9 +59,14 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 		if s.Lang != "" && s.Lang != out.Lang {
 			next.Lang = s.Lang
 		}
+		// Danger of no one in particular, in a screening about someone
+		// else, is theirs: the reply speaks of them.
+		g := e.crisis.For(f, s.Answers[e.flow.Audience])
+		reply = g.Reply
+		t.fillSafety(g)
 		st := e.flow.Step(s.Step)
 		if s.Status != StatusActive || st == nil || !st.Safety {
-			if next.Lang == "" {
+			if next.Lang == "" && reply == f.Reply && len(s.Fill) == 0 {
 				return ErrNoWrite
 			}
 		} else {
@@ -75,11 +82,13 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 		s.TTL = e.ttl
 		return nil
 	})
-	if next.Lang != "" {
-		out.Lang = next.Lang
-		out.Replies[0] = e.crisisReply(f.Reply, next.Lang, nil)
+	if next.Lang != "" || reply != f.Reply {
+		if next.Lang != "" {
+			out.Lang = next.Lang
+		}
+		out.Replies[0] = e.crisisReply(reply, out.Lang, nil)
 		for i := range out.Events {
-			out.Events[i].Lang = next.Lang
+			out.Events[i].Lang = out.Lang
 		}
 	}
 	out.Replies = append(out.Replies, next.Replies...)
@@ -92,10 +101,30 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 	}
 }
 
+// fillSafety keeps, for when the screening reaches the safety question,
+// the yes that words of suicide about the person it is for already gave:
+// it is recorded then, not asked again.
+func (t *turn) fillSafety(f Finding) {
+	s, fl := t.s, t.e.flow
+	if f.Kind != "suicide" || f.Who != map[bool]string{true: "other", false: "self"}[s.Answers[fl.Audience] == "other"] {
+		return
+	}
+	for _, st := range fl.Steps {
+		if _, done := s.Answers[st.ID]; st.Safety && !done && st.ID != s.Step {
+			if s.Fill == nil {
+				s.Fill = map[string]string{}
+			}
+			s.Fill[st.ID] = "yes"
+		}
+	}
+}
+
 // concern asks the direct question about a text of the concern tier, about
 // the other person when the texter speaks of someone else.
 func (t *turn) concern(f Finding) {
 	t.outcome = "danger"
+	f = t.e.crisis.For(f, t.s.Answers[t.e.flow.Audience])
+	t.fillSafety(f)
 	who := f.Who
 	t.askNow("concern", who)
 	t.event(Event{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierConcern})
@@ -169,10 +198,16 @@ func (t *turn) nowReply() {
 		}
 		t.event(Event{Kind: EventCrisis, Crisis: "suicide", Tier: tier})
 		t.out.Said = t.in.Text
-		if pending == "now" {
-			t.say(t.text("crisis_continue"))
-			t.advance(s.Step)
+		if s.Status == StatusCompleted {
+			return
 		}
+		// The screening can go on, where it was.
+		t.say(t.text("crisis_continue"))
+		if pending == "now" {
+			t.advance(s.Step)
+			return
+		}
+		t.ask()
 		return
 	}
 	t.outcome = "answered"
@@ -196,6 +231,13 @@ func (t *turn) yesOrNo() (yes, no bool) {
 		return nums[0] == 1, nums[0] == 2
 	}
 	for _, l := range t.msg.langs() {
+		// "no, not right now" answers the question; "not really" does not.
+		d := t.msg.in(l)
+		if nn := d.Find("not_now"); len(nn) > 0 && !outside(d.Find("yes"), nn) {
+			return false, true
+		}
+	}
+	for _, l := range t.msg.langs() {
 		if len(t.msg.in(l).Find("hedges")) > 0 {
 			return true, false
 		}
@@ -212,4 +254,18 @@ func (e *Engine) storeDownConcern(f Finding, lang string) Outcome {
 		Events:  []Event{{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierConcern, Flow: e.flow.ID, Lang: lang}},
 		Lang:    lang,
 	}
+}
+
+// outside reports whether a span of a lies outside every span of b.
+func outside(a, b []text.Span) bool {
+	for _, x := range a {
+		in := false
+		for _, y := range b {
+			in = in || x.From >= y.From && x.To <= y.To
+		}
+		if !in {
+			return true
+		}
+	}
+	return false
 }

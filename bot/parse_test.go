@@ -194,3 +194,40 @@ func FuzzParse(f *testing.F) {
 		m.keyword()
 	})
 }
+
+// The answer to "are you having thoughts of killing yourself right now?":
+// a no to "right now" is a no; a hedge is a yes (when in doubt, alarm).
+func TestAnswerToRightNow(t *testing.T) {
+	t.Parallel()
+	set := shippedSet(t)
+	for _, tc := range []struct {
+		lang, text string
+		yes, no    bool
+	}{
+		{"en", "2", false, true},
+		{"en", "1", true, false},
+		{"en", "no", false, true},
+		{"en", "nah", false, true},
+		{"en", "no not right now", false, true},
+		{"en", "not right now", false, true},
+		{"en", "nope im safe", false, true},
+		{"en", "yes", true, false},
+		{"en", "yeah kinda", true, false},
+		{"en", "maybe", true, false},
+		{"en", "idk", true, false},
+		{"en", "not really", true, false}, // a hedge, not a no
+		{"en", "sometimes", true, false},
+		{"en", "yes right now", true, false},
+		{"es", "no", false, true},
+		{"es", "ahorita no", false, true},
+		{"es", "si", true, false},
+		{"es", "a veces", true, false},
+		{"es", "mas o menos", true, false},
+		{"en", "what do you mean", false, false},
+	} {
+		tr := turn{s: &Session{Lang: tc.lang}, msg: newMessage(set, tc.text, tc.lang)}
+		if yes, no := tr.yesOrNo(); yes != tc.yes || no != tc.no {
+			t.Errorf("%s %q: yes %v no %v, want yes %v no %v", tc.lang, tc.text, yes, no, tc.yes, tc.no)
+		}
+	}
+}

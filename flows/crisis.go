@@ -120,6 +120,16 @@ func (c *Crisis) Family(name string) *DangerPattern {
 	return c.Patterns[i]
 }
 
+// FamilyNamed returns the danger family called name, or nil.
+func (c *Crisis) FamilyNamed(name string) *DangerPattern {
+	for _, p := range c.Patterns {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
 // ReplyFor returns the name of the reply to family p for whose danger it
 // is ("self" or "other").
 func (c *Crisis) ReplyFor(p *DangerPattern, who string) string {

@@ -18,8 +18,9 @@ func crisisCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dir := fs.String("flows", "", "load flows from this directory instead of the built-in ones")
 	asJSON := fs.Bool("json", false, "one JSON object per text per line")
+	why := fs.Bool("why", false, "also list every pattern that matched, in each language, and what cleared it")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: helpline crisis [--flows DIR] [--json] [TEXT]")
+		fmt.Fprintln(stderr, "usage: helpline crisis [--flows DIR] [--json] [--why] [TEXT]")
 		fmt.Fprintln(stderr, "Shows the tier and kind of danger the check finds in TEXT (or in each line on stdin), the pattern that matched and the context that cleared one.")
 		fs.PrintDefaults()
 	}
@@ -56,16 +57,17 @@ func crisisCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		if *asJSON {
 			if err := enc.Encode(struct {
-				Text    string `json:"text"`
-				Tier    string `json:"tier"`
-				Kind    string `json:"kind"`
-				Who     string `json:"who"`
-				Lang    string `json:"lang"`
-				Matched string `json:"matched"`
-				Pattern string `json:"pattern"`
-				Cleared string `json:"cleared"`
-				Reply   string `json:"reply"`
-			}{t, tier, f.Kind, f.Who, f.Lang, f.Matched, f.Pattern, f.Cleared, f.Reply}); err != nil {
+				Text    string   `json:"text"`
+				Tier    string   `json:"tier"`
+				Kind    string   `json:"kind"`
+				Who     string   `json:"who"`
+				Lang    string   `json:"lang"`
+				Matched string   `json:"matched"`
+				Pattern string   `json:"pattern"`
+				Cleared string   `json:"cleared"`
+				Reply   string   `json:"reply"`
+				Why     []string `json:"why,omitempty"`
+			}{t, tier, f.Kind, f.Who, f.Lang, f.Matched, f.Pattern, f.Cleared, f.Reply, explain(d, t, *why)}); err != nil {
 				fmt.Fprintln(stderr, err)
 				return 1
 			}
@@ -79,6 +81,19 @@ func crisisCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		default:
 			fmt.Fprintf(stdout, "%q: none\n", t)
 		}
+		if *why {
+			for _, line := range d.Explain(t) {
+				fmt.Fprintln(stdout, "  "+line)
+			}
+		}
 	}
 	return 0
+}
+
+// explain is d.Explain(t) when asked for.
+func explain(d *bot.Detector, t string, asked bool) []string {
+	if !asked {
+		return nil
+	}
+	return d.Explain(t)
 }

@@ -124,6 +124,9 @@ type Language struct {
 	// Past mark an answer as about the past ("used to", "antes"): asked
 	// about, never taken as now.
 	Past []string `yaml:"past"`
+	// NotNow say no to "right now" ("not right now", "ahorita no"): the
+	// answer to the direct question that is a no, not a hedge.
+	NotNow []string `yaml:"not_now"`
 
 	c *compiled
 	// known are words the flows use anywhere in this language; shared
@@ -329,7 +332,7 @@ func (l *Language) Compile() []Problem {
 		list []string
 	}{{"yes", l.Yes}, {"no", l.No}, {"hedges", l.Hedges}, {"detect", l.Detect}, {"all", l.All}, {"continue", l.Continue},
 		{"ranges", l.Ranges}, {"between", l.Between}, {"more", l.More}, {"less", l.Less}, {"per", l.Per}, {"every", l.Every},
-		{"pronouns", l.Pronouns}, {"others", l.Others}, {"self", l.Self}, {"possessives", l.Possessives}, {"questions", l.Questions}, {"also", l.Also}, {"unsure", l.Unsure}, {"and", l.And}, {"past", l.Past}} {
+		{"pronouns", l.Pronouns}, {"others", l.Others}, {"self", l.Self}, {"possessives", l.Possessives}, {"questions", l.Questions}, {"also", l.Also}, {"unsure", l.Unsure}, {"and", l.And}, {"past", l.Past}, {"not_now", l.NotNow}} {
 		for _, p := range field.list {
 			ws := c.expand(words(p))
 			if len(ws) == 0 {

@@ -10,7 +10,7 @@ import (
 // forms, with no stems and no typos: they are short and exact.
 
 // Lists are the phrase lists a Doc can be compared with.
-var Lists = []string{"yes", "no", "hedges", "all", "continue", "detect", "ranges", "between", "more", "less", "per", "every", "pronouns", "others", "self", "possessives", "questions", "also", "unsure", "and", "past"}
+var Lists = []string{"yes", "no", "hedges", "all", "continue", "detect", "ranges", "between", "more", "less", "per", "every", "pronouns", "others", "self", "possessives", "questions", "also", "unsure", "and", "past", "not_now"}
 
 // Span is a run of tokens, To exclusive.
 type Span struct{ From, To int }

@@ -671,6 +671,7 @@ func (m *Matcher) Find(d *Doc) []Match {
 		d = m.lang.ReadPieces(d.Text, Split(d.Text))
 	}
 	h := m.annotate(d)
+	sent := sentences(d)
 	var out []Match
 	tried := map[[2]int]bool{}
 	try := func(p, i int) {
@@ -678,7 +679,9 @@ func (m *Matcher) Find(d *Doc) []Match {
 			return
 		}
 		tried[[2]int{p, i}] = true
-		if end, ok := m.match(h, m.pats[p].seq, 0, i); ok {
+		// A pattern's words stand in one sentence: "she was only 24.
+		// fentanyl." is no number of pills.
+		if end, ok := m.match(h, m.pats[p].seq, 0, i); ok && sent[i] == sent[max(i, end-1)] {
 			out = append(out, Match{Pattern: p, Name: m.pats[p].name, From: i, To: end})
 		}
 	}
@@ -696,7 +699,7 @@ func (m *Matcher) Find(d *Doc) []Match {
 			}
 		}
 	}
-	out = m.combine(out, sentences(d))
+	out = m.combine(out, sent)
 	sort.SliceStable(out, func(a, b int) bool {
 		if out[a].From != out[b].From {
 			return out[a].From < out[b].From
