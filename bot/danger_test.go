@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"helpline/bot"
+	"helpline/flows"
 )
 
 // dangerRow is one line of a danger table: a text, and the tier, kind and
@@ -115,6 +117,59 @@ func TestDangerTables(t *testing.T) {
 			for _, m := range mismatched {
 				t.Log("caught as: " + m)
 			}
+		}
+	}
+}
+
+// Every rule that clears a match is tested both ways: a text it clears,
+// and a text near it that stays danger. Each rule of the crisis file has
+// a row in English, and in Spanish when it has Spanish context.
+func TestClearRulesBothWays(t *testing.T) {
+	t.Parallel()
+	d := detector(t)
+	f, err := os.ReadFile("testdata/clears.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := flows.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]*flows.ClearRule{}
+	for _, r := range set.Crisis.Clear {
+		rules[r.Name] = r
+	}
+	tested := map[string]bool{}
+	for n, line := range strings.Split(strings.TrimSpace(string(f)), "\n") {
+		if n == 0 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		c := strings.Split(line, "\t")
+		if len(c) != 4 {
+			t.Fatalf("clears.tsv:%d: %d fields, want 4", n+1, len(c))
+		}
+		// c[1], the language, is for the reader: context is looked for in every language.
+		rule, cleared, kept := c[0], c[2], c[3]
+		tested[rule] = true
+		r, ok := rules[rule]
+		if !ok {
+			t.Errorf("clears.tsv:%d: no clear rule %q in the crisis file", n+1, rule)
+			continue
+		}
+		// A rule clears the kinds it names; another kind may still be
+		// read ("i wish a car would hit me" is no violence, but asked about).
+		if got := d.Check(cleared); got.Tier != "" && (len(r.Kinds) == 0 || slices.Contains(r.Kinds, got.Kind)) {
+			t.Errorf("clears.tsv:%d %s: %q is %s %s by %q, want cleared", n+1, rule, cleared, got.Tier, got.Kind, got.Pattern)
+		} else if why := strings.Join(d.Explain(cleared), "\n"); !strings.Contains(why, "cleared by "+rule) {
+			t.Errorf("clears.tsv:%d %s: %q is not cleared by it:\n%s", n+1, rule, cleared, why)
+		}
+		if got := d.Check(kept); got.Tier == "" {
+			t.Errorf("clears.tsv:%d %s: %q missed (cleared by %q), want danger", n+1, rule, kept, got.Cleared)
+		}
+	}
+	for _, r := range set.Crisis.Clear {
+		if !tested[r.Name] {
+			t.Errorf("clear rule %q has no row in clears.tsv", r.Name)
 		}
 	}
 }
