@@ -34,7 +34,7 @@ type cached struct {
 }
 
 func newCache(entries int, keep time.Duration) *cache {
-	c := &cache{seed: maphash.MakeSeed(), perShard: max(entries/64, 1), keep: keep, now: time.Now}
+	c := &cache{seed: maphash.MakeSeed(), perShard: max((entries+63)/64, 1), keep: keep, now: time.Now}
 	for i := range c.shards {
 		c.shards[i].m = map[string]cached{}
 	}
