@@ -2,17 +2,31 @@ package bot
 
 import (
 	"fmt"
+	"hash/maphash"
+	"sync/atomic"
 
 	"helpline/flows"
 	"helpline/flows/text"
 )
 
 // Detector finds danger in a message, over the text layer, with the
-// patterns, lists and clearing context of flows/crisis.yaml. It is
-// stateless and touches no store, so it answers even when Redis is down.
+// patterns, lists and clearing context of flows/crisis.yaml. It touches no
+// store, so it answers even when Redis is down.
 type Detector struct {
 	set   *flows.Set
 	langs []string // English first
+	// recent holds the last findings by a hash of the text (never the
+	// text): a channel asks whether a text is urgent before the engine
+	// handles it, and the engine asks again; the second answer costs a
+	// lookup.
+	seed   maphash.Seed
+	recent [256]atomic.Pointer[recentFinding]
+}
+
+type recentFinding struct {
+	hash   uint64
+	prefer string
+	f      Finding
 }
 
 // Finding is what the danger check made of a message.
@@ -50,7 +64,7 @@ func (d *Detector) For(f Finding, audience string) Finding {
 
 // NewDetector returns a detector for the crisis file of set.
 func NewDetector(set *flows.Set) (*Detector, error) {
-	d := &Detector{set: set, langs: []string{"en"}}
+	d := &Detector{set: set, langs: []string{"en"}, seed: maphash.MakeSeed()}
 	for _, l := range set.Languages() {
 		if l != "en" {
 			d.langs = append(d.langs, l)
@@ -81,7 +95,16 @@ func (d *Detector) Explain(s string) []string {
 
 // CheckIn is Check preferring the language prefer when two languages find
 // the same danger.
-func (d *Detector) CheckIn(s, prefer string) Finding { return d.check(s, prefer, nil) }
+func (d *Detector) CheckIn(s, prefer string) Finding {
+	h := maphash.String(d.seed, s)
+	slot := &d.recent[h%uint64(len(d.recent))]
+	if r := slot.Load(); r != nil && r.hash == h && r.prefer == prefer {
+		return r.f
+	}
+	f := d.check(s, prefer, nil)
+	slot.Store(&recentFinding{hash: h, prefer: prefer, f: f})
+	return f
+}
 
 // check is CheckIn telling seen, when not nil, of every match.
 func (d *Detector) check(s, prefer string, seen func(lang string, fam *flows.DangerPattern, src, cleared string)) Finding {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -21,7 +22,7 @@ type dangerRow struct {
 	text                  string
 }
 
-func readDanger(t *testing.T, file string) []dangerRow {
+func readDanger(t testing.TB, file string) []dangerRow {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
@@ -171,5 +172,22 @@ func TestClearRulesBothWays(t *testing.T) {
 		if !tested[r.Name] {
 			t.Errorf("clear rule %q has no row in clears.tsv", r.Name)
 		}
+	}
+}
+
+// BenchmarkDangerCheck times the check over the texts of the danger
+// tables (make bench reports the same per text, with percentiles).
+func BenchmarkDangerCheck(b *testing.B) {
+	d := detector(b)
+	var texts []string
+	files, _ := filepath.Glob("testdata/danger*.tsv")
+	for _, f := range files {
+		for _, r := range readDanger(b, f) {
+			texts = append(texts, r.text)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		d.Check(texts[i%len(texts)])
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Patterns are written over words as a language reads them:
@@ -43,6 +44,11 @@ type Matcher struct {
 	// index holds, per list, its items by the words they may begin with,
 	// so a list of a hundred drugs is not tried item by item at every word.
 	index map[string]*listIndex
+	// refs are the lists as terms hold them, so matching a list looks up
+	// no name: filled when the list is indexed.
+	refs map[string]*listRef
+	// scratch keeps Find's working memory between texts.
+	scratch sync.Pool
 
 	pats    []pattern
 	anchors map[int32][]int // id of a possible first word -> patterns
@@ -78,6 +84,12 @@ type pattern struct {
 	hidden bool
 	// combo marks an "A & B" pattern: reported when all its parts are.
 	combo bool
+	// need holds, for each term that must match, the words one of which
+	// must be in a text for the pattern to match at all: most patterns
+	// are ruled out by that before they are tried word by word.
+	need [][]int32
+	// number marks a pattern that may begin with a number.
+	number bool
 }
 
 type seq []term
@@ -97,6 +109,7 @@ type term struct {
 	kind     termKind
 	ids      []int32
 	list     string
+	ref      *listRef
 	n        int
 	min      float64
 	optional bool
@@ -117,7 +130,7 @@ type Match struct {
 // or more may match with one typo.
 func (l *Language) NewMatcher(lists map[string][]string, typos bool) (*Matcher, error) {
 	m := &Matcher{lang: l, typos: typos, lists: map[string][]seq{}, byWord: map[string][]int32{},
-		byStem: map[string][]int32{}, byDel: map[string][]int32{}, bySqueeze: map[string][]int32{}, index: map[string]*listIndex{}, anchors: map[int32][]int{}}
+		byStem: map[string][]int32{}, byDel: map[string][]int32{}, bySqueeze: map[string][]int32{}, index: map[string]*listIndex{}, refs: map[string]*listRef{}, anchors: map[int32][]int{}}
 	var errs []string
 	for _, name := range sortedNames(lists) {
 		for _, item := range lists[name] {
@@ -176,12 +189,19 @@ func (m *Matcher) add(name, src string, hidden bool) (int, error) {
 		return -1, fmt.Errorf("must begin with a word, a list or a number")
 	}
 	i := len(m.pats)
-	m.pats = append(m.pats, pattern{name: name, src: src, seq: s, hidden: hidden})
+	var need [][]int32
+	for _, t := range s {
+		if ids, ok := m.required(t); ok {
+			need = append(need, ids)
+		}
+	}
+	m.pats = append(m.pats, pattern{name: name, src: src, seq: s, hidden: hidden, need: need})
 	for _, id := range m.firstIDs(first) {
 		m.anchors[id] = append(m.anchors[id], i)
 	}
 	if m.startsWithNumber(first) {
 		m.numbers = append(m.numbers, i)
+		m.pats[i].number = true
 	}
 	return i, nil
 }
@@ -255,6 +275,35 @@ func (m *Matcher) firstIDs(t term) []int32 {
 	return nil
 }
 
+// required returns the words one of which a text must have for t to
+// match, and false when t may match without any word (optional, a gap, a
+// number, or a list with such an item).
+func (m *Matcher) required(t term) ([]int32, bool) {
+	if t.optional {
+		return nil, false
+	}
+	switch t.kind {
+	case tWords:
+		return t.ids, len(t.ids) > 0
+	case tList:
+		var out []int32
+		for _, item := range m.lists[t.list] {
+			if len(item) == 0 {
+				return nil, false
+			}
+			ids, ok := m.required(item[0])
+			if !ok {
+				return nil, false
+			}
+			for _, id := range ids {
+				out = appendUnique(out, id)
+			}
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
+}
+
 func (m *Matcher) startsWithNumber(t term) bool {
 	switch t.kind {
 	case tNumber:
@@ -294,7 +343,7 @@ func (m *Matcher) compile(src string, withLists bool) (seq, error) {
 			if err != nil {
 				return nil, err
 			}
-			t = term{kind: tList, list: inline}
+			t = term{kind: tList, list: inline, ref: m.ref(inline)}
 		case strings.HasPrefix(f, ".."):
 			n := 3
 			if rest := strings.TrimPrefix(f, ".."); rest != "" {
@@ -322,7 +371,7 @@ func (m *Matcher) compile(src string, withLists bool) (seq, error) {
 			if _, ok := m.lists[name]; !ok {
 				return nil, fmt.Errorf("%q: no list named %s", f, name)
 			}
-			t = term{kind: tList, list: name}
+			t = term{kind: tList, list: name, ref: m.ref(name)}
 		default:
 			alts := strings.Split(f, "|")
 			if len(alts) == 1 && !optional {
@@ -343,7 +392,7 @@ func (m *Matcher) compile(src string, withLists bool) (seq, error) {
 			} else if ok {
 				// "now|rn|@when": a list of its own, since a texting form
 				// may stand for several words.
-				t = term{kind: tList, list: inline}
+				t = term{kind: tList, list: inline, ref: m.ref(inline)}
 				break
 			}
 			for _, alt := range alts {
@@ -429,7 +478,7 @@ func (m *Matcher) phraseList(f string, alts []string, withLists bool) (string, e
 				if _, ok := m.lists[w[1:]]; !ok {
 					return "", fmt.Errorf("%q: no list named %s", f, w[1:])
 				}
-				sq = append(sq, term{kind: tList, list: w[1:]})
+				sq = append(sq, term{kind: tList, list: w[1:], ref: m.ref(w[1:])})
 				continue
 			}
 			exact := strings.HasPrefix(w, "=")
@@ -504,7 +553,7 @@ func (m *Matcher) inlineList(f string, alts []string, withLists bool) (string, b
 			if _, ok := m.lists[a[1:]]; !ok {
 				return "", false, fmt.Errorf("%q: no list named %s", f, a[1:])
 			}
-			seqs = append(seqs, seq{term{kind: tList, list: a[1:]}})
+			seqs = append(seqs, seq{term{kind: tList, list: a[1:], ref: m.ref(a[1:])}})
 			continue
 		}
 		exact := strings.HasPrefix(a, "=")
@@ -673,12 +722,56 @@ func (m *Matcher) Find(d *Doc) []Match {
 	h := m.annotate(d)
 	sent := sentences(d)
 	var out []Match
-	tried := map[[2]int]bool{}
+	// The words of the text, to rule patterns out before trying them.
+	sc, _ := m.scratch.Get().(*findScratch)
+	if sc == nil || len(sc.viable) != len(m.pats) || len(sc.present) != (len(m.vocab)+63)/64 {
+		sc = &findScratch{present: make([]uint64, (len(m.vocab)+63)/64), viable: make([]uint8, len(m.pats)), stamp: make([]int32, len(m.pats))}
+	}
+	defer func() {
+		clear(sc.present)
+		clear(sc.viable)
+		clear(sc.stamp)
+		m.scratch.Put(sc)
+	}()
+	present := sc.present
+	for _, ids := range h.ids {
+		for _, id := range ids {
+			present[id/64] |= 1 << (id % 64)
+		}
+	}
+	has := func(ids []int32) bool {
+		for _, id := range ids {
+			if present[id/64]&(1<<(id%64)) != 0 {
+				return true
+			}
+		}
+		return false
+	}
+	// viable is 1 for a pattern whose needed words are all in the text,
+	// 2 for one ruled out; stamp the token a pattern was last tried at,
+	// plus one.
+	viable, stamp := sc.viable, sc.stamp
+	tried := map[[2]int]bool{} // of patterns that may begin with a number
 	try := func(p, i int) {
-		if tried[[2]int{p, i}] {
+		if viable[p] == 0 {
+			viable[p] = 1
+			for _, ids := range m.pats[p].need {
+				if !has(ids) {
+					viable[p] = 2
+					break
+				}
+			}
+		}
+		if viable[p] == 2 {
 			return
 		}
-		tried[[2]int{p, i}] = true
+		if stamp[p] == int32(i)+1 || m.pats[p].number && tried[[2]int{p, i}] {
+			return
+		}
+		stamp[p] = int32(i) + 1
+		if m.pats[p].number {
+			tried[[2]int{p, i}] = true
+		}
 		// A pattern's words stand in one sentence: "she was only 24.
 		// fentanyl." is no number of pills.
 		if end, ok := m.match(h, m.pats[p].seq, 0, i); ok && sent[i] == sent[max(i, end-1)] {
@@ -724,10 +817,24 @@ func (m *Matcher) combine(found []Match, sentence []int) []Match {
 		}
 		out = append(out, f)
 	}
+	if len(byPattern) == 0 {
+		return out
+	}
+	var buf [8][2]int
+combos:
 	for _, c := range m.combos {
-		parts := make([][2]int, len(c.parts))
-		if span, ok := m.together(c.parts, byPattern, parts, sentence); ok {
-			out = append(out, Match{Pattern: c.pattern, Name: m.pats[c.pattern].name, From: span[0], To: span[1], Parts: parts})
+		for _, p := range c.parts {
+			if len(byPattern[p]) == 0 {
+				continue combos
+			}
+		}
+		where := buf[:0]
+		if len(c.parts) > len(buf) {
+			where = make([][2]int, 0, len(c.parts))
+		}
+		where = where[:len(c.parts)]
+		if span, ok := m.together(c.parts, byPattern, where, sentence); ok {
+			out = append(out, Match{Pattern: c.pattern, Name: m.pats[c.pattern].name, From: span[0], To: span[1], Parts: slices.Clone(where)})
 		}
 	}
 	return out
@@ -831,9 +938,9 @@ func (m *Matcher) one(h hits, s seq, k, p int) (int, bool) {
 			return m.match(h, s, k+1, n.To)
 		}
 	case tList:
-		items := m.lists[t.list]
+		items := t.ref.items
 		var buf [32]int
-		for _, i := range m.index[t.list].candidates(h, p, buf[:0]) {
+		for _, i := range t.ref.ix.candidates(h, p, buf[:0]) {
 			if end, ok := m.match(h, items[i], 0, p); ok {
 				if end2, ok := m.match(h, s, k+1, end); ok {
 					return end2, true
@@ -870,6 +977,31 @@ func (m *Matcher) indexList(name string) {
 		}
 	}
 	m.index[name] = ix
+	r := m.ref(name)
+	r.items, r.ix = m.lists[name], ix
+}
+
+// findScratch is what Find works in, kept for the next text.
+type findScratch struct {
+	present []uint64
+	viable  []uint8
+	stamp   []int32
+}
+
+// listRef is a list as a term matches it: its items and their index.
+type listRef struct {
+	items []seq
+	ix    *listIndex
+}
+
+// ref returns the one listRef of list name, to be filled when it is indexed.
+func (m *Matcher) ref(name string) *listRef {
+	r := m.refs[name]
+	if r == nil {
+		r = &listRef{}
+		m.refs[name] = r
+	}
+	return r
 }
 
 // candidates appends to buf, in list order and once each, the items that
