@@ -23,13 +23,29 @@ type dangerRow struct {
 }
 
 func readDanger(t testing.TB, file string) []dangerRow {
+	var rows []dangerRow
+	for _, r := range readTable(t, file, 5) {
+		rows = append(rows, dangerRow{r.line, r.c[0], r.c[1], r.c[2], r.c[3], r.c[4]})
+	}
+	return rows
+}
+
+// tableRow is one line of a tab-separated test table and its number.
+type tableRow struct {
+	line int
+	c    []string
+}
+
+// readTable reads a table of tab-separated fields, each row with fields
+// of them, past its header line, skipping comments and blank lines.
+func readTable(t testing.TB, file string, fields int) []tableRow {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var rows []dangerRow
+	var rows []tableRow
 	sc := bufio.NewScanner(f)
 	n := 0
 	for sc.Scan() {
@@ -39,10 +55,13 @@ func readDanger(t testing.TB, file string) []dangerRow {
 			continue
 		}
 		c := strings.Split(line, "\t")
-		if len(c) != 5 {
-			t.Fatalf("%s:%d: %d fields, want 5", file, n, len(c))
+		if len(c) != fields {
+			t.Fatalf("%s:%d: %d fields, want %d", file, n, len(c), fields)
 		}
-		rows = append(rows, dangerRow{n, c[0], c[1], c[2], c[3], c[4]})
+		rows = append(rows, tableRow{n, c})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return rows
 }

@@ -1,9 +1,7 @@
 package bot_test
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -20,26 +18,9 @@ type row struct {
 }
 
 func readAnswers(t *testing.T, file string) []row {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var rows []row
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if n == 1 || strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
-			continue
-		}
-		c := strings.Split(line, "\t")
-		if len(c) != 6 {
-			t.Fatalf("%s:%d: %d fields, want 6", file, n, len(c))
-		}
-		rows = append(rows, row{n, c[0], c[1], c[2], c[3], c[4], c[5]})
+	for _, r := range readTable(t, file, 6) {
+		rows = append(rows, row{r.line, r.c[0], r.c[1], r.c[2], r.c[3], r.c[4], r.c[5]})
 	}
 	return rows
 }

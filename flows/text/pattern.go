@@ -492,10 +492,15 @@ func (m *Matcher) phraseList(f string, alts []string, withLists bool) (string, e
 		}
 		seqs = append(seqs, sq)
 	}
+	return m.anonList(seqs), nil
+}
+
+// anonList adds seqs as a list of their own, indexed, and returns its name.
+func (m *Matcher) anonList(seqs []seq) string {
 	name := fmt.Sprintf("|%d", len(m.lists))
 	m.lists[name] = seqs
 	m.indexList(name)
-	return name, nil
+	return name
 }
 
 // internAsWritten returns the id of word w matched as written or by typo.
@@ -567,10 +572,7 @@ func (m *Matcher) inlineList(f string, alts []string, withLists bool) (string, b
 		}
 		seqs = append(seqs, sq)
 	}
-	name := fmt.Sprintf("|%d", len(m.lists))
-	m.lists[name] = seqs
-	m.indexList(name)
-	return name, true, nil
+	return m.anonList(seqs), true, nil
 }
 
 // intern returns the id of word w (exact or by stem), adding it to the
