@@ -133,6 +133,24 @@ func TestDangerFloodLeavesTheLineOpen(t *testing.T) {
 	}
 }
 
+// With no share per number, texts of danger from many numbers take a
+// token while the line has some and give it back once answered as
+// danger: the line's budget is all there for the next texter.
+func TestDangerGivesItsTokenBack(t *testing.T) {
+	t.Parallel()
+	r := floodRig(t, 5, 0) // a burst of 10, no share per number
+	for i := 0; i < 30; i++ {
+		if got := r.textFrom(t, fmt.Sprintf("+1555000%04d", i), "i took all my pills"); len(got) == 0 || !strings.Contains(got[0], "911") {
+			t.Fatalf("danger text %d: %q", i, got)
+		}
+	}
+	for i := 0; i < 10; i++ {
+		if got := r.textFrom(t, fmt.Sprintf("+1555100%04d", i), "hi"); !isGreeting(got) {
+			t.Fatalf("texter %d after the danger: %q", i, got)
+		}
+	}
+}
+
 // One number writing as fast as it can spends at most its share of the
 // line; the engine's own limit answers the rest (once, then silence), and
 // other texters are still answered.

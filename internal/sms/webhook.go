@@ -132,13 +132,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// Danger and STOP always reach the engine and never spend the line's
 	// budget; a number past its share of the budget goes to the engine's own
-	// per-number limit without spending it either.
-	if h.Global != nil && !h.Engine.Urgent(in.Text) && h.Global.Admit(key) == Busy {
-		h.refuse(w, key, in)
-		return
+	// per-number limit without spending it either. Whether a text is danger
+	// is asked only when the line is busy: otherwise the token it took is
+	// given back once the engine has answered it as danger or STOP.
+	admitted := false
+	if h.Global != nil {
+		switch h.Global.Admit(key) {
+		case Busy:
+			if !h.Engine.Urgent(in.Text) {
+				h.refuse(w, key, in)
+				return
+			}
+		case Admitted:
+			admitted = true
+		}
 	}
 
 	out, err := h.Engine.Handle(r.Context(), in)
+	if admitted && urgentOutcome(out) {
+		h.Global.Refund(key)
+	}
 	took := time.Since(start)
 	if h.Metrics != nil {
 		h.Metrics.Observe("sms", out, err, took)
@@ -281,6 +294,28 @@ func (l *Limiter) Admit(key bot.Key) Verdict {
 		l.spent[key]++
 	}
 	return Admitted
+}
+
+// Refund gives back the token key's text took: it turned out to be danger
+// or STOP, which never spend the line's budget or the number's share.
+func (l *Limiter) Refund(key bot.Key) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.tokens = min(l.burst, l.tokens+1)
+	if n, ok := l.spent[key]; ok && n > 0 {
+		l.spent[key] = n - 1
+	}
+}
+
+// urgentOutcome reports whether the engine answered a text as danger or
+// STOP: what Engine.Urgent would have said of it.
+func urgentOutcome(out bot.Outcome) bool {
+	for _, ev := range out.Events {
+		if ev.Kind == bot.EventCrisis || ev.Kind == bot.EventConcern || ev.Kind == bot.EventOptOut {
+			return true
+		}
+	}
+	return false
 }
 
 // roll starts a new minute's counts.
