@@ -85,7 +85,7 @@ type gatedSlack struct {
 	hold   time.Duration
 	gate   chan struct{}
 	once   sync.Once
-	mu     sync.Mutex
+	cardMu sync.Mutex // guards cardAt; the recorder's own mu guards calls
 	cardAt time.Time
 }
 
@@ -101,9 +101,9 @@ func (g *gatedSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.recorder.ServeHTTP(w, r)
 	if isCard(c) {
 		g.once.Do(func() {
-			g.mu.Lock()
+			g.cardMu.Lock()
 			g.cardAt = time.Now()
-			g.mu.Unlock()
+			g.cardMu.Unlock()
 			close(g.gate)
 		})
 	}
@@ -142,9 +142,9 @@ func TestCardDuringAFloodOfAlerts(t *testing.T) {
 	r.text(t, "+13035550122", "CALL", "SMcall")
 	asked := time.Now()
 	slackAPI.wait(t, "the handoff card", isCard)
-	slackAPI.mu.Lock()
+	slackAPI.cardMu.Lock()
 	delay := slackAPI.cardAt.Sub(asked)
-	slackAPI.mu.Unlock()
+	slackAPI.cardMu.Unlock()
 	before := 0
 	slackAPI.mu.Lock()
 	for _, c := range slackAPI.calls {
