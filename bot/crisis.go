@@ -2,8 +2,6 @@ package bot
 
 import (
 	"fmt"
-	"hash/maphash"
-	"sync/atomic"
 
 	"helpline/flows"
 	"helpline/flows/text"
@@ -15,18 +13,6 @@ import (
 type Detector struct {
 	set   *flows.Set
 	langs []string // English first
-	// recent holds the last findings by a hash of the text (never the
-	// text): a channel asks whether a text is urgent before the engine
-	// handles it, and the engine asks again; the second answer costs a
-	// lookup.
-	seed   maphash.Seed
-	recent [256]atomic.Pointer[recentFinding]
-}
-
-type recentFinding struct {
-	hash   uint64
-	prefer string
-	f      Finding
 }
 
 // Finding is what the danger check made of a message.
@@ -64,7 +50,7 @@ func (d *Detector) For(f Finding, audience string) Finding {
 
 // NewDetector returns a detector for the crisis file of set.
 func NewDetector(set *flows.Set) (*Detector, error) {
-	d := &Detector{set: set, langs: []string{"en"}, seed: maphash.MakeSeed()}
+	d := &Detector{set: set, langs: []string{"en"}}
 	for _, l := range set.Languages() {
 		if l != "en" {
 			d.langs = append(d.langs, l)
@@ -83,7 +69,7 @@ func (d *Detector) Check(s string) Finding { return d.CheckIn(s, "") }
 // the rule that cleared it, for clinical review of a text.
 func (d *Detector) Explain(s string) []string {
 	var out []string
-	d.check(s, "", func(lang string, fam *flows.DangerPattern, src, cleared string) {
+	d.check(newMessage(d.set, s, ""), "", func(lang string, fam *flows.DangerPattern, src, cleared string) {
 		line := fmt.Sprintf("%s %s (%s %s): %q", lang, fam.Name, fam.Tier, fam.Kind, src)
 		if cleared != "" {
 			line += " cleared by " + cleared
@@ -96,26 +82,24 @@ func (d *Detector) Explain(s string) []string {
 // CheckIn is Check preferring the language prefer when two languages find
 // the same danger.
 func (d *Detector) CheckIn(s, prefer string) Finding {
-	h := maphash.String(d.seed, s)
-	slot := &d.recent[h%uint64(len(d.recent))]
-	if r := slot.Load(); r != nil && r.hash == h && r.prefer == prefer {
-		return r.f
-	}
-	f := d.check(s, prefer, nil)
-	slot.Store(&recentFinding{hash: h, prefer: prefer, f: f})
-	return f
+	return d.checkMessage(newMessage(d.set, s, prefer), prefer)
 }
 
-// check is CheckIn telling seen, when not nil, of every match.
-func (d *Detector) check(s, prefer string, seen func(lang string, fam *flows.DangerPattern, src, cleared string)) Finding {
-	pieces := text.Split(s)
-	if len(pieces) == 0 {
+// checkMessage is CheckIn over a message whose readings the engine goes
+// on to use for keywords and answers, so that a text is read once.
+func (d *Detector) checkMessage(msg *message, prefer string) Finding {
+	return d.check(msg, prefer, nil)
+}
+
+// check is checkMessage telling seen, when not nil, of every match.
+func (d *Detector) check(msg *message, prefer string, seen func(lang string, fam *flows.DangerPattern, src, cleared string)) Finding {
+	if msg.empty() {
 		return Finding{}
 	}
 	docs := make([]*text.Doc, len(d.langs))
 	for i, code := range d.langs {
 		if d.set.Crisis.Match(code) != nil {
-			docs[i] = d.set.Lang(code).ReadPieces(s, pieces)
+			docs[i] = msg.in(d.set.Lang(code))
 		}
 	}
 	var best Finding

@@ -224,7 +224,10 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	if in.Time.IsZero() {
 		in.Time = time.Now()
 	}
-	f := e.crisis.CheckIn(in.Text, in.Lang)
+	// One reading of the text serves the danger check, keywords and the
+	// answer.
+	msg := newMessage(e.flows, in.Text, in.Lang)
+	f := e.crisis.checkMessage(msg, in.Lang)
 	if f.Tier == flows.TierUrgent {
 		// Danger now is answered before the store is touched.
 		out := e.dangerOutcome(f, e.pickLang(f.Lang, in.Lang))
@@ -247,7 +250,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			}
 			return ErrNoWrite
 		}
-		t := turn{e: e, s: s, in: in, out: &out, msg: newMessage(e.flows, in.Text, e.pickLang(s.Lang, in.Lang)), answers: map[string]string{}, danger: f}
+		t := turn{e: e, s: s, in: in, out: &out, msg: msg.as(e.pickLang(s.Lang, in.Lang)), answers: map[string]string{}, danger: f}
 		// STOP is honoured even past the rate limit (danger was answered
 		// before the store was touched).
 		if kw, _ := t.msg.keyword(); kw == kwStop || !t.limited() {

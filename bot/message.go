@@ -26,6 +26,12 @@ func newMessage(set *flows.Set, raw, lang string) *message {
 	return &message{raw: raw, pieces: text.Split(raw), set: set, first: lang, docs: map[string]*text.Doc{}}
 }
 
+// as returns the message for a conversation in lang: the same reading,
+// with what depends on the language asked afresh.
+func (m *message) as(lang string) *message {
+	return &message{raw: m.raw, pieces: m.pieces, set: m.set, first: lang, docs: m.docs}
+}
+
 // in returns the message as l reads it.
 func (m *message) in(l *text.Language) *text.Doc {
 	if d, ok := m.docs[l.Code]; ok {
