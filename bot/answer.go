@@ -322,14 +322,20 @@ func afterContrast(d *text.Doc, hs []hit) []hit {
 	if last < 0 || additive(d, last) {
 		return hs
 	}
-	var out []hit
-	for _, h := range hs {
-		if h.from > last {
-			out = append(out, h)
+	return after(hs, last, func(h hit) int { return h.from })
+}
+
+// after returns the found things that begin after token last, or all of
+// them when none does.
+func after[T any](found []T, last int, from func(T) int) []T {
+	var out []T
+	for _, f := range found {
+		if from(f) > last {
+			out = append(out, f)
 		}
 	}
 	if len(out) == 0 {
-		return hs
+		return found
 	}
 	return out
 }

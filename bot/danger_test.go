@@ -30,6 +30,21 @@ func readDanger(t testing.TB, file string) []dangerRow {
 	return rows
 }
 
+// figures writes counts of right and all by key, in key order:
+// " alcohol 3/4 cannabis 2/2".
+func figures(counts map[string][2]int) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s %d/%d", k, counts[k][0], counts[k][1])
+	}
+	return b.String()
+}
+
 // tableRow is one line of a tab-separated test table and its number.
 type tableRow struct {
 	line int
@@ -98,18 +113,9 @@ func dangerFigures(t *testing.T, d *bot.Detector, file string) (caught, falseAla
 		}
 		perKind[r.kind] = pk
 	}
-	kinds := make([]string, 0, len(perKind))
-	for k := range perKind {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	var b strings.Builder
-	for _, k := range kinds {
-		fmt.Fprintf(&b, " %s %d/%d", k, perKind[k][0], perKind[k][1])
-	}
 	caught, falseAlarms = float64(hit)/float64(danger), float64(fa)/float64(harmless)
 	t.Logf("%s: danger caught %d of %d (%.1f%%); false alarms on harmless texts %d of %d (%.1f%%); caught with another tier, kind or person: %d\nper kind:%s",
-		file, hit, danger, 100*caught, fa, harmless, 100*falseAlarms, len(mismatched), b.String())
+		file, hit, danger, 100*caught, fa, harmless, 100*falseAlarms, len(mismatched), figures(perKind))
 	return
 }
 

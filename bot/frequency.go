@@ -282,16 +282,7 @@ func afterContrastRates(d *text.Doc, rs []rateHit) []rateHit {
 	if last < 0 {
 		return rs
 	}
-	var out []rateHit
-	for _, r := range rs {
-		if r.from > last {
-			out = append(out, r)
-		}
-	}
-	if len(out) == 0 {
-		return rs
-	}
-	return out
+	return after(rs, last, func(r rateHit) int { return r.from })
 }
 
 // rateOptions places rates among the step's options: the options each

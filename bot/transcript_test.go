@@ -48,18 +48,25 @@ func TestTranscripts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := play(t, set, string(raw))
-			if *update {
-				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if diff := cmp.Diff(string(raw), got); diff != "" {
-				t.Errorf("%s changed (-file +now); run go test ./bot -run TestTranscripts -update to accept:\n%s", file, diff)
-			}
+			golden(t, file, string(raw), play(t, set, string(raw)), "TestTranscripts")
 		})
 	}
+}
+
+// golden compares a transcript played now with its file, or writes it
+// with -update, and reports whether it did (the file then says nothing).
+func golden(t *testing.T, file, was, now, test string) (updated bool) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(file, []byte(now), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return true
+	}
+	if diff := cmp.Diff(was, now); diff != "" {
+		t.Errorf("%s changed (-file +now); run go test ./bot -run %s -update to accept:\n%s", file, test, diff)
+	}
+	return false
 }
 
 // A third language from YAML alone: testdata/lang_pt holds the shipped
@@ -80,14 +87,8 @@ func TestThirdLanguageFromYAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := play(t, set, string(raw))
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if golden(t, file, string(raw), got, "TestThirdLanguageFromYAML") {
 		return
-	}
-	if diff := cmp.Diff(string(raw), got); diff != "" {
-		t.Errorf("%s changed (-file +now); run go test ./bot -run TestThirdLanguageFromYAML -update to accept:\n%s", file, diff)
 	}
 	for _, want := range []string{"! completed", "Oi, aqui é Riverside Recovery"} {
 		if !strings.Contains(got, want) {

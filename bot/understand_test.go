@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 
@@ -77,18 +76,9 @@ func understanding(t *testing.T, file string) (rate float64, misreads []string) 
 			}
 		}
 	}
-	steps := make([]string, 0, len(perStep))
-	for s := range perStep {
-		steps = append(steps, s)
-	}
-	sort.Strings(steps)
-	var b strings.Builder
-	for _, s := range steps {
-		fmt.Fprintf(&b, " %s %d/%d", s, perStep[s][0], perStep[s][1])
-	}
 	rate = float64(right) / float64(clear)
 	t.Logf("%s: %d rows; clear answers understood on the first try: %d of %d (%.1f%%); unclear ones clarified or asked again: %d of %d; misreads: %d\nper step:%s",
-		file, len(rows), right, clear, 100*rate, unclearOK, unclear, len(misreads), b.String())
+		file, len(rows), right, clear, 100*rate, unclearOK, unclear, len(misreads), figures(perStep))
 	if testing.Verbose() {
 		for _, m := range missed {
 			t.Log("not on the first try: " + m)

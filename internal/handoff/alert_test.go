@@ -13,19 +13,26 @@ import (
 	"helpline/internal/outbox"
 )
 
+// alertService is a Service with no Slack or SMS of its own, on a fresh
+// miniredis, for what it queues in the outbox.
+func alertService(t *testing.T) (*Service, *miniredis.Miniredis, *redis.Client) {
+	t.Helper()
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	s, err := New(rdb, outbox.New(rdb, nil), nil, []byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, m, rdb
+}
+
 // The engine tells concern from urgent danger: a concern that becomes
 // urgent (or is answered yes) is a new alert; a concern after an urgent
 // alert is counted in its thread; the tier is shown, in words.
 func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 	t.Parallel()
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	box := outbox.New(rdb, nil)
-	s, err := New(rdb, box, nil, []byte(strings.Repeat("k", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, rdb := alertService(t)
 	now := time.Unix(1_700_000_000, 0)
 	s.Now = func() time.Time { return now }
 	ctx := context.Background()
@@ -92,14 +99,7 @@ func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 // silence the thread: the next text of the kind schedules one.
 func TestAgainNotScheduledIsNotLost(t *testing.T) {
 	t.Parallel()
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	box := outbox.New(rdb, nil)
-	s, err := New(rdb, box, nil, []byte(strings.Repeat("k", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, m, rdb := alertService(t)
 	ctx := context.Background()
 	delayed := outbox.DelayedKey + ":" + AlertLane
 	if err := s.raise(ctx, "k1", "+15555550123", "a", "suicide", "", "en"); err != nil {
