@@ -152,19 +152,19 @@ func (t *turn) miss(st *flows.Step) {
 	switch {
 	case !st.Question():
 		// The greeting is long: one short line says what fits.
-		t.say(t.hint(st))
+		t.say(Reply{Kind: ReplyMessage, Name: "hint", Text: t.hint(st)})
 		return
 	case s.Misses >= 3:
 		// Never a loop of "didn't catch that": the question is left
 		// unanswered and the screening goes on.
 		s.Misses = 0
-		t.say(t.text("skipped"))
+		t.tell("skipped")
 		t.advance(t.e.next(s, st, ""))
 		return
 	case s.Misses == 2:
-		t.say(t.text("reprompt_call"))
+		t.tell("reprompt_call")
 	default:
-		t.say(strings.TrimSpace(strings.ReplaceAll(t.text("reprompt"), "{hint}", t.hint(st))))
+		t.say(Reply{Kind: ReplyMessage, Name: "reprompt", Text: strings.TrimSpace(strings.ReplaceAll(t.text("reprompt"), "{hint}", t.hint(st)))})
 	}
 	t.ask()
 }
@@ -182,17 +182,11 @@ func (t *turn) hint(st *flows.Step) string {
 
 // askClarify asks which of the candidates the texter meant, numbered.
 func (t *turn) askClarify(st *flows.Step, r reading) {
-	var b strings.Builder
-	b.WriteString(t.text("clarify"))
+	q := &Question{Step: st.ID, Kind: st.Kind, Text: t.text("clarify")}
 	for i, v := range r.cands {
-		b.WriteString("\n" + strconv.Itoa(i+1) + " " + t.label(st, v))
+		q.Choices = append(q.Choices, Choice{Number: i + 1, Value: v, Label: t.label(st, v)})
 	}
-	t.say(b.String())
-	p := &Prompt{Step: st.ID, Kind: st.Kind, Text: b.String()}
-	for i, v := range r.cands {
-		p.Choices = append(p.Choices, Choice{Value: strconv.Itoa(i + 1), Label: t.label(st, v)})
-	}
-	t.out.Prompt = p
+	t.say(Reply{Kind: ReplyClarify, Name: "clarify", Text: q.String(), Question: q})
 }
 
 // label returns how option v of st reads to this texter.
@@ -227,7 +221,7 @@ func (t *turn) take(st *flows.Step, value string) {
 	t.answers[st.ID] = value
 	opt := st.Option(value)
 	if opt != nil && opt.Stay {
-		t.say(flows.Fill(opt.Say.In(s.Lang), t.e.vars(s)))
+		t.say(Reply{Kind: ReplyMessage, Name: st.ID + "." + value, Text: flows.Fill(opt.Say.In(s.Lang), t.e.vars(s))})
 		return
 	}
 	if st.Question() {
@@ -248,15 +242,15 @@ func (t *turn) take(st *flows.Step, value string) {
 			who = "other"
 		}
 		s.Step = next
-		t.askNow("now", who)
+		t.askNow(PendingNow, who)
 		return
 	}
 	if s.Change != nil {
 		// A later text contradicts an earlier answer: ask before going on.
-		if next == "end" {
+		if next == flows.End {
 			next = ""
 		}
-		s.Step, s.Pending = next, "change"
+		s.Step, s.Pending = next, PendingChange
 		t.askChange()
 		return
 	}
@@ -268,7 +262,7 @@ func (t *turn) take(st *flows.Step, value string) {
 // summary).
 func (t *turn) advance(next string) {
 	s, f := t.s, t.e.flow
-	for next != "end" && next != "" {
+	for next != flows.End && next != "" {
 		st := f.Step(next)
 		v, filled := s.Fill[next]
 		if st == nil || !filled || st.Kind == flows.KindMulti {
@@ -281,14 +275,14 @@ func (t *turn) advance(next string) {
 		if !st.Safety {
 			// The safety question's yes came from words of suicide, already
 			// answered as such: it is not said back.
-			t.say(strings.ReplaceAll(t.text("filled"), "{answer}", t.said(st, v)))
+			t.say(Reply{Kind: ReplyMessage, Name: "filled", Text: strings.ReplaceAll(t.text("filled"), "{answer}", t.said(st, v))})
 		}
 		next = t.e.next(s, st, v)
 	}
-	if next == "end" || next == "" {
+	if next == flows.End || next == "" {
 		s.Status, s.Step = StatusCompleted, ""
 		t.summary()
-		t.event(Event{Kind: EventCompleted, Lean: t.out.Summary.Assessment.Lean})
+		t.event(Event{Kind: EventCompleted, Lean: t.out.Summary().Assessment.Lean})
 		return
 	}
 	s.Step = next
@@ -369,7 +363,7 @@ func (t *turn) askChange() {
 	text := t.text("change")
 	text = strings.ReplaceAll(text, "{old}", t.said(st, s.Answers[st.ID]))
 	text = strings.ReplaceAll(text, "{answer}", t.said(st, s.Change.Value))
-	t.say(text)
+	t.say(Reply{Kind: ReplyConfirm, Name: "change", Text: text})
 }
 
 // changeReply handles the answer to askChange; false when the message

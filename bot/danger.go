@@ -17,7 +17,7 @@ import (
 // dangerOutcome is the immediate answer to urgent danger, in lang.
 func (e *Engine) dangerOutcome(f Finding, lang string) Outcome {
 	return Outcome{
-		Replies: []string{e.crisisReply(f.Reply, lang, nil)},
+		Replies: []Reply{e.dangerReply(f.Reply, lang, nil, f.Kind, flows.TierUrgent)},
 		Events:  []Event{{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierUrgent, Flow: e.flow.ID, Lang: lang}},
 		Lang:    lang,
 	}
@@ -37,6 +37,12 @@ func (e *Engine) crisisReply(name, lang string, s *Session) string {
 	v := *s
 	v.Lang = lang
 	return flows.Fill(t.In(lang), e.vars(&v))
+}
+
+// dangerReply is reply name of the crisis file as a reply to danger of kind
+// and tier.
+func (e *Engine) dangerReply(name, lang string, s *Session, kind, tier string) Reply {
+	return Reply{Kind: ReplyDanger, Name: name, Text: e.crisisReply(name, lang, s), Danger: &Danger{Kind: kind, Tier: tier}}
 }
 
 // afterUrgent tells the conversation, when the store answers, of urgent
@@ -73,8 +79,8 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 			// Danger in answer to the safety question is its yes.
 			s.Answers[st.ID] = "yes"
 			s.History = append(s.History, st.ID)
-			s.Pending, s.Clarify = "", nil
-			t.say(t.text("crisis_continue"))
+			s.Pending, s.Clarify = PendingNone, nil
+			t.tell("crisis_continue")
 			t.advance(e.next(s, st, "yes"))
 		}
 		s.record(in.MessageID, nil, "", 0)
@@ -86,19 +92,13 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 		if next.Lang != "" {
 			out.Lang = next.Lang
 		}
-		out.Replies[0] = e.crisisReply(reply, out.Lang, nil)
+		out.Replies[0] = e.dangerReply(reply, out.Lang, nil, f.Kind, flows.TierUrgent)
 		for i := range out.Events {
 			out.Events[i].Lang = out.Lang
 		}
 	}
 	out.Replies = append(out.Replies, next.Replies...)
 	out.Events = append(out.Events, next.Events...)
-	if next.Prompt != nil {
-		out.Prompt = next.Prompt
-	}
-	if next.Summary != nil {
-		out.Summary = next.Summary
-	}
 }
 
 // fillSafety keeps, for when the screening reaches the safety question,
@@ -126,14 +126,14 @@ func (t *turn) concern(f Finding) {
 	f = t.e.crisis.For(f, t.s.Answers[t.e.flow.Audience])
 	t.fillSafety(f)
 	who := f.Who
-	t.askNow("concern", who)
+	t.askNow(PendingConcern, who)
 	t.event(Event{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierConcern})
 }
 
 // askNow asks whether the thoughts are there right now and waits for the
 // answer: pending "concern" (after words of concern) or "now" (after a
 // yes to the safety question).
-func (t *turn) askNow(pending, who string) {
+func (t *turn) askNow(pending Pending, who string) {
 	s := t.s
 	s.Pending, s.About, s.Unclear, s.Clarify = pending, who, 0, nil
 	s.Asked++
@@ -141,17 +141,18 @@ func (t *turn) askNow(pending, who string) {
 	if who == "other" {
 		name = "concern_other"
 	}
-	text := t.e.crisisReply(name, s.Lang, s)
-	t.say(text)
+	t.say(t.e.nowQuestion(name, s))
 	t.event(Event{Kind: EventConcern})
-	t.out.Prompt = t.e.nowPrompt(text, s.Lang)
 }
 
-// nowPrompt is the direct question as a prompt with a Yes and a No, for
-// channels with buttons; its labels are the safety question's.
-func (e *Engine) nowPrompt(text, lang string) *Prompt {
-	p := &Prompt{Step: "now", Kind: flows.KindYesNo, Text: text,
-		Choices: []Choice{{Value: "1", Label: "Yes"}, {Value: "2", Label: "No"}}}
+// nowQuestion is the direct question (crisis reply name) as a reply with a
+// Yes and a No, for channels with buttons; its labels are the safety
+// question's.
+func (e *Engine) nowQuestion(name string, s *Session) Reply {
+	lang := s.Lang
+	text := e.crisisReply(name, lang, s)
+	p := &Question{Step: NowStep, Kind: flows.KindYesNo, Text: text,
+		Choices: []Choice{{Number: 1, Value: "yes", Label: "Yes"}, {Number: 2, Value: "no", Label: "No"}}}
 	for _, st := range e.flow.Steps {
 		if !st.Safety {
 			continue
@@ -162,8 +163,11 @@ func (e *Engine) nowPrompt(text, lang string) *Prompt {
 			}
 		}
 	}
-	return p
+	return Reply{Kind: ReplyDanger, Name: name, Text: text, Question: p, Danger: &Danger{Kind: "suicide", Tier: flows.TierConcern}}
 }
+
+// NowStep is the step name of the direct question in a typed answer.
+const NowStep = "now"
 
 // nowReply handles the answer to the direct question. Yes, or any hedge, is
 // urgent; no resumes where the screening was with one line (after the
@@ -181,29 +185,29 @@ func (t *turn) nowReply() {
 		if who == "other" {
 			name = "concern_other"
 		}
-		t.say(t.e.crisisReply(name, s.Lang, s))
+		t.say(t.e.nowQuestion(name, s))
 		return
 	}
-	s.Pending, s.About, s.Unclear = "", "", 0
+	s.Pending, s.About, s.Unclear = PendingNone, "", 0
 	if !no {
 		t.outcome = "danger"
 		reply := "suicide"
 		if who == "other" {
 			reply = "suicide_other"
 		}
-		t.say(t.e.crisisReply(reply, s.Lang, s))
 		tier := flows.TierUrgent
-		if pending == "concern" {
+		if pending == PendingConcern {
 			tier = TierConcernYes
 		}
+		t.say(t.e.dangerReply(reply, s.Lang, s, "suicide", tier))
 		t.event(Event{Kind: EventCrisis, Crisis: "suicide", Tier: tier})
 		t.out.Said = t.in.Text
 		if s.Status == StatusCompleted {
 			return
 		}
 		// The screening can go on, where it was.
-		t.say(t.text("crisis_continue"))
-		if pending == "now" {
+		t.tell("crisis_continue")
+		if pending == PendingNow {
 			t.advance(s.Step)
 			return
 		}
@@ -211,8 +215,8 @@ func (t *turn) nowReply() {
 		return
 	}
 	t.outcome = "answered"
-	t.say(t.e.crisisReply("concern_no", s.Lang, s))
-	if pending == "now" {
+	t.say(Reply{Kind: ReplyMessage, Name: "concern_no", Text: t.e.crisisReply("concern_no", s.Lang, s)})
+	if pending == PendingNow {
 		t.event(Event{Kind: EventCrisis, Crisis: "suicide", Tier: TierNonAcute})
 		t.advance(s.Step)
 		return
@@ -226,6 +230,9 @@ func (t *turn) nowReply() {
 // yesOrNo reads the answer to the direct question: "1" or "2", yes or no
 // in any language, a hedge as yes.
 func (t *turn) yesOrNo() (yes, no bool) {
+	if a := t.in.Answer; a != nil && a.Step == NowStep && len(a.Values) == 1 {
+		return a.Values[0] == "yes", a.Values[0] == "no"
+	}
 	d := t.msg.doc(t.s.Lang)
 	if nums, only := leadingNumbers(d, 2); only && len(nums) == 1 {
 		return nums[0] == 1, nums[0] == 2
@@ -250,7 +257,7 @@ func (t *turn) yesOrNo() (yes, no bool) {
 // down: the answer to a question could not be tied to it, so 988 now.
 func (e *Engine) storeDownConcern(f Finding, lang string) Outcome {
 	return Outcome{
-		Replies: []string{e.crisisReply("concern_down", lang, nil)},
+		Replies: []Reply{e.dangerReply("concern_down", lang, nil, f.Kind, flows.TierConcern)},
 		Events:  []Event{{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierConcern, Flow: e.flow.ID, Lang: lang}},
 		Lang:    lang,
 	}

@@ -32,18 +32,19 @@ type Inbound struct {
 	CarrierReplied bool
 	// Lang is the language to start a new conversation in; "" for English.
 	Lang string
+	// Answer is a typed answer (a button): it is taken as it is, for its
+	// step, and never read as words.
+	Answer *Answer
+	// Command is a keyword sent by a button ("restart", "back"), by the
+	// name the language files give it.
+	Command string
 }
 
 // Outcome is what the engine decided: the replies to send, in order, and what
 // happened, for metrics and staff.
 type Outcome struct {
-	Replies []string
+	Replies []Reply
 	Events  []Event
-	// Prompt is the question now waiting for an answer, for channels that
-	// draw buttons; nil when none is.
-	Prompt *Prompt
-	// Summary is set when the replies include the summary.
-	Summary *Summary
 	// Handoff is set when the texter asked for a person: what staff need.
 	Handoff *Handoff
 	// Relay is a text for the staff member handling a handoff, instead of
@@ -55,20 +56,6 @@ type Outcome struct {
 	// Duplicate is set when the message was handled before.
 	Duplicate bool
 	Lang      string
-}
-
-// Prompt is a question with its numbered choices.
-type Prompt struct {
-	Step    string
-	Kind    string
-	Text    string
-	Choices []Choice
-}
-
-// Choice is one numbered answer: what to send back and what to show.
-type Choice struct {
-	Value string
-	Label string
 }
 
 // EventKind names something that happened in a conversation.
@@ -227,6 +214,10 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	// One reading of the text serves the danger check, keywords and the
 	// answer.
 	msg := newMessage(e.flows, in.Text, in.Lang)
+	if kw, ok := keywordNames[in.Command]; ok {
+		// A button's command is the keyword, whatever the text.
+		msg.cmd = kw
+	}
 	f := e.crisis.checkMessage(msg, in.Lang)
 	if f.Tier == flows.TierUrgent {
 		// Danger now is answered before the store is touched.
@@ -277,7 +268,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	if err != nil {
 		lang := e.pickLang(in.Lang, "en")
 		out = Outcome{
-			Replies: []string{flows.Fill(e.flow.Text("store_down", lang), e.vars(&Session{Lang: lang}))},
+			Replies: []Reply{{Kind: ReplyMessage, Name: "store_down", Text: e.FixedText("store_down", lang)}},
 			Events:  []Event{{Kind: EventStoreDown, Flow: e.flow.ID}},
 			Lang:    lang,
 		}
@@ -346,25 +337,33 @@ type turn struct {
 	// never reaches a turn: it is answered before the store).
 	danger Finding
 	// tail and tailN say that the last tailN replies are the current
-	// question ("q") or the summary ("s"), which can be rendered again.
-	tail  string
+	// question or the summary, which can be rendered again.
+	tail  Tail
 	tailN int
 }
 
-func (t *turn) say(text string) {
-	t.out.Replies = append(t.out.Replies, text)
-	t.tail, t.tailN = "", 0
+func (t *turn) say(r Reply) {
+	t.out.Replies = append(t.out.Replies, r)
+	t.tail, t.tailN = TailNone, 0
+}
+
+// tell says the flow's fixed text name.
+func (t *turn) tell(name string) { t.say(Reply{Kind: ReplyMessage, Name: name, Text: t.text(name)}) }
+
+// confirm asks the texter to confirm, with the fixed text name.
+func (t *turn) confirm(name string) {
+	t.say(Reply{Kind: ReplyConfirm, Name: name, Text: t.text(name)})
 }
 
 // replay puts in out the replies recorded for the newest message of s,
 // rendering again the question or summary they ended with.
 func (e *Engine) replay(s *Session, out *Outcome) {
-	out.Replies = append([]string(nil), s.LastReplies...)
+	out.Replies = s.recorded()
 	t := turn{e: e, s: s, out: out}
 	switch s.LastTail {
-	case "q":
+	case TailQuestion:
 		t.ask()
-	case "s":
+	case TailSummary:
 		t.summary()
 	}
 }
@@ -417,7 +416,7 @@ func (t *turn) run() {
 			t.begin()
 		}
 		if !t.in.CarrierReplied {
-			t.say(t.text("help"))
+			t.tell("help")
 		}
 		t.ask()
 		return
@@ -451,7 +450,7 @@ func (t *turn) run() {
 		t.concern(t.danger)
 		return
 	}
-	if (s.Pending == "concern" || s.Pending == "now") && kw == kwNone {
+	if (s.Pending == PendingConcern || s.Pending == PendingNow) && kw == kwNone {
 		t.nowReply()
 		return
 	}
@@ -462,7 +461,7 @@ func (t *turn) run() {
 		// after the greeting.
 		t.note(nil)
 		if t.in.Media > 0 && t.msg.empty() {
-			t.say(t.text("media"))
+			t.tell("media")
 		}
 		switch kw {
 		case kwCall, kwDelete, kwLang:
@@ -474,8 +473,12 @@ func (t *turn) run() {
 	}
 
 	if t.in.Media > 0 && t.msg.empty() {
-		t.say(t.text("media"))
+		t.tell("media")
 		t.ask()
+		return
+	}
+	if t.in.Answer != nil {
+		t.typed(t.in.Answer)
 		return
 	}
 
@@ -483,8 +486,8 @@ func (t *turn) run() {
 		return
 	}
 	if kw == kwStart && len(s.History) > 0 {
-		s.Pending = "start"
-		t.say(t.text("start"))
+		s.Pending = PendingStart
+		t.confirm("start")
 		return
 	}
 	if kw != kwNone && kw != kwStart {
@@ -493,7 +496,7 @@ func (t *turn) run() {
 	}
 
 	if s.Status == StatusCompleted {
-		t.say(t.text("done"))
+		t.tell("done")
 		return
 	}
 	if st := t.e.flow.Step(s.Step); st != nil && !st.Question() && len(s.History) == 0 {
@@ -504,6 +507,47 @@ func (t *turn) run() {
 		}
 	}
 	t.answer()
+}
+
+// typed takes a typed answer for the current step as it is. One for
+// another step (a button of an older question) changes nothing: the
+// current question is asked again.
+func (t *turn) typed(a *Answer) {
+	s := t.s
+	st := t.e.flow.Step(s.Step)
+	if s.Status == StatusCompleted {
+		t.tell("done")
+		return
+	}
+	if st == nil || a.Step != st.ID {
+		t.ask()
+		return
+	}
+	value, ok := typedValue(st, a.Values)
+	if !ok {
+		t.ask()
+		return
+	}
+	s.Pending, s.Clarify, s.Change = PendingNone, nil, nil
+	t.outcome = "answered"
+	t.take(st, value)
+}
+
+// typedValue returns the answer values make for st, if they are its own.
+func typedValue(st *flows.Step, values []string) (string, bool) {
+	valid := st.Values()
+	for _, v := range values {
+		if !slices.Contains(valid, v) {
+			return "", false
+		}
+	}
+	if st.Kind == flows.KindMulti {
+		return combine(st, values)
+	}
+	if len(values) != 1 {
+		return "", false
+	}
+	return values[0], true
 }
 
 // limited counts the message against the conversation's rate and reports
@@ -527,7 +571,7 @@ func (t *turn) limited() bool {
 	}
 	if !s.RateWarned {
 		s.RateWarned = true
-		t.say(t.text("slow_down"))
+		t.tell("slow_down")
 	}
 	return true
 }
@@ -566,7 +610,7 @@ func (t *turn) begin() {
 func (t *turn) optOut() {
 	t.s.Status, t.s.Pending = StatusOptedOut, ""
 	if !t.in.CarrierReplied {
-		t.say(t.text("stop"))
+		t.tell("stop")
 	}
 	t.event(Event{Kind: EventOptOut})
 }
@@ -576,7 +620,7 @@ func (t *turn) optOut() {
 func (t *turn) optIn() {
 	t.event(Event{Kind: EventOptIn})
 	if !t.in.CarrierReplied {
-		t.say(t.text("subscribed"))
+		t.tell("subscribed")
 	}
 	if len(t.s.History) == 0 || t.s.Step == "" {
 		t.begin()
@@ -584,8 +628,8 @@ func (t *turn) optIn() {
 		return
 	}
 	t.s.Status = StatusActive
-	t.s.Pending = "start"
-	t.say(t.text("start"))
+	t.s.Pending = PendingStart
+	t.confirm("start")
 }
 
 // pending handles a reply to a confirmation; it returns false when the
@@ -595,7 +639,7 @@ func (t *turn) pending() bool {
 	kind := s.Pending
 	s.Pending = ""
 	switch kind {
-	case "delete":
+	case PendingDelete:
 		yn, ok := yesNo(t.msg.doc(s.Lang))
 		if !ok {
 			if kw, _ := t.msg.keyword(); kw == kwDelete {
@@ -610,16 +654,16 @@ func (t *turn) pending() bool {
 			s.erase()
 			t.event(Event{Kind: EventErased})
 			s.Lang = lang
-			t.say(t.text("deleted"))
+			t.tell("deleted")
 			s.Lang = ""
 			return true
 		}
-		t.say(t.text("delete_kept"))
+		t.tell("delete_kept")
 		t.ask()
 		return true
-	case "change":
+	case PendingChange:
 		return t.changeReply()
-	case "start":
+	case PendingStart:
 		d := t.msg.doc(s.Lang)
 		nums, _ := leadingNumbers(d, 2)
 		yn, _ := yesNo(d)
@@ -643,7 +687,7 @@ func (t *turn) keyword(kw keyword, asked string) {
 		t.restart()
 	case kwBack:
 		if len(s.History) == 0 {
-			t.say(t.text("back_none"))
+			t.tell("back_none")
 			t.ask()
 			return
 		}
@@ -659,7 +703,7 @@ func (t *turn) keyword(kw keyword, asked string) {
 			t.summary()
 			return
 		}
-		t.say(t.text("summary_not_yet"))
+		t.tell("summary_not_yet")
 		t.ask()
 	case kwCall:
 		s.Handoff = t.in.Time.Unix()
@@ -668,10 +712,10 @@ func (t *turn) keyword(kw keyword, asked string) {
 		if t.e.handoffs {
 			s.Before, s.Status, s.Relays = s.Status, StatusHandoff, 0
 		}
-		t.say(t.text("call"))
+		t.tell("call")
 	case kwDelete:
-		s.Pending = "delete"
-		t.say(t.text("delete_confirm"))
+		s.Pending = PendingDelete
+		t.confirm("delete_confirm")
 	case kwLang:
 		lang := asked
 		if lang == "" || t.e.pickLang(lang) != lang {
@@ -692,13 +736,13 @@ func (t *turn) keyword(kw keyword, asked string) {
 // handoff; the first is acknowledged, the rest go quietly.
 func (t *turn) relay() {
 	if t.in.Media > 0 && t.msg.empty() {
-		t.say(t.text("media"))
+		t.tell("media")
 		return
 	}
 	t.out.Relay = t.in.Text
 	t.s.Relays++
 	if t.s.Relays == 1 {
-		t.say(t.text("relayed"))
+		t.tell("relayed")
 	}
 }
 
@@ -823,7 +867,7 @@ func (t *turn) restart() {
 	s.Answers, s.History, s.Misses, s.Status, s.Pending = map[string]string{}, nil, 0, StatusActive, ""
 	s.Fill, s.Clarify, s.Clarified, s.Change, s.Filled = nil, nil, "", nil, nil
 	s.Step = t.e.firstQID
-	t.say(t.text("restart"))
+	t.tell("restart")
 	t.event(Event{Kind: EventStarted})
 	t.event(Event{Kind: EventStep, Step: s.Step}) // counted as reached, as after the greeting
 	t.ask()
@@ -831,16 +875,15 @@ func (t *turn) restart() {
 
 func (t *turn) welcomeBack() {
 	if st := t.e.flow.Step(t.s.Step); st != nil && st.Question() {
-		t.say(t.text("welcome_back"))
+		t.tell("welcome_back")
 	}
 	t.ask()
 }
 
 func (t *turn) summary() {
 	sum := t.e.summarize(t.s)
-	t.out.Summary = sum
-	t.out.Replies = append(t.out.Replies, sum.Messages...)
-	t.tail, t.tailN = "s", len(sum.Messages)
+	t.say(Reply{Kind: ReplySummary, Text: strings.Join(sum.Messages, "\n\n"), Summary: sum})
+	t.tail, t.tailN = TailSummary, 1
 }
 
 // ask sends the current step's question, with progress.
@@ -855,21 +898,19 @@ func (t *turn) ask() {
 	vars["{n}"], vars["{m}"] = strconv.Itoa(n), strconv.Itoa(m)
 	if noted := s.Fill[st.ID]; noted != "" && st.Kind == flows.KindMulti {
 		// Named in part earlier: shown, never taken as the whole answer.
-		t.say(strings.ReplaceAll(t.text("noted"), "{answer}", t.said(st, noted)))
+		t.say(Reply{Kind: ReplyMessage, Name: "noted", Text: strings.ReplaceAll(t.text("noted"), "{answer}", t.said(st, noted))})
 	}
-	text := f.Prompt(st, s.Lang, vars)
-	t.say(text)
-	t.tail, t.tailN = "q", 1
-	p := &Prompt{Step: st.ID, Kind: st.Kind, Text: text}
-	labels := f.OptionLabels(st, s.Lang)
+	a := f.Ask(st, s.Lang, vars)
+	q := &Question{Step: st.ID, Kind: st.Kind, Progress: a.Progress, Text: a.Text, Scale: a.Scale, Offer: a.Offer}
 	for i, v := range st.Values() {
 		label := v
-		if i < len(labels) {
-			label = flows.Fill(labels[i], vars)
+		if i < len(a.Labels) {
+			label = a.Labels[i]
 		}
-		p.Choices = append(p.Choices, Choice{Value: strconv.Itoa(i + 1), Label: label})
+		q.Choices = append(q.Choices, Choice{Number: i + 1, Value: v, Label: label})
 	}
-	t.out.Prompt = p
+	t.say(Reply{Kind: ReplyQuestion, Text: q.String(), Question: q})
+	t.tail, t.tailN = TailQuestion, 1
 }
 
 // next returns the step after st answered with value, skipping steps whose
@@ -880,14 +921,14 @@ func (e *Engine) next(s *Session, st *flows.Step, value string) string {
 	for guard := 0; guard <= len(e.flow.Steps); guard++ {
 		cur := e.flow.Step(id)
 		if cur == nil {
-			return "end"
+			return flows.End
 		}
 		if cur.When.Holds(a) {
 			return id
 		}
 		id = e.flow.NextOf(cur, "")
 	}
-	return "end"
+	return flows.End
 }
 
 // progress returns the position of step id among the questions that apply
@@ -898,7 +939,7 @@ func (e *Engine) progress(s *Session, id string) (n, m int) {
 	a := newAnswers(f, e.flows.Criteria, s.Answers)
 	a.skipped = map[string]bool{}
 	cur := f.Steps[0].ID
-	for guard := 0; guard <= len(f.Steps) && cur != "end"; guard++ {
+	for guard := 0; guard <= len(f.Steps) && cur != flows.End; guard++ {
 		st := f.Step(cur)
 		if st == nil {
 			break

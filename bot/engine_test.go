@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -63,7 +64,7 @@ func TestConcurrentAnswersOneConversation(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			out, err := engines[i%2].Handle(ctx, bot.Inbound{Key: key, Text: "banana", MessageID: fmt.Sprintf("m%d", i)})
-			if err == nil && len(out.Replies) == 0 {
+			if err == nil && len(out.Texts()) == 0 {
 				err = fmt.Errorf("message %d got no reply", i)
 			}
 			errs <- err
@@ -92,20 +93,20 @@ func TestDuplicateMessageChangesNothing(t *testing.T) {
 	e.Handle(ctx, bot.Inbound{Key: key, Text: "hi", MessageID: "a"})
 	first, _ := e.Handle(ctx, bot.Inbound{Key: key, Text: "1", MessageID: "b"})
 	again, _ := e.Handle(ctx, bot.Inbound{Key: key, Text: "1", MessageID: "b"})
-	if !again.Duplicate || strings.Join(again.Replies, "|") != strings.Join(first.Replies, "|") {
-		t.Fatalf("retry got %q (duplicate=%v), want the first replies %q", again.Replies, again.Duplicate, first.Replies)
+	if !again.Duplicate || strings.Join(again.Texts(), "|") != strings.Join(first.Texts(), "|") {
+		t.Fatalf("retry got %q (duplicate=%v), want the first replies %q", again.Texts(), again.Duplicate, first.Texts())
 	}
 	if len(again.Events) != 0 {
 		t.Fatalf("retry recorded events again: %+v", again.Events)
 	}
 	// The retry did not answer the next question with "1".
 	next, _ := e.Handle(ctx, bot.Inbound{Key: key, Text: "2", MessageID: "c"})
-	if !strings.Contains(next.Replies[0], "their main concern") {
-		t.Fatalf("after the retry, %q was not read as the answer to 'who': %q", "2", next.Replies)
+	if !strings.Contains(next.Texts()[0], "their main concern") {
+		t.Fatalf("after the retry, %q was not read as the answer to 'who': %q", "2", next.Texts())
 	}
 	// An older retry, behind a newer message, is silent and changes nothing.
 	old, _ := e.Handle(ctx, bot.Inbound{Key: key, Text: "hi", MessageID: "a"})
-	if !old.Duplicate || len(old.Replies) != 0 {
+	if !old.Duplicate || len(old.Texts()) != 0 {
 		t.Fatalf("old retry = %+v", old)
 	}
 }
@@ -119,21 +120,21 @@ func TestStoreDown(t *testing.T) {
 	ctx := context.Background()
 	m.Close()
 	out, err := e.Handle(ctx, bot.Inbound{Key: "k", Text: "I want to kill myself", MessageID: "1"})
-	if err != nil || !strings.Contains(out.Replies[0], "988") || out.Events[0].Kind != bot.EventCrisis {
+	if err != nil || !strings.Contains(out.Texts()[0], "988") || out.Events[0].Kind != bot.EventCrisis {
 		t.Fatalf("crisis with store down: %+v, %v", out, err)
 	}
 	out, err = e.Handle(ctx, bot.Inbound{Key: "k", Text: "hi", MessageID: "2"})
 	if err == nil {
 		t.Fatal("no error with the store down")
 	}
-	if len(out.Replies) != 1 || !strings.Contains(out.Replies[0], "1-800-000-0000") {
-		t.Fatalf("apology = %q, want the provider's phone", out.Replies)
+	if len(out.Texts()) != 1 || !strings.Contains(out.Texts()[0], "1-800-000-0000") {
+		t.Fatalf("apology = %q, want the provider's phone", out.Texts())
 	}
 	if err := m.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	out, err = e.Handle(ctx, bot.Inbound{Key: "k", Text: "hi", MessageID: "3"})
-	if err != nil || !strings.Contains(out.Replies[0], "Start now?") {
+	if err != nil || !strings.Contains(out.Texts()[0], "Start now?") {
 		t.Fatalf("after recovery: %+v, %v", out, err)
 	}
 }
@@ -154,17 +155,17 @@ func walk(t *testing.T, e *bot.Engine, seed uint64, first string, extras []strin
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(out.Replies) == 0 {
+			if len(out.Texts()) == 0 {
 				t.Fatalf("run %d: %q got no reply", run, text)
 			}
 			check(text, out)
-			if out.Summary != nil {
+			if out.Summary() != nil {
 				completed++
 				break
 			}
 			switch {
-			case out.Prompt != nil && rng.IntN(5) > 0:
-				text = out.Prompt.Choices[rng.IntN(len(out.Prompt.Choices))].Value
+			case out.Asked() != nil && rng.IntN(5) > 0:
+				text = strconv.Itoa(out.Asked().Choices[rng.IntN(len(out.Asked().Choices))].Number)
 			default:
 				text = extras[rng.IntN(len(extras))]
 			}
@@ -182,20 +183,20 @@ func TestRandomScreeningsStayWithinBudget(t *testing.T) {
 	e := newEngine(t, st)
 	extras := []string{"banana", "back", "help", "yes", "no", "1 2", "summary", "all", "none", "idk", "3", "2", "4"}
 	completed := walk(t, e, 1, "hi", extras, func(_ string, out bot.Outcome) {
-		for _, r := range out.Replies {
+		for _, r := range out.Texts() {
 			if bad := flows.NonGSM7(r); bad != "" {
 				t.Fatalf("reply has %q, not GSM-7: %q", bad, r)
 			}
 			budget := flows.QuestionSegments
-			if out.Summary != nil {
+			if out.Summary() != nil {
 				budget = flows.SummarySegments
 			}
 			if n := flows.Segments(r); n > budget {
 				t.Fatalf("reply takes %d segments (budget %d): %q", n, budget, r)
 			}
 		}
-		if out.Summary != nil && len(out.Summary.Messages) > 2 {
-			t.Fatalf("summary in %d messages", len(out.Summary.Messages))
+		if out.Summary() != nil && len(out.Summary().Messages) > 2 {
+			t.Fatalf("summary in %d messages", len(out.Summary().Messages))
 		}
 	})
 	if completed < 100 {
@@ -326,11 +327,11 @@ func TestHandoffRelayAndClose(t *testing.T) {
 		t.Fatalf("handoff info %+v", out.Handoff)
 	}
 	out = send("is anyone there? I drink every day")
-	if out.Relay != "is anyone there? I drink every day" || len(out.Replies) != 1 {
+	if out.Relay != "is anyone there? I drink every day" || len(out.Texts()) != 1 {
 		t.Fatalf("first relay %+v", out)
 	}
 	out = send("hello")
-	if out.Relay != "hello" || len(out.Replies) != 0 {
+	if out.Relay != "hello" || len(out.Texts()) != 0 {
 		t.Fatalf("second relay %+v", out)
 	}
 	if out := send("I want to end it all"); out.Events[0].Crisis != "suicide" {
@@ -344,7 +345,7 @@ func TestHandoffRelayAndClose(t *testing.T) {
 		t.Fatal("closing twice told the texter twice")
 	}
 	out = send("5")
-	if out.Relay != "" || !strings.Contains(out.Replies[0], "serious or unstable health") {
+	if out.Relay != "" || !strings.Contains(out.Texts()[0], "serious or unstable health") {
 		t.Fatalf("after close, not back in the flow: %+v", out)
 	}
 }
@@ -360,12 +361,12 @@ func TestDuplicateOfTheSummary(t *testing.T) {
 	for i, text := range []string{"hi", "1", "1", "5", "2", "1", "1", "2", "1", "1 2 3", "4", "1"} {
 		last, _ = e.Handle(ctx, bot.Inbound{Key: "sum", Text: text, MessageID: fmt.Sprint(i)})
 	}
-	if last.Summary == nil {
+	if last.Summary() == nil {
 		t.Fatal("no summary")
 	}
 	again, _ := e.Handle(ctx, bot.Inbound{Key: "sum", Text: "1", MessageID: "11"})
-	if !again.Duplicate || strings.Join(again.Replies, "|") != strings.Join(last.Replies, "|") {
-		t.Fatalf("retry of the last answer:\n%q\nwant\n%q", again.Replies, last.Replies)
+	if !again.Duplicate || strings.Join(again.Texts(), "|") != strings.Join(last.Texts(), "|") {
+		t.Fatalf("retry of the last answer:\n%q\nwant\n%q", again.Texts(), last.Texts())
 	}
 }
 
@@ -375,19 +376,19 @@ func TestSecondStopIsSilentAndLongTextIsCutWhole(t *testing.T) {
 	e := newEngine(t, st)
 	ctx := context.Background()
 	e.Handle(ctx, bot.Inbound{Key: "s", Text: "hi", MessageID: "1"})
-	if out, _ := e.Handle(ctx, bot.Inbound{Key: "s", Text: "STOP", MessageID: "2"}); len(out.Replies) != 1 {
-		t.Fatalf("first STOP: %q", out.Replies)
+	if out, _ := e.Handle(ctx, bot.Inbound{Key: "s", Text: "STOP", MessageID: "2"}); len(out.Texts()) != 1 {
+		t.Fatalf("first STOP: %q", out.Texts())
 	}
-	if out, _ := e.Handle(ctx, bot.Inbound{Key: "s", Text: "stop", MessageID: "3"}); len(out.Replies) != 0 {
-		t.Fatalf("second STOP confirmed again: %q", out.Replies)
+	if out, _ := e.Handle(ctx, bot.Inbound{Key: "s", Text: "stop", MessageID: "3"}); len(out.Texts()) != 0 {
+		t.Fatalf("second STOP confirmed again: %q", out.Texts())
 	}
 	long := strings.Repeat("é", 1000) // 2000 bytes
 	if _, err := e.Handle(ctx, bot.Inbound{Key: "l", Text: long, MessageID: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	out, _ := e.Handle(ctx, bot.Inbound{Key: "m", Text: "", Media: 1, MessageID: "1"})
-	if len(out.Replies) != 2 || !strings.Contains(out.Replies[0], "only read text") {
-		t.Fatalf("media-only first text: %q", out.Replies)
+	if len(out.Texts()) != 2 || !strings.Contains(out.Texts()[0], "only read text") {
+		t.Fatalf("media-only first text: %q", out.Texts())
 	}
 }
 
@@ -413,7 +414,7 @@ func TestDeleteConfirmationDuringHandoff(t *testing.T) {
 		t.Fatalf("text after DELETE in a handoff went into the screening: %+v", out)
 	}
 	send("delete")
-	if out := send("no"); out.Relay != "" || !strings.Contains(strings.Join(out.Replies, " "), "nothing was erased") {
+	if out := send("no"); out.Relay != "" || !strings.Contains(strings.Join(out.Texts(), " "), "nothing was erased") {
 		t.Fatalf("NO to DELETE in a handoff: %+v", out)
 	}
 }

@@ -26,6 +26,9 @@ var keywordNames = map[string]keyword{
 // and for kwLang the language asked for. The message's own language is
 // tried first. A keyword is the whole message (see text.Language.Keyword).
 func (m *message) keyword() (keyword, string) {
+	if m.cmd != kwNone {
+		return m.cmd, ""
+	}
 	if m.kwDone {
 		return m.kw, m.kwLang
 	}

@@ -17,6 +17,8 @@ type message struct {
 	first string
 	docs  map[string]*text.Doc
 
+	// cmd is the keyword a button sent, whatever the text.
+	cmd    keyword
 	kwDone bool
 	kw     keyword
 	kwLang string
@@ -29,7 +31,7 @@ func newMessage(set *flows.Set, raw, lang string) *message {
 // as returns the message for a conversation in lang: the same reading,
 // with what depends on the language asked afresh.
 func (m *message) as(lang string) *message {
-	return &message{raw: m.raw, pieces: m.pieces, set: m.set, first: lang, docs: m.docs}
+	return &message{raw: m.raw, pieces: m.pieces, set: m.set, first: lang, docs: m.docs, cmd: m.cmd}
 }
 
 // in returns the message as l reads it.

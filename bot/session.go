@@ -40,11 +40,8 @@ type Session struct {
 	Lang    string   `json:"l,omitempty"`
 	Misses  int      `json:"m,omitempty"`
 	Status  Status   `json:"st,omitempty"`
-	// Pending is a confirmation being waited for: "delete", "start",
-	// "change" (see Change), "concern" (the direct question about thoughts
-	// of suicide right now) or "now" (the same, after a yes to the safety
-	// question).
-	Pending string `json:"p,omitempty"`
+	// Pending is a confirmation or answer being waited for.
+	Pending Pending `json:"p,omitempty"`
 	// About is whose thoughts the direct question asked about: "other"
 	// when the texter spoke of someone else. Asked counts the times it was
 	// asked; Unclear the replies to it that were neither yes nor no.
@@ -82,18 +79,51 @@ type Session struct {
 	RateWarned bool  `json:"rx,omitempty"`
 
 	// Seen holds hashes of the latest message IDs, so a retried message
-	// changes nothing; LastReplies are the replies to the newest of them,
-	// less an ending that can be rendered again from the session (LastTail:
-	// "q" the current question, "s" the summary), to keep sessions small.
-	Seen        []string `json:"sn,omitempty"`
-	LastReplies []string `json:"r,omitempty"`
-	LastTail    string   `json:"rt,omitempty"`
+	// changes nothing; LastReplies are the replies to the newest of them
+	// (LastKinds their kinds, when not a message), less an ending that can
+	// be rendered again from the session (LastTail), to keep sessions small.
+	Seen        []string    `json:"sn,omitempty"`
+	LastReplies []string    `json:"r,omitempty"`
+	LastKinds   []ReplyKind `json:"rk,omitempty"`
+	LastTail    Tail        `json:"rt,omitempty"`
 
 	// Version is the store's compare-and-set version; 0 for a new session.
 	Version int64 `json:"-"`
 	// TTL is how long the store keeps the session after this write.
 	TTL time.Duration `json:"-"`
 }
+
+// Pending is what a conversation waits for before its next answer. The
+// values are stored: they never change.
+type Pending string
+
+// What a conversation can wait for.
+const (
+	PendingNone Pending = ""
+	// PendingDelete waits for the texter to confirm erasing everything.
+	PendingDelete Pending = "delete"
+	// PendingStart waits for "continue" or "start over".
+	PendingStart Pending = "start"
+	// PendingChange waits for whether a later text's answer replaces an
+	// earlier one (see Change).
+	PendingChange Pending = "change"
+	// PendingConcern waits for the answer to the direct question about
+	// thoughts of suicide right now, after words of concern.
+	PendingConcern Pending = "concern"
+	// PendingNow is the same question after a yes to the safety question.
+	PendingNow Pending = "now"
+)
+
+// Tail says how the replies recorded for a retried message end: with
+// something the session renders again rather than stores.
+type Tail string
+
+// Endings of recorded replies. The values are stored: they never change.
+const (
+	TailNone     Tail = ""
+	TailQuestion Tail = "q" // the current question
+	TailSummary  Tail = "s" // the summary
+)
 
 // Clarify is a question about an answer that fit several options.
 type Clarify struct {
@@ -129,7 +159,7 @@ func (s *Session) newest(id string) bool {
 
 // record remembers id and the replies sent to it: replies in full, less the
 // last n, which tail says how to render again.
-func (s *Session) record(id string, replies []string, tail string, n int) {
+func (s *Session) record(id string, replies []Reply, tail Tail, n int) {
 	if id == "" {
 		return
 	}
@@ -137,10 +167,33 @@ func (s *Session) record(id string, replies []string, tail string, n int) {
 	if len(s.Seen) > seenLimit {
 		s.Seen = s.Seen[len(s.Seen)-seenLimit:]
 	}
-	if tail == "" {
+	if tail == TailNone {
 		n = 0
 	}
-	s.LastReplies, s.LastTail = replies[:len(replies)-n], tail
+	kept := replies[:len(replies)-n]
+	s.LastReplies, s.LastKinds, s.LastTail = make([]string, len(kept)), nil, tail
+	for i, r := range kept {
+		s.LastReplies[i] = r.Text
+		if r.Kind != ReplyMessage {
+			if s.LastKinds == nil {
+				s.LastKinds = make([]ReplyKind, len(kept))
+			}
+			s.LastKinds[i] = r.Kind
+		}
+	}
+}
+
+// recorded returns the replies recorded for the newest message, less the
+// tail.
+func (s *Session) recorded() []Reply {
+	out := make([]Reply, len(s.LastReplies))
+	for i, text := range s.LastReplies {
+		out[i] = Reply{Kind: ReplyMessage, Text: text}
+		if i < len(s.LastKinds) && s.LastKinds[i] != "" {
+			out[i].Kind = s.LastKinds[i]
+		}
+	}
+	return out
 }
 
 // erase forgets everything but the recent message IDs, so a retried DELETE
@@ -205,5 +258,6 @@ func (s *Session) Clone() *Session {
 	}
 	c.Seen = slices.Clone(s.Seen)
 	c.LastReplies = slices.Clone(s.LastReplies)
+	c.LastKinds = slices.Clone(s.LastKinds)
 	return &c
 }

@@ -31,7 +31,7 @@ func TestSpanishScreeningsStayWithinBudget(t *testing.T) {
 		if out.Lang != "es" {
 			t.Fatalf("%q answered in %q", text, out.Lang)
 		}
-		for _, r := range out.Replies {
+		for _, r := range out.Texts() {
 			if english[r] {
 				t.Fatalf("%q answered in English: %q", text, r)
 			}
@@ -39,7 +39,7 @@ func TestSpanishScreeningsStayWithinBudget(t *testing.T) {
 			switch {
 			case crisis[r]:
 				budget, asSent = flows.SummarySegments, flows.SummarySegments
-			case out.Summary != nil:
+			case out.Summary() != nil:
 				budget, asSent = flows.SummaryBudget(r), flows.SummarySegments
 				most = max(most, flows.Segments(r))
 			}

@@ -178,7 +178,7 @@ func play(t *testing.T, set *flows.Set, raw string) string {
 }
 
 func writeOutcome(b *strings.Builder, out bot.Outcome) {
-	for i, r := range out.Replies {
+	for i, r := range out.Texts() {
 		if i > 0 {
 			b.WriteString("<\n")
 		}
@@ -189,7 +189,7 @@ func writeOutcome(b *strings.Builder, out bot.Outcome) {
 			fmt.Fprintf(b, "< [%d segments]\n", n)
 		}
 	}
-	if len(out.Replies) == 0 {
+	if len(out.Texts()) == 0 {
 		b.WriteString("< [no reply]\n")
 	}
 	var evs []string

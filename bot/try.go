@@ -45,7 +45,7 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 	tr := Tried{Text: text, Step: step, Lang: lang, Answers: map[string]any{}, Candidates: []string{}, Replies: []string{}}
 	if f := e.crisis.CheckIn(text, lang); f.Tier == flows.TierUrgent {
 		out := e.dangerOutcome(f, lang)
-		tr.Outcome, tr.Replies = "danger", append(tr.Replies, out.Replies...)
+		tr.Outcome, tr.Replies = "danger", append(tr.Replies, out.Texts()...)
 		tr.Why = []string{fmt.Sprintf("danger: %s, %s (%s)", f.Kind, f.Tier, f.Pattern)}
 		if st.Safety {
 			// Danger in answer to the safety question is its yes.
@@ -80,6 +80,6 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 		tr.Answers[id] = v
 	}
 	tr.Candidates = append(tr.Candidates, t.cands...)
-	tr.Replies = append(tr.Replies, out.Replies...)
+	tr.Replies = append(tr.Replies, out.Texts()...)
 	return tr, nil
 }

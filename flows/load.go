@@ -522,7 +522,7 @@ func (f *Flow) validate(p *problems) {
 		if !idPattern.MatchString(st.ID) {
 			p.add(file, st.Line, "step %q: id must be lower case letters, digits and _", st.ID)
 		}
-		if st.ID == "end" {
+		if st.ID == End {
 			p.add(file, st.Line, "step \"end\": end is reserved for the summary")
 		}
 		if j, dup := f.index[st.ID]; dup {
@@ -741,7 +741,7 @@ func (f *Flow) checkRates(st *Step, where string, p *problems) {
 }
 
 func (f *Flow) checkNext(next string, line int, where string, p *problems) {
-	if next != "" && next != "end" && f.Step(next) == nil {
+	if next != "" && next != End && f.Step(next) == nil {
 		p.add(f.File, line, "%s %q is not defined", where, next)
 		f.dangling = true
 	}
@@ -842,7 +842,7 @@ func (f *Flow) NextOf(st *Step, value string) string {
 	if i+1 < len(f.Steps) {
 		return f.Steps[i+1].ID
 	}
-	return "end"
+	return End
 }
 
 func (f *Flow) checkReachable(p *problems) {

@@ -34,36 +34,70 @@ func Fill(s string, vars map[string]string) string {
 	return b.String()
 }
 
-// Prompt renders step st as it is sent: progress (from vars "{n}" and
-// "{m}"), the question and its numbered options.
-func (f *Flow) Prompt(st *Step, lang string, vars map[string]string) string {
+// Asked is a step as it is asked, in parts: a text channel sends it as
+// one message (String), a channel that draws shows the labels as buttons.
+type Asked struct {
+	// Progress is "Question 3 of 9:", or "" for the greeting.
+	Progress string
+	Text     string
+	// Labels are the numbered choices, in order; none for a scale.
+	Labels []string
+	// Scale explains the ends of a scale; Offer is the other language
+	// offered on the greeting.
+	Scale, Offer string
+}
+
+// String lays a out as one text: progress and question, one numbered
+// choice a line, then the ends of a scale and the language offer.
+func (a Asked) String() string {
 	var b strings.Builder
-	if st.Question() {
-		b.WriteString(Fill(f.Text("question", lang), vars))
+	if a.Progress != "" {
+		b.WriteString(a.Progress)
 		b.WriteByte(' ')
 	}
-	b.WriteString(Fill(st.Text.In(lang), vars))
-	for i, label := range f.OptionLabels(st, lang) {
+	b.WriteString(a.Text)
+	for i, label := range a.Labels {
 		b.WriteByte('\n')
 		b.WriteString(strconv.Itoa(i + 1))
 		b.WriteByte(' ')
-		b.WriteString(Fill(label, vars))
+		b.WriteString(label)
+	}
+	for _, s := range []string{a.Scale, a.Offer} {
+		if s != "" {
+			b.WriteByte('\n')
+			b.WriteString(s)
+		}
+	}
+	return b.String()
+}
+
+// Ask returns step st as it is asked in lang: progress (from vars "{n}"
+// and "{m}"), the question and its choices.
+func (f *Flow) Ask(st *Step, lang string, vars map[string]string) Asked {
+	a := Asked{Text: Fill(st.Text.In(lang), vars)}
+	if st.Question() {
+		a.Progress = Fill(f.Text("question", lang), vars)
+	}
+	for _, label := range f.OptionLabels(st, lang) {
+		a.Labels = append(a.Labels, Fill(label, vars))
 	}
 	if st.Kind == KindScale {
-		sv := map[string]string{
+		a.Scale = Fill(f.Text("scale", lang), map[string]string{
 			"{min}":  strconv.Itoa(st.Min),
 			"{max}":  strconv.Itoa(st.Max),
 			"{low}":  st.Low.In(lang),
 			"{high}": st.High.In(lang),
-		}
-		b.WriteByte('\n')
-		b.WriteString(Fill(f.Text("scale", lang), sv))
+		})
 	}
-	if offer := f.Text(LangOffer, lang); st.Kind == KindIntro && offer != "" {
-		b.WriteByte('\n')
-		b.WriteString(offer)
+	if st.Kind == KindIntro {
+		a.Offer = f.Text(LangOffer, lang)
 	}
-	return b.String()
+	return a
+}
+
+// Prompt renders step st as a text channel sends it.
+func (f *Flow) Prompt(st *Step, lang string, vars map[string]string) string {
+	return f.Ask(st, lang, vars).String()
 }
 
 // LangOffer names the optional fixed text that ends the greeting, offering

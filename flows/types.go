@@ -19,6 +19,10 @@ func (t Text) In(lang string) string {
 	return t["en"]
 }
 
+// End is where a flow goes after its last step, to the summary; an
+// author writes it as a step's next.
+const End = "end"
+
 // Step kinds.
 const (
 	KindIntro  = "intro"  // the greeting: a yes/no that is not counted as a question

@@ -60,7 +60,7 @@ func chat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		if err != nil {
 			log.Error("handle message", "err", err)
 		}
-		for _, r := range out.Replies {
+		for _, r := range out.Texts() {
 			fmt.Fprintf(stdout, "%s\n\n", r)
 		}
 	}

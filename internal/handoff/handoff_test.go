@@ -239,7 +239,7 @@ func TestWholeHandoff(t *testing.T) {
 		t.Fatal("number kept after close")
 	}
 	out = r.text(t, "5")
-	if out.Relay != "" || !strings.Contains(out.Replies[0], "health problem") {
+	if out.Relay != "" || !strings.Contains(out.Texts()[0], "health problem") {
 		t.Fatalf("after close: %+v", out)
 	}
 	if ok, _ := r.svc.StaffReply(ctx, "CINTAKE", cardTS, "Ev999", "late"); ok {
@@ -258,7 +258,7 @@ func TestCrisisAlertAndClaim(t *testing.T) {
 	r := newRig(t)
 	r.text(t, "hi")
 	out := r.text(t, "i want to kms")
-	if len(out.Replies) == 0 || !strings.Contains(out.Replies[0], "988") {
+	if len(out.Texts()) == 0 || !strings.Contains(out.Texts()[0], "988") {
 		t.Fatalf("crisis reply %+v", out)
 	}
 	r.drain(t)
@@ -338,8 +338,8 @@ func TestTwilioFailuresAndOptOut(t *testing.T) {
 	if r.m.Exists(store.ConversationKey(r.key, "n")) {
 		t.Fatal("number kept after the carrier said opted out")
 	}
-	if out := r.text(t, "hello"); len(out.Replies) != 0 {
-		t.Fatalf("opted-out texter got replies: %q", out.Replies)
+	if out := r.text(t, "hello"); len(out.Texts()) != 0 {
+		t.Fatalf("opted-out texter got replies: %q", out.Texts())
 	}
 }
 
@@ -778,7 +778,7 @@ func TestOneAlertPerConversationAndKind(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	for i := 0; i < 100; i++ {
-		if out := r.text(t, "i want to kms"); len(out.Replies) == 0 || !strings.Contains(out.Replies[0], "988") {
+		if out := r.text(t, "i want to kms"); len(out.Texts()) == 0 || !strings.Contains(out.Texts()[0], "988") {
 			t.Fatalf("text %d not answered: %+v", i, out)
 		}
 	}
@@ -913,7 +913,7 @@ func TestAlertWithTheStoreDown(t *testing.T) {
 		key := bot.NewKey([]byte("s"), from)
 		id := fmt.Sprint("SMdown", i)
 		out, err := r.eng.Handle(ctx, bot.Inbound{Channel: "sms", Key: key, Text: "i want to kms", MessageID: id, Time: r.now})
-		if err != nil || len(out.Replies) == 0 || !strings.Contains(out.Replies[0], "988") {
+		if err != nil || len(out.Texts()) == 0 || !strings.Contains(out.Texts()[0], "988") {
 			t.Fatalf("texter not answered with the store down: %+v, %v", out, err)
 		}
 		if err := r.svc.Observe(ctx, key, from, id, out); err == nil {

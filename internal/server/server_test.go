@@ -40,7 +40,7 @@ func TestHealthAndReadiness(t *testing.T) {
 func TestMetricsFromEvents(t *testing.T) {
 	t.Parallel()
 	m := NewMetrics()
-	m.Observe("sms", bot.Outcome{Replies: []string{"a", "b"}, Events: []bot.Event{
+	m.Observe("sms", bot.Outcome{Replies: []bot.Reply{{Text: "a"}, {Text: "b"}}, Events: []bot.Event{
 		{Kind: bot.EventStarted, Lang: "es"}, {Kind: bot.EventStep, Flow: "screening", Step: "who"},
 		{Kind: bot.EventCompleted, Lang: "es", Lean: "iop"}, {Kind: bot.EventCrisis, Crisis: "overdose"},
 		{Kind: bot.EventHandoff}, {Kind: bot.EventStoreDown},

@@ -32,8 +32,8 @@ const (
 	blockQuestion = "q:"      // + step ID
 	actionAnswer  = "answer:" // + choice value; the button's value is sent to the engine
 	actionPick    = "pick:"   // + group number; a checkbox group of a multi step
-	actionSubmit  = "submit"  // sends the picked checkboxes as "1 3"
-	actionNav     = "nav:"    // + keyword; BACK and RESTART
+	actionSubmit  = "submit"  // sends the picked checkboxes' values
+	actionNav     = "nav:"    // + command; the button's value is the command
 )
 
 func header(text string) slack.Block {
@@ -181,17 +181,28 @@ func HelpBlocks(c *flows.Criteria, note string) []slack.Block {
 	return blocks
 }
 
-// PromptBlocks renders a question of the screening with a button per choice,
-// or checkboxes and a Submit button when several choices may be picked.
-func PromptBlocks(p *bot.Prompt) []slack.Block {
-	blocks := []slack.Block{section(mrkdwn.Escape(questionText(p)))}
+// QuestionBlocks renders a question of the screening with a button per
+// choice, or checkboxes and a Submit button when several may be picked.
+// Each button carries the step (its block) and the option's value, which
+// go back to the engine as a typed answer.
+func QuestionBlocks(q *bot.Question) []slack.Block {
+	text := q.Text
+	if q.Progress != "" {
+		text = q.Progress + " " + text
+	}
+	for _, s := range []string{q.Scale, q.Offer} {
+		if s != "" {
+			text += "\n" + s
+		}
+	}
+	blocks := []slack.Block{section(mrkdwn.Escape(text))}
 	var elems []slack.BlockElement
-	if p.Kind == flows.KindMulti {
-		for i := 0; i < len(p.Choices); i += maxCheckboxes {
-			group := p.Choices[i:min(i+maxCheckboxes, len(p.Choices))]
+	if q.Kind == flows.KindMulti {
+		for i := 0; i < len(q.Choices); i += maxCheckboxes {
+			group := q.Choices[i:min(i+maxCheckboxes, len(q.Choices))]
 			opts := make([]*slack.OptionBlockObject, len(group))
 			for j, ch := range group {
-				opts[j] = slack.NewOptionBlockObject(ch.Value, plain(ch.Value+". "+ch.Label, maxButtonText), nil)
+				opts[j] = slack.NewOptionBlockObject(ch.Value, plain(strconv.Itoa(ch.Number)+". "+ch.Label, maxButtonText), nil)
 			}
 			elems = append(elems, slack.NewCheckboxGroupsBlockElement(actionPick+strconv.Itoa(i/maxCheckboxes), opts...))
 		}
@@ -199,38 +210,22 @@ func PromptBlocks(p *bot.Prompt) []slack.Block {
 		submit.Style = slack.StylePrimary
 		elems = append(elems, submit)
 	} else {
-		for _, ch := range p.Choices {
+		for _, ch := range q.Choices {
 			label := ch.Label
-			if p.Kind != flows.KindScale {
-				label = ch.Value + ". " + ch.Label
+			if q.Kind != flows.KindScale {
+				label = strconv.Itoa(ch.Number) + ". " + ch.Label
 			}
 			elems = append(elems, slack.NewButtonBlockElement(actionAnswer+ch.Value, ch.Value, plain(label, maxButtonText)))
 		}
 	}
-	blocks = append(blocks, slack.NewActionBlock(blockQuestion+p.Step, elems...))
-	if p.Kind != flows.KindIntro {
-		blocks = append(blocks, slack.NewActionBlock("nav:"+p.Step,
-			slack.NewButtonBlockElement(actionNav+"back", "BACK", plain("Back", maxButtonText)),
-			slack.NewButtonBlockElement(actionNav+"restart", "RESTART", plain("Start over", maxButtonText)),
+	blocks = append(blocks, slack.NewActionBlock(blockQuestion+q.Step, elems...))
+	if q.Kind != flows.KindIntro && q.Step != bot.NowStep {
+		blocks = append(blocks, slack.NewActionBlock("nav:"+q.Step,
+			slack.NewButtonBlockElement(actionNav+"back", "back", plain("Back", maxButtonText)),
+			slack.NewButtonBlockElement(actionNav+"restart", "restart", plain("Start over", maxButtonText)),
 		))
 	}
 	return blocks
-}
-
-// questionText is the prompt without its numbered option lines, which the
-// buttons show; anything else (progress, the ends of a scale) stays.
-func questionText(p *bot.Prompt) string {
-	skip := make(map[string]bool, len(p.Choices))
-	for _, ch := range p.Choices {
-		skip[ch.Value+" "+ch.Label] = true
-	}
-	var keep []string
-	for _, line := range strings.Split(p.Text, "\n") {
-		if !skip[line] {
-			keep = append(keep, line)
-		}
-	}
-	return strings.Join(keep, "\n")
 }
 
 // SummaryBlocks renders the end of a screening with the content of the SMS
@@ -266,30 +261,21 @@ func SummaryBlocks(c *flows.Criteria, sum *bot.Summary) []slack.Block {
 	return blocks
 }
 
-// OutcomeBlocks renders what the engine answered to a click: its replies,
-// then the next question with buttons or the summary. A prompt's text and
-// the summary's messages are drawn by their own blocks, not repeated.
+// OutcomeBlocks renders what the engine answered to a click, each reply
+// by its kind: a question or clarification with buttons (only the last
+// waits for a click), the summary as its card, anything else as text.
 func OutcomeBlocks(c *flows.Criteria, out bot.Outcome) []slack.Block {
-	drawn := map[string]bool{}
-	if out.Prompt != nil {
-		drawn[out.Prompt.Text] = true
-	}
-	if out.Summary != nil {
-		for _, m := range out.Summary.Messages {
-			drawn[m] = true
-		}
-	}
+	asked := out.Asked()
 	var blocks []slack.Block
 	for _, r := range out.Replies {
-		if !drawn[r] {
-			blocks = append(blocks, section(mrkdwn.Escape(r)))
+		switch {
+		case r.Summary != nil:
+			blocks = append(blocks, SummaryBlocks(c, r.Summary)...)
+		case r.Question != nil && r.Question == asked:
+			blocks = append(blocks, QuestionBlocks(r.Question)...)
+		default:
+			blocks = append(blocks, section(mrkdwn.Escape(r.Text)))
 		}
-	}
-	if out.Summary != nil {
-		blocks = append(blocks, SummaryBlocks(c, out.Summary)...)
-	}
-	if out.Prompt != nil {
-		blocks = append(blocks, PromptBlocks(out.Prompt)...)
 	}
 	return blocks
 }

@@ -56,7 +56,7 @@ func (h *Handler) startScreen(ctx context.Context, team, user, triggerID, lang s
 		return
 	}
 	k := h.key(team, user)
-	out, err := h.Engine.Handle(ctx, bot.Inbound{Channel: "slack", Key: k, Text: "RESTART", MessageID: "screen:" + triggerID, Time: h.now(), Lang: lang})
+	out, err := h.Engine.Handle(ctx, bot.Inbound{Channel: "slack", Key: k, Command: "restart", MessageID: "screen:" + triggerID, Time: h.now(), Lang: lang})
 	if err != nil {
 		h.Log.Error("start screening", "key", k, "err", err)
 	}
@@ -70,7 +70,7 @@ func (h *Handler) startScreen(ctx context.Context, team, user, triggerID, lang s
 func (h *Handler) show(ctx context.Context, k bot.Key, channel string, out bot.Outcome) {
 	ts := h.post(ctx, channel, "", fallbackOf(out), OutcomeBlocks(h.Flows.Criteria, out))
 	var err error
-	if out.Prompt != nil && ts != "" {
+	if out.Asked() != nil && ts != "" {
 		err = h.Redis.Set(ctx, promptKey(k), ts, h.promptTTL()).Err()
 	} else {
 		err = h.Redis.Del(ctx, promptKey(k)).Err()
@@ -82,9 +82,9 @@ func (h *Handler) show(ctx context.Context, k bot.Key, channel string, out bot.O
 
 func fallbackOf(out bot.Outcome) string {
 	switch {
-	case out.Summary != nil:
+	case out.Summary() != nil:
 		return "Screening summary"
-	case out.Prompt != nil:
+	case out.Asked() != nil:
 		return "Screening question"
 	}
 	return "Screening"
@@ -103,23 +103,29 @@ func (h *Handler) interaction(ctx context.Context, cb slack.InteractionCallback)
 		if h.handoffAction(ctx, cb, a) {
 			return
 		}
-		text, label := clicked(cb, a)
-		if text == "" {
+		in, label := clicked(cb, a)
+		if in.Answer == nil && in.Command == "" {
 			continue // a checkbox toggled, or Submit with nothing picked
 		}
-		id := "click:" + cb.TriggerID + ":" + a.ActionTs
-		h.later(ctx, func(ctx context.Context) { h.answerScreen(ctx, cb, text, label, id) })
+		in.MessageID = "click:" + cb.TriggerID + ":" + a.ActionTs
+		h.later(ctx, func(ctx context.Context) { h.answerScreen(ctx, cb, in, label) })
 		return
 	}
 }
 
-// clicked returns what a click sends to the engine and how to show it:
-// a button's value, or the picked checkboxes of a multi step as "1 3".
-func clicked(cb slack.InteractionCallback, a *slack.BlockAction) (text, label string) {
+// clicked returns what a click sends to the engine, typed (the step of the
+// question's block and the values picked, or a command), and how to show
+// it.
+func clicked(cb slack.InteractionCallback, a *slack.BlockAction) (in bot.Inbound, label string) {
+	step, _ := strings.CutPrefix(a.BlockID, blockQuestion)
 	switch {
-	case strings.HasPrefix(a.ActionID, actionAnswer), strings.HasPrefix(a.ActionID, actionNav):
-		return a.Value, a.Text.Text
-	case a.ActionID == actionSubmit && cb.BlockActionState != nil:
+	case strings.HasPrefix(a.ActionID, actionNav):
+		in.Command = a.Value
+		return in, a.Text.Text
+	case strings.HasPrefix(a.ActionID, actionAnswer) && strings.HasPrefix(a.BlockID, blockQuestion):
+		in.Answer = &bot.Answer{Step: step, Values: []string{a.Value}}
+		return in, a.Text.Text
+	case a.ActionID == actionSubmit && cb.BlockActionState != nil && strings.HasPrefix(a.BlockID, blockQuestion):
 		var values, labels []string
 		for id, el := range cb.BlockActionState.Values[a.BlockID] {
 			if !strings.HasPrefix(id, actionPick) {
@@ -132,14 +138,17 @@ func clicked(cb slack.InteractionCallback, a *slack.BlockAction) (text, label st
 				}
 			}
 		}
-		return strings.Join(values, " "), strings.Join(labels, "; ")
+		if len(values) > 0 {
+			in.Answer = &bot.Answer{Step: step, Values: values}
+		}
+		return in, strings.Join(labels, "; ")
 	}
-	return "", ""
+	return in, ""
 }
 
 // answerScreen sends a click to the engine, marks the question answered and
 // posts what comes next.
-func (h *Handler) answerScreen(ctx context.Context, cb slack.InteractionCallback, text, label, id string) {
+func (h *Handler) answerScreen(ctx context.Context, cb slack.InteractionCallback, in bot.Inbound, label string) {
 	k := h.key(cb.Team.ID, cb.User.ID)
 	msgTS := cb.Container.MessageTs
 	if msgTS == "" {
@@ -155,7 +164,8 @@ func (h *Handler) answerScreen(ctx context.Context, cb slack.InteractionCallback
 		h.ephemeral(ctx, cb.Channel.ID, cb.User.ID, "That question was already answered or the screening started over; please use the latest question.")
 		return
 	}
-	out, err := h.Engine.Handle(ctx, bot.Inbound{Channel: "slack", Key: k, Text: text, MessageID: id, Time: h.now()})
+	in.Channel, in.Key, in.Time = "slack", k, h.now()
+	out, err := h.Engine.Handle(ctx, in)
 	if err != nil {
 		h.Log.Error("screening answer", "key", k, "err", err)
 	}

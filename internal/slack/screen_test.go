@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -64,10 +65,8 @@ func click(t *testing.T, e *env, q question, trigger string, values ...string) *
 	var action, state string
 	if qb.Elements[0].Type == "checkboxes" {
 		var picked []json.RawMessage
-		for _, o := range qb.Elements[0].Options {
-			var opt struct{ Value string }
-			json.Unmarshal(o, &opt)
-			if contains(values, opt.Value) {
+		for i, o := range qb.Elements[0].Options {
+			if contains(values, strconv.Itoa(i+1)) {
 				picked = append(picked, o)
 			}
 		}
@@ -75,8 +74,10 @@ func click(t *testing.T, e *env, q question, trigger string, values ...string) *
 		state = fmt.Sprintf(`,"state":{"values":{%q:{"pick:0":{"type":"checkboxes","selected_options":%s}}}}`, qb.BlockID, sel)
 		action = fmt.Sprintf(`{"type":"button","action_id":"submit","block_id":%q,"text":{"type":"plain_text","text":"Submit"},"action_ts":"1700000100.1"}`, qb.BlockID)
 	} else {
-		for _, el := range qb.Elements {
-			if el.Value == values[0] {
+		for i, el := range qb.Elements {
+			// A number picks the choice shown with it; anything else is a
+			// button's value (a command).
+			if strconv.Itoa(i+1) == values[0] || el.Value == values[0] {
 				action = fmt.Sprintf(`{"type":"button","action_id":%q,"block_id":%q,"value":%q,"text":%s,"action_ts":"1700000100.1"}`, el.ActionID, qb.BlockID, el.Value, el.Text)
 			}
 		}
@@ -197,7 +198,7 @@ func TestScreenClicksChangeNothingTwice(t *testing.T) {
 			back = b.Elements[0].Value
 		}
 	}
-	if back != "BACK" {
+	if back != "back" {
 		t.Fatalf("no Back button on %s", q.step)
 	}
 	q.step = "nav-test"
@@ -206,7 +207,7 @@ func TestScreenClicksChangeNothingTwice(t *testing.T) {
 			q.blocks[i].BlockID = blockQuestion + q.step
 		}
 	}
-	click(t, e, q, "trig-e", "BACK")
+	click(t, e, q, "trig-e", "back")
 	if again, _ := latestQuestion(t, e); again.step != "who" {
 		t.Errorf("after Back: %s, want who", again.step)
 	}

@@ -181,7 +181,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.Log.Error("handoff enqueue failed", "conv", string(key), "err", err.Error())
 		}
 	}
-	h.write(w, out.Replies)
+	h.write(w, out.Texts())
 }
 
 // refuse answers a text past the line's limit without touching the store:
