@@ -84,7 +84,8 @@ const (
 	EventOptOut    EventKind = "opted_out"
 	EventOptIn     EventKind = "opted_in"
 	EventErased    EventKind = "erased"
-	EventMiss      EventKind = "miss" // an answer did not fit; Step is set
+	EventMiss      EventKind = "miss"    // an answer did not fit; Step is set
+	EventRelayed   EventKind = "relayed" // a text went to staff (Outcome.Relay)
 	EventStoreDown EventKind = "store_down"
 )
 
@@ -740,6 +741,7 @@ func (t *turn) relay() {
 		return
 	}
 	t.out.Relay = t.in.Text
+	t.event(Event{Kind: EventRelayed})
 	t.s.Relays++
 	if t.s.Relays == 1 {
 		t.tell("relayed")

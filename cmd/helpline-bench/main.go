@@ -40,7 +40,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"helpline/flows"
-	"helpline/internal/sms"
+	"helpline/internal/twilio"
 )
 
 // script is one whole screening that leans IOP: start, self, cannabis, no
@@ -368,7 +368,7 @@ func (b *bench) post(base, from, text, sid string) ([]byte, error) {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", sms.Signature(authToken, u, form))
+	req.Header.Set("X-Twilio-Signature", twilio.Signature(authToken, u, form))
 	resp, err := b.client.Do(req)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 
 	"helpline/bot"
 	"helpline/flows"
+	"helpline/internal/channel"
 	"helpline/internal/config"
 	"helpline/internal/store"
 )
@@ -51,16 +52,16 @@ func chat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 1
 	}
 
-	key := bot.NewKey([]byte(cfg.Secret), "chat:"+or(getenv("USER"), "local"))
+	// The terminal is a channel like any other: its messages take the
+	// one path, logged at warnings and above.
+	path := channel.New(eng, []byte(cfg.Secret), log)
+	from := "chat:" + or(getenv("USER"), "local")
 	interactive := isTerminal(stdin)
 	n := 0
 	send := func(text string) {
 		n++
-		out, err := eng.Handle(ctx, bot.Inbound{Channel: "chat", Key: key, Text: text, MessageID: "chat-" + strconv.Itoa(n) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36), Time: time.Now(), Lang: *lang})
-		if err != nil {
-			log.Error("handle message", "err", err)
-		}
-		for _, r := range out.Texts() {
+		t := path.Handle(ctx, "chat", from, bot.Inbound{Text: text, MessageID: "chat-" + strconv.Itoa(n) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36), Lang: *lang})
+		for _, r := range t.Outcome.Texts() {
 			fmt.Fprintf(stdout, "%s\n\n", r)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"helpline/internal/redistest"
-	"helpline/internal/sms"
+	"helpline/internal/twilio"
 )
 
 const clusterToken = "0123456789abcdef0123456789abcdef" // Twilio tokens are 32 hex digits; twilio-go refuses others
@@ -119,7 +119,7 @@ func (r *replica) text(t *testing.T, from, body, sid string) string {
 	form := url.Values{"MessageSid": {sid}, "AccountSid": {"ACtest"}, "From": {from}, "To": {"+18005550100"}, "Body": {body}, "NumMedia": {"0"}}
 	req, _ := http.NewRequest(http.MethodPost, r.base+"/twilio/sms", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", sms.Signature(clusterToken, "https://helpline.example.org/twilio/sms", form))
+	req.Header.Set("X-Twilio-Signature", twilio.Signature(clusterToken, "https://helpline.example.org/twilio/sms", form))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("post to %s: %v", r.base, err)

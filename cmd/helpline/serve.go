@@ -12,9 +12,12 @@ import (
 	"time"
 
 	"helpline/bot"
+	"helpline/internal/channel"
 	"helpline/internal/config"
 	"helpline/internal/server"
 	"helpline/internal/sms"
+	"helpline/internal/twilio"
+	"helpline/internal/whatsapp"
 	"helpline/internal/stats"
 	"helpline/internal/store"
 )
@@ -85,9 +88,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	srv := server.New(st, metrics, log)
 
-	obs := &observer{metrics: metrics, recorder: stats.NewRecorder(st.Client())}
-	obs.buffer = obs.recorder.Buffer()
-	w, err := wire(ctx, cfg, *dev, secret, eng, set, st, obs, log)
+	// Every channel's messages take one path; what happened goes to the
+	// subscribers registered here.
+	path := channel.New(eng, secret, log)
+	metrics.Subscribe(path)
+	rec := stats.NewRecorder(st.Client())
+	buffer := rec.Buffer()
+	buffer.Subscribe(path)
+	// Past the line's limit: HELP answered, conversations this process
+	// serves told once a minute, new numbers not at all. SMS and WhatsApp
+	// are one Twilio account's budget.
+	path.Limit(channel.NewLimiter(cfg.RateGlobal, cfg.RatePerNumber), st, sms.Channel, whatsapp.Channel)
+	w, err := wire(ctx, cfg, *dev, secret, eng, set, st, path, rec, metrics, log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -96,24 +108,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
-		obs.buffer.Run(w.ctx(), 5*time.Second)
+		buffer.Run(w.ctx(), 5*time.Second)
 	}()
 
 	if cfg.SMS() || *dev {
-		h := &sms.Handler{
-			Engine: eng, AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL, Secret: secret,
-			Unicode: cfg.SMSUnicode, Insecure: *dev && cfg.TwilioAuthToken == "",
-			// Past the line's limit: HELP answered, conversations this
-			// process serves told once a minute, new numbers not at all.
-			Global: sms.NewLimiter(cfg.RateGlobal, cfg.RatePerNumber), Recent: st,
-			Log: log, Metrics: obs,
-		}
-		if w.handoffs != nil {
-			// Not a nil *Service in a non-nil interface: without Slack
-			// there is no one to hand off to.
-			h.Handoffs = w.handoffs
-		}
-		srv.Handle("POST /twilio/sms", h)
+		hook := twilio.Webhook{AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL, Insecure: *dev && cfg.TwilioAuthToken == "", Log: log}
+		srv.Handle("POST /twilio/sms", &sms.Handler{Webhook: hook, Path: path, Unicode: cfg.SMSUnicode})
+		srv.Handle("POST /twilio/whatsapp", &whatsapp.Handler{Webhook: hook, Path: path})
 	}
 	w.mount(srv)
 
@@ -124,7 +125,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			log.Warn("pprof listener stopped", "err", err)
 		}()
 	}
-	log.Info("helpline serving", "addr", cfg.Addr, "metrics_addr", cfg.MetricsAddr, "sms", cfg.SMS() || *dev, "slack", cfg.Slack(), "handoffs", w.handoffs != nil,
+	log.Info("helpline serving", "addr", cfg.Addr, "metrics_addr", cfg.MetricsAddr, "sms", cfg.SMS() || *dev, "whatsapp", cfg.SMS() || *dev, "slack", cfg.Slack(), "handoffs", w.handoffs != nil,
 		"embedded_redis", st.Embedded(), "flow", set.Screening().ID, "flow_version", set.Screening().Version)
 	if err := srv.Run(ctx, cfg.Addr, cfg.MetricsAddr, drainTime); err != nil {
 		log.Error("server stopped", "err", err.Error())

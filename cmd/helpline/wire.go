@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/slack-go/slack"
 
 	"helpline/bot"
 	"helpline/flows"
+	"helpline/internal/channel"
 	"helpline/internal/config"
 	"helpline/internal/handoff"
 	"helpline/internal/outbox"
@@ -21,6 +21,7 @@ import (
 	hlslack "helpline/internal/slack"
 	"helpline/internal/sms"
 	"helpline/internal/stats"
+	"helpline/internal/twilio"
 	"helpline/internal/store"
 )
 
@@ -69,9 +70,8 @@ func (w *wiring) stop() {
 }
 
 // wire builds the Slack side when its settings are present.
-func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *bot.Engine, set *flows.Set, st *store.Store, obs *observer, log *slog.Logger) (*wiring, error) {
+func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *bot.Engine, set *flows.Set, st *store.Store, path *channel.Path, rec *stats.Recorder, m *server.Metrics, log *slog.Logger) (*wiring, error) {
 	w := &wiring{}
-	m := obs.metrics
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	w.bg, w.cancel = wctx, cancel
 	if !cfg.Slack() {
@@ -88,14 +88,14 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 		opts = append(opts, slack.OptionAppLevelToken(cfg.SlackAppToken))
 	}
 	w.slackAPI = slack.New(cfg.SlackBotToken, opts...)
-	if err := w.handoffService(wctx, cfg, secret, eng, st, m, log); err != nil {
+	if err := w.handoffService(wctx, cfg, secret, eng, st, path, m, log); err != nil {
 		w.stop()
 		return nil, err
 	}
 	sh, err := hlslack.New(hlslack.Config{
 		SigningSecret: cfg.SlackSigningSecret, BotToken: cfg.SlackBotToken, TeamID: cfg.SlackTeamID,
-		APIURL: cfg.SlackAPIURL, Secret: secret, Engine: observedEngine{eng, obs, "slack"}, Flows: set,
-		Stats: obs.recorder, Redis: st.Client(), Log: log,
+		APIURL: cfg.SlackAPIURL, Path: path, Flows: set,
+		Stats: rec, Redis: st.Client(), Log: log,
 	})
 	if err != nil {
 		w.stop()
@@ -123,7 +123,7 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 
 // handoffService starts the outbox workers and the handoff service when an
 // intake channel is set.
-func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret []byte, eng *bot.Engine, st *store.Store, m *server.Metrics, log *slog.Logger) error {
+func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret []byte, eng *bot.Engine, st *store.Store, path *channel.Path, m *server.Metrics, log *slog.Logger) error {
 	if !cfg.Handoffs() {
 		log.Warn("no SLACK_INTAKE_CHANNEL: CALL is recorded, but no handoff card and no crisis alert is posted")
 		return nil
@@ -139,11 +139,11 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 	svc.DirectObserved = m.AlertDirect
 	var texter handoff.SMS = noSMS{}
 	if cfg.TwilioAccountSID != "" && (cfg.TwilioFrom != "" || cfg.TwilioMessagingServiceSID != "") {
-		s, err := sms.NewSender(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioFrom, cfg.TwilioMessagingServiceSID, cfg.TwilioAPIURL)
+		s, err := twilio.NewSender(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioFrom, cfg.TwilioMessagingServiceSID, cfg.TwilioAPIURL)
 		if err != nil {
 			return err
 		}
-		texter = smsSender{s, cfg.SMSUnicode}
+		texter = optedOut{sms.Texter{Sender: s, Unicode: cfg.SMSUnicode}}
 	} else {
 		log.Warn("no TWILIO_ACCOUNT_SID with TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID: staff replies cannot be texted")
 	}
@@ -174,37 +174,16 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 			_ = box.Run(ctx, fmt.Sprintf("%s-%d-%d", host, os.Getpid(), i))
 		}()
 	}
+	path.OnTurn(func(ctx context.Context, t *channel.Turn) {
+		if t.Outcome.Duplicate || t.Refused != "" {
+			return
+		}
+		if err := svc.Observe(ctx, t.Key, t.From, t.MessageID, t.Outcome); err != nil {
+			log.Error("handoff enqueue failed", "conv", string(t.Key), "err", err.Error())
+		}
+	})
 	w.handoffs = svc
 	return nil
-}
-
-// observer counts every turn of every channel: metrics at once, the
-// staff's daily statistics in memory, written every few seconds.
-type observer struct {
-	metrics  *server.Metrics
-	recorder *stats.Recorder
-	buffer   *stats.Buffer
-}
-
-func (o *observer) Observe(channel string, out bot.Outcome, err error, took time.Duration) {
-	o.metrics.Observe(channel, out, err, took)
-	if !out.Duplicate {
-		o.buffer.Record(channel, out.Events, time.Now())
-	}
-}
-
-// observedEngine counts the turns a channel hands the engine itself.
-type observedEngine struct {
-	eng     *bot.Engine
-	obs     *observer
-	channel string
-}
-
-func (e observedEngine) Handle(ctx context.Context, in bot.Inbound) (bot.Outcome, error) {
-	start := time.Now()
-	out, err := e.eng.Handle(ctx, in)
-	e.obs.Observe(e.channel, out, err, time.Since(start))
-	return out, err
 }
 
 // slackPoster posts handoff blocks with the Web API.
@@ -233,18 +212,12 @@ func retryAfter(err error) error {
 	return err
 }
 
-// smsSender adapts the Twilio sender to the handoff: its opt-out error,
-// and the SMS channel's shaping of what staff write.
-type smsSender struct {
-	s       *sms.Sender
-	unicode bool
-}
+// optedOut passes Twilio's opt-out error to the handoff as its own.
+type optedOut struct{ handoff.SMS }
 
-func (s smsSender) Shape(text string) []string { return sms.Shape([]string{text}, s.unicode) }
-
-func (s smsSender) Send(ctx context.Context, to, body string) error {
-	err := s.s.Send(ctx, to, body)
-	if errors.Is(err, sms.ErrOptedOut) {
+func (o optedOut) Send(ctx context.Context, to, body string) error {
+	err := o.SMS.Send(ctx, to, body)
+	if errors.Is(err, twilio.ErrOptedOut) {
 		return errors.Join(err, handoff.ErrOptedOut)
 	}
 	return err

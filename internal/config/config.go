@@ -36,7 +36,10 @@ type Config struct {
 	TwilioAuthToken           string
 	TwilioFrom                string
 	TwilioMessagingServiceSID string
-	TwilioAPIURL              string
+	// TwilioWhatsAppFrom is the WhatsApp sender staff replies go from
+	// ("whatsapp:+14155238886"); the webhook route needs only the token.
+	TwilioWhatsAppFrom string
+	TwilioAPIURL       string
 
 	SlackSigningSecret string
 	SlackBotToken      string
@@ -62,6 +65,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TwilioAuthToken:           getenv("TWILIO_AUTH_TOKEN"),
 		TwilioFrom:                getenv("TWILIO_FROM"),
 		TwilioMessagingServiceSID: getenv("TWILIO_MESSAGING_SERVICE_SID"),
+		TwilioWhatsAppFrom:        getenv("TWILIO_WHATSAPP_FROM"),
 		TwilioAPIURL:              getenv("TWILIO_API_URL"),
 		SlackSigningSecret:        getenv("SLACK_SIGNING_SECRET"),
 		SlackBotToken:             getenv("SLACK_BOT_TOKEN"),
@@ -117,6 +121,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("HELPLINE_PUBLIC_URL must be an absolute http(s) URL like https://help.example.org (got %q)", c.PublicURL))
 		}
 	}
+	if c.TwilioWhatsAppFrom != "" && !strings.HasPrefix(c.TwilioWhatsAppFrom, "whatsapp:+") {
+		errs = append(errs, fmt.Errorf("TWILIO_WHATSAPP_FROM must be a WhatsApp sender like whatsapp:+14155238886 (got %q)", c.TwilioWhatsAppFrom))
+	}
 	if c.SlackAPIURL != "" && !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/" // slack-go appends method names to it
 	}
@@ -143,7 +150,9 @@ func or(v, def string) string {
 	return v
 }
 
-// SMS reports whether the Twilio channel is configured.
+// SMS reports whether the Twilio channels are configured: SMS on
+// /twilio/sms and WhatsApp on /twilio/whatsapp share the webhook's
+// settings.
 func (c Config) SMS() bool { return c.TwilioAuthToken != "" && c.PublicURL != "" }
 
 // Slack reports whether the Slack channel is configured.

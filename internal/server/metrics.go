@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"helpline/bot"
+	"helpline/internal/channel"
 )
 
 // Metrics are the contract's Prometheus metrics. No label holds personal
@@ -63,33 +65,37 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// Observe records one turn of channel.
-func (m *Metrics) Observe(channel string, out bot.Outcome, err error, took time.Duration) {
-	m.messages.WithLabelValues(channel, "in").Inc()
-	if n := len(out.Replies); n > 0 {
-		m.messages.WithLabelValues(channel, "out").Add(float64(n))
-	}
-	m.turn.Observe(took.Seconds())
-	for _, ev := range out.Events {
-		switch ev.Kind {
-		case bot.EventStarted:
-			m.started.WithLabelValues(channel, ev.Lang).Inc()
-		case bot.EventCompleted:
-			m.completed.WithLabelValues(channel, ev.Lang, ev.Lean).Inc()
-		case bot.EventCrisis:
-			if ev.Urgent() {
-				m.crisis.WithLabelValues(channel, ev.Crisis).Inc()
-			}
-		case bot.EventConcern:
-			m.concerns.WithLabelValues(channel).Inc()
-		case bot.EventHandoff:
-			m.handoffs.WithLabelValues(channel).Inc()
-		case bot.EventStep:
-			m.steps.WithLabelValues(ev.Flow, ev.Step).Inc()
-		case bot.EventStoreDown:
-			m.storeErrors.Inc()
+// Subscribe counts every turn of the path and the events that are
+// metrics.
+func (m *Metrics) Subscribe(p *channel.Path) {
+	p.OnTurn(func(_ context.Context, t *channel.Turn) {
+		m.messages.WithLabelValues(t.Channel, "in").Inc()
+		if n := len(t.Outcome.Replies); n > 0 {
+			m.messages.WithLabelValues(t.Channel, "out").Add(float64(n))
 		}
-	}
+		m.turn.Observe(t.Took.Seconds())
+	})
+	p.On(bot.EventStarted, func(_ context.Context, t *channel.Turn, ev bot.Event) {
+		m.started.WithLabelValues(t.Channel, ev.Lang).Inc()
+	})
+	p.On(bot.EventCompleted, func(_ context.Context, t *channel.Turn, ev bot.Event) {
+		m.completed.WithLabelValues(t.Channel, ev.Lang, ev.Lean).Inc()
+	})
+	p.On(bot.EventCrisis, func(_ context.Context, t *channel.Turn, ev bot.Event) {
+		if ev.Urgent() {
+			m.crisis.WithLabelValues(t.Channel, ev.Crisis).Inc()
+		}
+	})
+	p.On(bot.EventConcern, func(_ context.Context, t *channel.Turn, _ bot.Event) {
+		m.concerns.WithLabelValues(t.Channel).Inc()
+	})
+	p.On(bot.EventHandoff, func(_ context.Context, t *channel.Turn, _ bot.Event) {
+		m.handoffs.WithLabelValues(t.Channel).Inc()
+	})
+	p.On(bot.EventStep, func(_ context.Context, _ *channel.Turn, ev bot.Event) {
+		m.steps.WithLabelValues(ev.Flow, ev.Step).Inc()
+	})
+	p.On(bot.EventStoreDown, func(context.Context, *channel.Turn, bot.Event) { m.storeErrors.Inc() })
 }
 
 // Counter adds a metric read from fn at each scrape (round trips, outbox

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"helpline/bot"
+	"helpline/internal/channel"
 )
 
 type pinger struct{ err error }
@@ -37,10 +38,20 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 }
 
+// outcome is an engine that answers every message with the same outcome.
+type outcome struct{ out bot.Outcome }
+
+func (o outcome) Handle(context.Context, bot.Inbound) (bot.Outcome, error) { return o.out, nil }
+func (outcome) FixedText(string, string) string                            { return "" }
+func (outcome) Urgent(string) bool                                         { return false }
+func (outcome) HelpText(string) string                                     { return "" }
+
+// Metrics subscribe to the channel path: each event kind counted by the
+// channel it came by.
 func TestMetricsFromEvents(t *testing.T) {
 	t.Parallel()
 	m := NewMetrics()
-	m.Observe("sms", bot.Outcome{Replies: []bot.Reply{{Text: "a"}, {Text: "b"}}, Events: []bot.Event{
+	p := channel.New(outcome{bot.Outcome{Replies: []bot.Reply{{Text: "a"}, {Text: "b"}}, Events: []bot.Event{
 		{Kind: bot.EventStarted, Lang: "es"}, {Kind: bot.EventStep, Flow: "screening", Step: "who"},
 		{Kind: bot.EventCompleted, Lang: "es", Lean: "iop"}, {Kind: bot.EventCrisis, Crisis: "overdose"},
 		{Kind: bot.EventHandoff}, {Kind: bot.EventStoreDown},
@@ -49,7 +60,9 @@ func TestMetricsFromEvents(t *testing.T) {
 		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: "concern_yes"},
 		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: "concern"}, {Kind: bot.EventConcern},
 		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: "non_acute"},
-	}}, nil, 3*time.Millisecond)
+	}}}, []byte("secret"), nil)
+	m.Subscribe(p)
+	p.Handle(context.Background(), "sms", "+15555550123", bot.Inbound{Text: "hi"})
 	m.AlertDirect("posted")
 	s := New(&pinger{}, m, slog.New(slog.DiscardHandler))
 	rec := httptest.NewRecorder()

@@ -25,6 +25,7 @@ import (
 
 	"helpline/bot"
 	"helpline/flows"
+	"helpline/internal/channel"
 	"helpline/internal/stats"
 	"helpline/internal/store"
 )
@@ -140,7 +141,7 @@ func newEnv(t *testing.T) *env {
 	rec := stats.NewRecorder(rdb)
 	h, err := New(Config{
 		SigningSecret: testSecret, BotToken: "xoxb-test", TeamID: testTeam, APIURL: fs.URL + "/api",
-		Secret: []byte("0123456789abcdef0123456789abcdef"), Engine: eng, Flows: set, Stats: rec, Redis: rdb,
+		Path: channel.New(eng, []byte("0123456789abcdef0123456789abcdef"), nil), Flows: set, Stats: rec, Redis: rdb,
 	})
 	if err != nil {
 		t.Fatal(err)

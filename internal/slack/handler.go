@@ -17,13 +17,20 @@ import (
 
 	"helpline/bot"
 	"helpline/flows"
+	"helpline/internal/channel"
 	"helpline/internal/stats"
 )
 
-// engine is the slice of the conversation engine this package uses.
-type engine interface {
-	Handle(ctx context.Context, in bot.Inbound) (bot.Outcome, error)
+// path is the channel path a screening run from Slack takes, as every
+// channel's messages do.
+type path interface {
+	Handle(ctx context.Context, channel, from string, in bot.Inbound) *channel.Turn
+	Key(from string) bot.Key
 }
+
+// Channel is a Slack screening's name on the path, in metrics and
+// statistics.
+const Channel = "slack"
 
 // api is the slice of Slack's Web API this package calls; *slack.Client
 // implements it.
@@ -46,8 +53,10 @@ var _ statsReader = (*stats.Recorder)(nil)
 // Handler serves Slack: the HTTP endpoints and Socket Mode. Build it with
 // New; its fields are exported for tests and for wiring.
 type Handler struct {
-	Engine engine
-	API    api
+	// Path takes a screening's clicks to the engine, as every channel's
+	// messages go.
+	Path path
+	API  api
 	// HTTPClient posts to response_url; http.DefaultClient if nil.
 	HTTPClient *http.Client
 	// SigningSecret checks every HTTP request's v0 signature.
@@ -56,10 +65,7 @@ type Handler struct {
 	Insecure bool
 	// TeamID is the one workspace served.
 	TeamID string
-	// Secret keys conversations: a staff member's screening is keyed by an
-	// HMAC of "slack:TEAM:USER".
-	Secret []byte
-	Flows  *flows.Set
+	Flows *flows.Set
 	// Stats answers /helpline stats; nil when none are kept.
 	Stats statsReader
 	// Handoffs claims, closes and relays handoffs from the intake channel;
@@ -88,8 +94,7 @@ type Config struct {
 	// APIURL replaces https://slack.com/api/ (SLACK_API_URL), for tests
 	// against a fake.
 	APIURL string
-	Secret []byte
-	Engine engine
+	Path   path
 	Flows  *flows.Set
 	Stats  statsReader
 	Redis  redis.UniversalClient
@@ -100,8 +105,8 @@ type Config struct {
 // set, cfg.APIURL.
 func New(cfg Config) (*Handler, error) {
 	var missing []error
-	if cfg.Engine == nil || cfg.Flows == nil || cfg.Redis == nil {
-		missing = append(missing, errors.New("slack: engine, flows and redis are required"))
+	if cfg.Path == nil || cfg.Flows == nil || cfg.Redis == nil {
+		missing = append(missing, errors.New("slack: path, flows and redis are required"))
 	}
 	if cfg.TeamID == "" {
 		missing = append(missing, errors.New("SLACK_TEAM_ID is required so only your workspace is served"))
@@ -125,11 +130,10 @@ func New(cfg Config) (*Handler, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Handler{
-		Engine:        cfg.Engine,
+		Path:          cfg.Path,
 		API:           slack.New(cfg.BotToken, opts...),
 		SigningSecret: cfg.SigningSecret,
 		TeamID:        cfg.TeamID,
-		Secret:        cfg.Secret,
 		Flows:         cfg.Flows,
 		Stats:         cfg.Stats,
 		Redis:         cfg.Redis,

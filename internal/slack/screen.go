@@ -41,9 +41,9 @@ end
 return 0
 `)
 
-func (h *Handler) key(team, user string) bot.Key {
-	return bot.NewKey(h.Secret, "slack:"+team+":"+user)
-}
+// from is a staff member's address on the path: a screening is keyed by an
+// HMAC of it, like a texter's number.
+func from(team, user string) string { return "slack:" + team + ":" + user }
 
 func promptKey(k bot.Key) string { return store.ConversationKey(k, "slack_prompt") }
 
@@ -55,8 +55,8 @@ func (h *Handler) startScreen(ctx context.Context, team, user, triggerID, lang s
 		h.Log.Error("open DM for screening", "err", err)
 		return
 	}
-	k := h.key(team, user)
-	out, err := h.Engine.Handle(ctx, bot.Inbound{Channel: "slack", Key: k, Command: "restart", MessageID: "screen:" + triggerID, Time: h.now(), Lang: lang})
+	t := h.Path.Handle(ctx, Channel, from(team, user), bot.Inbound{Command: "restart", MessageID: "screen:" + triggerID, Time: h.now(), Lang: lang})
+	k, out, err := t.Key, t.Outcome, t.Err
 	if err != nil {
 		h.Log.Error("start screening", "key", k, "err", err)
 	}
@@ -149,7 +149,7 @@ func clicked(cb slack.InteractionCallback, a *slack.BlockAction) (in bot.Inbound
 // answerScreen sends a click to the engine, marks the question answered and
 // posts what comes next.
 func (h *Handler) answerScreen(ctx context.Context, cb slack.InteractionCallback, in bot.Inbound, label string) {
-	k := h.key(cb.Team.ID, cb.User.ID)
+	k := h.Path.Key(from(cb.Team.ID, cb.User.ID))
 	msgTS := cb.Container.MessageTs
 	if msgTS == "" {
 		msgTS = cb.Message.Timestamp
@@ -164,8 +164,9 @@ func (h *Handler) answerScreen(ctx context.Context, cb slack.InteractionCallback
 		h.ephemeral(ctx, cb.Channel.ID, cb.User.ID, "That question was already answered or the screening started over; please use the latest question.")
 		return
 	}
-	in.Channel, in.Key, in.Time = "slack", k, h.now()
-	out, err := h.Engine.Handle(ctx, in)
+	in.Time = h.now()
+	t := h.Path.Handle(ctx, Channel, from(cb.Team.ID, cb.User.ID), in)
+	out, err := t.Outcome, t.Err
 	if err != nil {
 		h.Log.Error("screening answer", "key", k, "err", err)
 	}

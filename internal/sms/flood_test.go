@@ -10,6 +10,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"helpline/internal/channel"
 	"helpline/internal/sms"
 )
 
@@ -34,11 +35,11 @@ func floodRig(t *testing.T, perSecond float64, perNumber int) *rig {
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
 	t.Cleanup(func() { rdb.Close() })
 	r := newRig(t, rdb, perNumber) // the engine's own per-number limit, as serve sets it
-	r.h.Global = sms.NewLimiter(perSecond, perNumber)
+	lim := channel.NewLimiter(perSecond, perNumber)
 	now := time.Unix(1_700_000_000, 0)
-	r.h.Global.Now = func() time.Time { return now }
+	lim.Now = func() time.Time { return now }
 	r.st.Cache(10_000, time.Hour)
-	r.h.Recent = r.st
+	r.h.Path.Limit(lim, r.st, sms.Channel)
 	return r
 }
 
@@ -105,11 +106,12 @@ func TestPumpingGetsNoReplies(t *testing.T) {
 	}
 	// A texter who said STOP is never told the line is busy.
 	stopped := "+15550000002"
-	r.h.Global = nil
+	r.h.Path.Limit(nil, r.st, sms.Channel)
 	r.textFrom(t, stopped, "hi")
 	r.textFrom(t, stopped, "STOP")
-	r.h.Global = sms.NewLimiter(1, 20)
-	r.h.Global.Now = func() time.Time { return time.Unix(1_700_000_000, 0) }
+	lim := channel.NewLimiter(1, 20)
+	lim.Now = func() time.Time { return time.Unix(1_700_000_000, 0) }
+	r.h.Path.Limit(lim, r.st, sms.Channel)
 	for i := 0; i < 3; i++ {
 		r.textFrom(t, "+15550000003", "hi") // spend the burst
 	}

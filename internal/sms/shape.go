@@ -5,12 +5,13 @@ import (
 	"unicode/utf8"
 
 	"helpline/flows"
+	"helpline/internal/twilio"
 )
 
 // Limits of one outgoing message.
 const (
 	// MaxBody is Twilio's limit for one message body.
-	MaxBody = 1600
+	MaxBody = twilio.MaxBody
 	// MaxSegments is the most one message may take; longer ones are split.
 	MaxSegments = flows.SummarySegments
 )
@@ -56,7 +57,7 @@ func Shape(replies []string, unicode bool) []string {
 		if !unicode {
 			r = Transliterate(r)
 		}
-		out = append(out, split(strings.TrimSpace(r))...)
+		out = append(out, twilio.Split(r, fits)...)
 	}
 	return out
 }
@@ -64,65 +65,4 @@ func Shape(replies []string, unicode bool) []string {
 // fits reports whether s is within one message's limits.
 func fits(s string) bool {
 	return flows.Segments(s) <= MaxSegments && utf8.RuneCountInString(s) <= MaxBody
-}
-
-func split(s string) []string {
-	if fits(s) {
-		return []string{s}
-	}
-	var out []string
-	cur := ""
-	for _, piece := range pieces(s) {
-		next := cur + piece
-		if cur != "" && !fits(strings.TrimSpace(next)) {
-			out = append(out, strings.TrimSpace(cur))
-			next = piece
-		}
-		cur = next
-		for !fits(strings.TrimSpace(cur)) {
-			// One piece alone is too long: cut it at the last space that fits.
-			head, tail := cutToFit(strings.TrimSpace(cur))
-			out = append(out, head)
-			cur = tail
-		}
-	}
-	if strings.TrimSpace(cur) != "" {
-		out = append(out, strings.TrimSpace(cur))
-	}
-	return out
-}
-
-// pieces splits s after each sentence end (". ", "? ", "! ", newline).
-func pieces(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		end := s[i] == '\n' || ((s[i] == '.' || s[i] == '?' || s[i] == '!') && i+1 < len(s) && s[i+1] == ' ')
-		if end {
-			out = append(out, s[start:i+1])
-			start = i + 1
-		}
-	}
-	if start < len(s) {
-		out = append(out, s[start:])
-	}
-	return out
-}
-
-func cutToFit(s string) (string, string) {
-	runes := []rune(s)
-	lo, hi := 1, len(runes)
-	for lo < hi { // the longest prefix that fits
-		mid := (lo + hi + 1) / 2
-		if fits(string(runes[:mid])) {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	head := string(runes[:lo])
-	if i := strings.LastIndexByte(head, ' '); i > len(head)/2 {
-		head = head[:i]
-	}
-	return strings.TrimSpace(head), strings.TrimSpace(string(runes[len([]rune(head)):]))
 }

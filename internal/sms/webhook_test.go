@@ -20,9 +20,11 @@ import (
 
 	"helpline/bot"
 	"helpline/flows"
+	"helpline/internal/channel"
 	"helpline/internal/redistest"
 	"helpline/internal/sms"
 	"helpline/internal/store"
+	"helpline/internal/twilio"
 )
 
 const (
@@ -70,9 +72,10 @@ func newRig(t *testing.T, rdb redis.UniversalClient, rate int) *rig {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	return &rig{rdb: rdb, st: st, set: set, log: logs, h: &sms.Handler{
-		Engine: eng, AuthToken: token, PublicURL: publicURL, Secret: []byte("a-secret-of-at-least-32-characters!"),
-		Log: slog.New(slog.NewJSONHandler(logs, nil)),
+		Webhook: twilio.Webhook{AuthToken: token, PublicURL: publicURL, Log: log},
+		Path:    channel.New(eng, []byte("a-secret-of-at-least-32-characters!"), log),
 	}}
 }
 
@@ -84,7 +87,7 @@ func miniRig(t *testing.T) *rig {
 }
 
 // sign is X-Twilio-Signature as Twilio computes it.
-func sign(fullURL string, form url.Values) string { return sms.Signature(token, fullURL, form) }
+func sign(fullURL string, form url.Values) string { return twilio.Signature(token, fullURL, form) }
 
 func form(from, body, sid string, extra ...string) url.Values {
 	f := url.Values{"MessageSid": {sid}, "AccountSid": {"AC123"}, "From": {from}, "To": {"+18005550100"}, "Body": {body}, "NumMedia": {"0"}}
@@ -234,7 +237,7 @@ func TestBurstFromOneNumber(t *testing.T) {
 		}
 	}
 	var s bot.Session
-	store.New(rdb).Update(context.Background(), bot.NewKey(r.h.Secret, number), func(got *bot.Session) error { s = *got; return bot.ErrNoWrite })
+	store.New(rdb).Update(context.Background(), r.h.Path.Key(number), func(got *bot.Session) error { s = *got; return bot.ErrNoWrite })
 	if s.Misses != 20 {
 		t.Fatalf("misses = %d after 20 concurrent texts: updates lost", s.Misses)
 	}
@@ -297,7 +300,7 @@ func TestMediaOnly(t *testing.T) {
 func TestOversizeBody(t *testing.T) {
 	t.Parallel()
 	r := miniRig(t)
-	f := form(number, strings.Repeat("a", sms.MaxRequest), "SMbig")
+	f := form(number, strings.Repeat("a", twilio.MaxRequest), "SMbig")
 	rec := r.post(t, f, sign(publicURL+"/twilio/sms", f))
 	if rec.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d", rec.Code)
@@ -333,9 +336,9 @@ func TestRateLimits(t *testing.T) {
 	t.Run("global", func(t *testing.T) {
 		t.Parallel()
 		r := miniRig(t)
-		r.h.Global = sms.NewLimiter(1, 0) // burst of 2
 		r.st.Cache(100, time.Hour)
-		r.h.Recent = r.st // a conversation this process serves is told the line is busy
+		// A conversation this process serves is told the line is busy.
+		r.h.Path.Limit(channel.NewLimiter(1, 0), r.st, sms.Channel) // burst of 2
 		r.text(t, "hi")
 		r.text(t, "1")
 		if got := r.text(t, "1"); !strings.Contains(got[0], "a lot of messages") {
@@ -512,7 +515,7 @@ func TestMethodAndForm(t *testing.T) {
 func TestSignatureMatchesPublishedVector(t *testing.T) {
 	t.Parallel()
 	f := url.Values{"CallSid": {"CA1234567890ABCDE"}, "Caller": {"+14158675309"}, "Digits": {"1234"}, "From": {"+14158675309"}, "To": {"+18005551212"}}
-	if got := sms.Signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", f); got != "RSOYDt4T1cUTdK1PDd93/VVr8B8=" {
+	if got := twilio.Signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", f); got != "RSOYDt4T1cUTdK1PDd93/VVr8B8=" {
 		t.Fatalf("Signature = %q", got)
 	}
 }

@@ -69,19 +69,8 @@ func (r *Recorder) Record(ctx context.Context, channel string, events []bot.Even
 func fieldsOf(channel string, events []bot.Event) []string {
 	var fields []string
 	for _, ev := range events {
-		switch ev.Kind {
-		case bot.EventStarted:
-			fields = append(fields, fieldStarted, prefixChannel+channel)
-		case bot.EventCompleted:
-			fields = append(fields, fieldCompleted, prefixLean+ev.Lean)
-		case bot.EventCrisis:
-			if ev.Urgent() {
-				fields = append(fields, prefixCrisis+ev.Crisis)
-			}
-		case bot.EventHandoff:
-			fields = append(fields, fieldHandoff)
-		case bot.EventStep:
-			fields = append(fields, prefixReached+ev.Step)
+		if count := counted[ev.Kind]; count != nil {
+			fields = append(fields, count(channel, ev)...)
 		}
 	}
 	return fields
@@ -119,7 +108,11 @@ func (r *Recorder) Buffer() *Buffer { return &Buffer{r: r, pending: map[string]m
 
 // Record counts the events of one outcome on channel, in memory.
 func (b *Buffer) Record(channel string, events []bot.Event, now time.Time) {
-	fields := fieldsOf(channel, events)
+	b.add(now, fieldsOf(channel, events))
+}
+
+// add counts one of each of fields on the day of now.
+func (b *Buffer) add(now time.Time, fields []string) {
 	if len(fields) == 0 {
 		return
 	}

@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"context"
@@ -16,6 +16,11 @@ import (
 // ErrOptedOut is returned by Sender.Send when Twilio refuses because the
 // recipient opted out (error 21610).
 var ErrOptedOut = errors.New("twilio: recipient opted out (21610)")
+
+// ErrOutsideWindow is returned by Sender.Send when WhatsApp refuses a
+// free-form message because the recipient's last message is more than 24
+// hours old (error 63016).
+var ErrOutsideWindow = errors.New("twilio: outside the WhatsApp 24-hour window (63016)")
 
 // Sender sends texts the system starts (staff replies, handoff notices)
 // through Twilio's REST API.
@@ -76,7 +81,8 @@ func (r rebase) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.next.RoundTrip(req)
 }
 
-// Send texts body to the E.164 number to. The twilio-go client takes no
+// Send sends body to to: an E.164 number, or "whatsapp:+1..." from a
+// WhatsApp sender. The twilio-go client takes no
 // context; its own 10 s timeout bounds the call.
 func (s *Sender) Send(_ context.Context, to, body string) error {
 	p := &openapi.CreateMessageParams{}
@@ -95,8 +101,11 @@ func (s *Sender) Send(_ context.Context, to, body string) error {
 	if errors.As(err, &te) {
 		// Twilio's message can quote the recipient's number: keep it out
 		// of errors, which end up in logs.
-		if te.Code == 21610 {
+		switch te.Code {
+		case 21610:
 			return fmt.Errorf("%w (status %d)", ErrOptedOut, te.Status)
+		case 63016:
+			return fmt.Errorf("%w (status %d)", ErrOutsideWindow, te.Status)
 		}
 		return fmt.Errorf("twilio send: status %d, error %d", te.Status, te.Code)
 	}
