@@ -16,10 +16,10 @@ import (
 	"helpline/internal/config"
 	"helpline/internal/server"
 	"helpline/internal/sms"
-	"helpline/internal/twilio"
-	"helpline/internal/whatsapp"
 	"helpline/internal/stats"
 	"helpline/internal/store"
+	"helpline/internal/twilio"
+	"helpline/internal/whatsapp"
 )
 
 const (

@@ -21,8 +21,8 @@ import (
 	hlslack "helpline/internal/slack"
 	"helpline/internal/sms"
 	"helpline/internal/stats"
-	"helpline/internal/twilio"
 	"helpline/internal/store"
+	"helpline/internal/twilio"
 )
 
 // wiring holds the parts that exist only when Slack is configured: the

@@ -65,7 +65,7 @@ type Handler struct {
 	Insecure bool
 	// TeamID is the one workspace served.
 	TeamID string
-	Flows *flows.Set
+	Flows  *flows.Set
 	// Stats answers /helpline stats; nil when none are kept.
 	Stats statsReader
 	// Handoffs claims, closes and relays handoffs from the intake channel;
