@@ -1,0 +1,162 @@
+package whatsapp_test
+
+import (
+	"context"
+	"encoding/xml"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"helpline/bot"
+	"helpline/internal/channel"
+	"helpline/internal/twilio"
+	"helpline/internal/whatsapp"
+)
+
+const (
+	token     = "test-auth-token"
+	publicURL = "https://helpline.example.org"
+)
+
+// engine records what the path hands it and answers with replies.
+type engine struct {
+	mu      sync.Mutex
+	got     []bot.Inbound
+	replies []bot.Reply
+}
+
+func (e *engine) Handle(_ context.Context, in bot.Inbound) (bot.Outcome, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.got = append(e.got, in)
+	return bot.Outcome{Replies: e.replies}, nil
+}
+func (*engine) FixedText(string, string) string { return "" }
+func (*engine) Urgent(string) bool              { return false }
+func (*engine) HelpText(string) string          { return "" }
+
+var secret = []byte("a-secret-of-at-least-32-characters!")
+
+func serve(t *testing.T, e *engine, form url.Values, signed bool) *httptest.ResponseRecorder {
+	t.Helper()
+	h := &whatsapp.Handler{
+		Webhook: twilio.Webhook{AuthToken: token, PublicURL: publicURL, Log: slog.New(slog.DiscardHandler)},
+		Path:    channel.New(e, secret, nil),
+	}
+	req := httptest.NewRequest(http.MethodPost, "/twilio/whatsapp", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if signed {
+		req.Header.Set("X-Twilio-Signature", twilio.Signature(token, publicURL+"/twilio/whatsapp", form))
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func bodies(t *testing.T, rec *httptest.ResponseRecorder) []string {
+	t.Helper()
+	var resp struct {
+		XMLName  xml.Name `xml:"Response"`
+		Messages []string `xml:"Message"`
+	}
+	if rec.Code != http.StatusOK {
+		return nil
+	}
+	if err := xml.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+		t.Fatalf("not TwiML: %q: %v", rec.Body, err)
+	}
+	return resp.Messages
+}
+
+// long is a reply of 1,900 characters in sentences, with accents.
+var long = strings.Repeat("¿Cómo está usted hoy? ", 86)
+
+// Request in, what the engine was handed and what Twilio is answered out,
+// in the style of a channel handler's table: never the engine's wording.
+func TestWebhook(t *testing.T) {
+	t.Parallel()
+	msg := func(extra ...string) url.Values {
+		f := url.Values{"MessageSid": {"SM1"}, "AccountSid": {"AC1"}, "From": {"whatsapp:+15555550123"},
+			"To": {"whatsapp:+14155238886"}, "Body": {"hola"}, "NumMedia": {"0"}, "ProfileName": {"Ana"}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			f.Set(extra[i], extra[i+1])
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		name    string
+		form    url.Values
+		unsign  bool
+		replies []bot.Reply
+		status  int
+		in      *bot.Inbound // what the engine is handed; nil for not called
+		out     []string     // the TwiML's messages
+	}{
+		{name: "text", form: msg(), replies: []bot.Reply{{Kind: bot.ReplyMessage, Text: "Hola, ¿cómo está?"}},
+			status: 200, in: &bot.Inbound{Channel: "whatsapp", Text: "hola", MessageID: "SM1"}, out: []string{"Hola, ¿cómo está?"}},
+		{name: "question", form: msg("Body", "sí"), replies: []bot.Reply{{Kind: bot.ReplyQuestion, Text: "Pregunta 1 de 9: ¿Para quién?\n1 Para mí\n2 Para otra persona",
+			Question: &bot.Question{Step: "who"}}},
+			status: 200, in: &bot.Inbound{Channel: "whatsapp", Text: "sí", MessageID: "SM1"}, out: []string{"Pregunta 1 de 9: ¿Para quién?\n1 Para mí\n2 Para otra persona"}},
+		{name: "long reply split at sentences, accents kept", form: msg(), replies: []bot.Reply{{Kind: bot.ReplyMessage, Text: long}},
+			status: 200, in: &bot.Inbound{Channel: "whatsapp", Text: "hola", MessageID: "SM1"}, out: []string{
+				strings.TrimSpace(strings.Repeat("¿Cómo está usted hoy? ", 72)), strings.TrimSpace(strings.Repeat("¿Cómo está usted hoy? ", 14))}},
+		{name: "media", form: msg("Body", "", "NumMedia", "1"), status: 200, in: &bot.Inbound{Channel: "whatsapp", MessageID: "SM1", Media: 1}},
+		{name: "unsigned", form: msg(), unsign: true, status: 403},
+		{name: "an SMS number on the WhatsApp route", form: msg("From", "+15555550123"), status: 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := &engine{replies: tc.replies}
+			rec := serve(t, e, tc.form, !tc.unsign)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			if tc.in == nil {
+				if len(e.got) != 0 {
+					t.Fatalf("engine called with %+v", e.got)
+				}
+				return
+			}
+			if len(e.got) != 1 {
+				t.Fatalf("engine called %d times", len(e.got))
+			}
+			got := e.got[0]
+			if got.Channel != tc.in.Channel || got.Text != tc.in.Text || got.MessageID != tc.in.MessageID || got.Media != tc.in.Media {
+				t.Errorf("engine got %+v, want %+v", got, *tc.in)
+			}
+			if got.Key != bot.NewKey(secret, tc.form.Get("From")) {
+				t.Errorf("key is not the HMAC of the WhatsApp address")
+			}
+			if out := bodies(t, rec); !slices.Equal(out, tc.out) {
+				t.Errorf("TwiML messages %q, want %q", out, tc.out)
+			}
+		})
+	}
+}
+
+// The same number on WhatsApp and on SMS is two conversations.
+func TestKeyDiffersFromSMS(t *testing.T) {
+	p := channel.New(&engine{}, secret, nil)
+	if p.Key("whatsapp:+15555550123") == p.Key("+15555550123") {
+		t.Fatal("a WhatsApp conversation shares its key with the number's SMS conversation")
+	}
+}
+
+func TestShape(t *testing.T) {
+	for _, in := range []string{"", "Sí", long, strings.Repeat("palabra ", 400)} {
+		for _, m := range whatsapp.Shape([]string{in}) {
+			if n := utf8.RuneCountInString(m); n > twilio.MaxBody {
+				t.Errorf("a message of %d characters", n)
+			}
+		}
+	}
+	if got := whatsapp.Shape([]string{"Café — “ñ” 🙂"}); got[0] != "Café — “ñ” 🙂" {
+		t.Errorf("transliterated: %q", got)
+	}
+}
