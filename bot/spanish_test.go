@@ -5,7 +5,6 @@ import (
 
 	"helpline/bot"
 	"helpline/flows"
-	"helpline/internal/sms"
 )
 
 // Random Spanish screenings, for both audiences: every message fits its
@@ -46,7 +45,7 @@ func TestSpanishScreeningsStayWithinBudget(t *testing.T) {
 			if n := flows.Segments(r); n > budget {
 				t.Fatalf("reply takes %d segments as written (budget %d): %q", n, budget, r)
 			}
-			if n := flows.Segments(sms.Transliterate(r)); n > asSent {
+			if n := flows.Segments(flows.Transliterate(r)); n > asSent {
 				t.Fatalf("reply takes %d segments in GSM-7 (budget %d): %q", n, asSent, r)
 			}
 		}

@@ -1,5 +1,7 @@
 package flows
 
+import "strings"
+
 // The GSM 03.38 default alphabet and its extension table. A message made only
 // of these is sent in 7-bit GSM encoding; one other character turns the whole
 // message into UCS-2, which fits less than half as much in a segment.
@@ -82,3 +84,35 @@ func utf16Units(r rune) int {
 
 // GSM7 reports whether s can be sent in GSM-7.
 func GSM7(s string) bool { return NonGSM7(s) == "" }
+
+// translit maps characters outside GSM-7 to their closest GSM-7 form.
+// Accented capitals and lower-case letters that GSM-7 lacks lose their
+// accent; typographic punctuation becomes plain.
+var translit = strings.NewReplacer(
+	"‘", "'", "’", "'", "‚", "'", "‛", "'", "“", `"`, "”", `"`, "„", `"`, "«", `"`, "»", `"`,
+	"–", "-", "—", "-", "‒", "-", "−", "-", "…", "...", "•", "-", "·", "-",
+	"\u00a0", " ", "\u2009", " ", "\u200b", "",
+	"á", "a", "í", "i", "ó", "o", "ú", "u", "â", "a", "ê", "e", "î", "i", "ô", "o", "û", "u",
+	"ã", "a", "õ", "o", "ë", "e", "ï", "i", "ç", "c", "ý", "y", "ÿ", "y",
+	"Á", "A", "À", "A", "Â", "A", "Ã", "A", "Í", "I", "Ì", "I", "Î", "I", "Ó", "O", "Ò", "O", "Ô", "O", "Õ", "O",
+	"Ú", "U", "Ù", "U", "Û", "U", "È", "E", "Ê", "E", "Ë", "E", "Ï", "I", "Ý", "Y",
+)
+
+// Transliterate returns s with every character outside GSM-7 replaced by
+// its closest GSM-7 form, or dropped when it has none (emoji).
+func Transliterate(s string) string {
+	if GSM7(s) {
+		return s
+	}
+	s = translit.Replace(s)
+	if GSM7(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if GSM7(string(r)) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
