@@ -14,8 +14,8 @@ import (
 
 	"helpline/bot"
 	"helpline/flows"
-	"helpline/internal/redistest"
 	"helpline/internal/store"
+	"helpline/internal/store/redistest"
 )
 
 func newEngine(t testing.TB, st bot.Store) *bot.Engine {

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"helpline/internal/redistest"
 	"helpline/internal/sms"
+	"helpline/internal/store/redistest"
 )
 
 const clusterToken = "0123456789abcdef0123456789abcdef" // Twilio tokens are 32 hex digits; twilio-go refuses others

@@ -20,9 +20,9 @@ import (
 	"helpline/flows"
 	"helpline/internal/handoff"
 	"helpline/internal/outbox"
-	"helpline/internal/redistest"
 	"helpline/internal/sms"
 	"helpline/internal/store"
+	"helpline/internal/store/redistest"
 )
 
 const number = "+15555550123"

@@ -14,7 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"helpline/internal/outbox"
-	"helpline/internal/redistest"
+	"helpline/internal/store/redistest"
 )
 
 // recorder is a deliverer that fails while told to and records what it sent.

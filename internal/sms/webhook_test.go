@@ -20,9 +20,9 @@ import (
 
 	"helpline/bot"
 	"helpline/flows"
-	"helpline/internal/redistest"
 	"helpline/internal/sms"
 	"helpline/internal/store"
+	"helpline/internal/store/redistest"
 )
 
 const (

@@ -12,8 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
-	"helpline/internal/redistest"
 	"helpline/internal/store"
+	"helpline/internal/store/redistest"
 )
 
 // backend is one Redis the conformance suite runs against.
