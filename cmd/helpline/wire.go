@@ -16,12 +16,12 @@ import (
 	"helpline/flows"
 	"helpline/internal/config"
 	"helpline/internal/handoff"
-	"helpline/internal/outbox"
 	"helpline/internal/server"
 	hlslack "helpline/internal/slack"
 	"helpline/internal/sms"
 	"helpline/internal/stats"
 	"helpline/internal/store"
+	"helpline/internal/store/outbox"
 )
 
 // wiring holds the parts that exist only when Slack is configured: the
@@ -129,7 +129,7 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 		return nil
 	}
 
-	box := outbox.New(st.Client(), nil)
+	box := st.Outbox(nil)
 	box.Log, box.Observer = log, m
 	svc, err := handoff.New(st.Client(), box, eng, secret)
 	if err != nil {

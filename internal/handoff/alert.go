@@ -10,8 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
-	"helpline/internal/outbox"
 	"helpline/internal/store"
+	"helpline/internal/store/outbox"
 )
 
 // Staff alerts follow DESIGN.md: one per conversation and kind while it is

@@ -10,7 +10,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"helpline/internal/outbox"
+	"helpline/internal/store/outbox"
 )
 
 // alertService is a Service with no Slack or SMS of its own, on a fresh

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"helpline/internal/outbox"
+	"helpline/internal/store/outbox"
 )
 
 // Alerts without the store. DESIGN.md promises staff hear of danger even

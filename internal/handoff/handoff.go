@@ -26,8 +26,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
-	"helpline/internal/outbox"
 	"helpline/internal/store"
+	"helpline/internal/store/outbox"
 )
 
 // Outbox message kinds this package delivers.

@@ -19,9 +19,9 @@ import (
 	"helpline/bot"
 	"helpline/flows"
 	"helpline/internal/handoff"
-	"helpline/internal/outbox"
 	"helpline/internal/sms"
 	"helpline/internal/store"
+	"helpline/internal/store/outbox"
 	"helpline/internal/store/redistest"
 )
 

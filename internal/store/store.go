@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
+	"helpline/internal/store/outbox"
 )
 
 // Options say which Redis to use. At most one of URL, ClusterAddrs and
@@ -179,6 +180,13 @@ func New(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb, MaxAttempts
 // Client returns the underlying client, for other parts that keep data in
 // the same Redis (the outbox, rate limits).
 func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Outbox returns an outbox on this store's Redis with the given deliverers
+// by kind. Each call is a new outbox on the same stream, as another
+// process's would be.
+func (s *Store) Outbox(deliverers map[string]outbox.Deliverer) *outbox.Outbox {
+	return outbox.New(s.rdb, deliverers)
+}
 
 // Embedded reports whether the store runs on the in-process Redis.
 func (s *Store) Embedded() bool { return s.embedded != nil }
