@@ -85,7 +85,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	srv := server.New(st, metrics, log)
 
-	obs := &observer{metrics: metrics, recorder: stats.NewRecorder(st.Client())}
+	obs := &observer{metrics: metrics, recorder: stats.NewRecorder(st.Counters(stats.Retention))}
 	obs.buffer = obs.recorder.Buffer()
 	w, err := wire(ctx, cfg, *dev, secret, eng, set, st, obs, log)
 	if err != nil {

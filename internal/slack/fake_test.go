@@ -137,7 +137,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	fs := newFakeSlack(t)
-	rec := stats.NewRecorder(rdb)
+	rec := stats.NewRecorder(store.New(rdb).Counters(stats.Retention))
 	h, err := New(Config{
 		SigningSecret: testSecret, BotToken: "xoxb-test", TeamID: testTeam, APIURL: fs.URL + "/api",
 		Secret: []byte("0123456789abcdef0123456789abcdef"), Engine: eng, Flows: set, Stats: rec, Redis: rdb,
