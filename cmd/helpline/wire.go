@@ -131,11 +131,11 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 
 	box := st.Outbox(nil)
 	box.Log, box.Observer = log, m
-	svc, err := handoff.New(st.Client(), box, eng, secret)
+	svc, err := handoff.New(st.Handoffs(cfg.SessionTTL), box, eng, secret)
 	if err != nil {
 		return err
 	}
-	svc.IntakeChannel, svc.AlertChannel, svc.Keep, svc.Log, svc.Accessed = cfg.SlackIntakeChannel, cfg.SlackAlertChannel, cfg.SessionTTL, log, m.NumberShown
+	svc.IntakeChannel, svc.AlertChannel, svc.Log, svc.Accessed = cfg.SlackIntakeChannel, cfg.SlackAlertChannel, log, m.NumberShown
 	svc.DirectObserved = m.AlertDirect
 	var texter handoff.SMS = noSMS{}
 	if cfg.TwilioAccountSID != "" && (cfg.TwilioFrom != "" || cfg.TwilioMessagingServiceSID != "") {
