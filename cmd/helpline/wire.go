@@ -95,7 +95,7 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 	sh, err := hlslack.New(hlslack.Config{
 		SigningSecret: cfg.SlackSigningSecret, BotToken: cfg.SlackBotToken, TeamID: cfg.SlackTeamID,
 		APIURL: cfg.SlackAPIURL, Secret: secret, Engine: observedEngine{eng, obs, "slack"}, Flows: set,
-		Stats: obs.recorder, Redis: st.Client(), Log: log,
+		Stats: obs.recorder, Redis: st.Slack(), Log: log,
 	})
 	if err != nil {
 		w.stop()

@@ -11,13 +11,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
 	"helpline/bot"
 	"helpline/flows"
 	"helpline/internal/stats"
+	"helpline/internal/store"
 )
 
 // engine is the slice of the conversation engine this package uses.
@@ -67,7 +67,7 @@ type Handler struct {
 	Handoffs handoffs
 	// Redis remembers Events API deliveries and each screening's current
 	// question.
-	Redis redis.UniversalClient
+	Redis *store.Slack
 	// PromptTTL is how long a screening's current question stays
 	// answerable (HELPLINE_SESSION_TTL); 24h if zero.
 	PromptTTL time.Duration
@@ -92,7 +92,7 @@ type Config struct {
 	Engine engine
 	Flows  *flows.Set
 	Stats  statsReader
-	Redis  redis.UniversalClient
+	Redis  *store.Slack
 	Log    *slog.Logger
 }
 
