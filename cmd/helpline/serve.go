@@ -66,8 +66,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	defer st.Close()
-	var rt store.RoundTrips
-	st.Client().AddHook(&rt)
+	rt := st.CountRoundTrips()
 	// Skip the read when this process wrote a conversation last (the
 	// version check still guards every write).
 	st.Cache(sessionCache, cfg.SessionTTL)
