@@ -11,12 +11,11 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
 	"helpline/flows"
-	"helpline/internal/redistest"
 	"helpline/internal/store"
+	"helpline/internal/store/redistest"
 )
 
 func newEngine(t testing.TB, st bot.Store) *bot.Engine {
@@ -34,10 +33,7 @@ func newEngine(t testing.TB, st bot.Store) *bot.Engine {
 
 func miniStore(t testing.TB) (*store.Store, *miniredis.Miniredis) {
 	t.Helper()
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	return store.New(rdb), m
+	return redistest.Mini(t)
 }
 
 // Fifty texts answering one conversation at once, through two engines (two

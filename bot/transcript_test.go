@@ -12,11 +12,10 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
 	"helpline/flows"
-	"helpline/internal/store"
+	"helpline/internal/store/redistest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.txt with what the engine answers now")
@@ -105,10 +104,8 @@ func TestThirdLanguageFromYAML(t *testing.T) {
 func play(t *testing.T, set *flows.Set, raw string) string {
 	t.Helper()
 	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
 	newEngine := func() *bot.Engine {
-		e, err := bot.New(bot.Config{Flows: set, Store: store.New(rdb), OrgName: "Riverside Recovery", Phone: "555-0100", SessionTTL: 24 * time.Hour})
+		e, err := bot.New(bot.Config{Flows: set, Store: redistest.Store(t, m.Addr()), OrgName: "Riverside Recovery", Phone: "555-0100", SessionTTL: 24 * time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -37,9 +37,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"helpline/flows"
+	"helpline/internal/store"
 	"helpline/internal/twilio"
 )
 
@@ -402,39 +401,18 @@ func roundTrips(base string) (int64, error) {
 }
 
 // sessionMemory averages MEMORY USAGE over the stored sessions (a sample
-// of up to 2000 from every master).
+// of up to 2000 over every master).
 func sessionMemory(addr string, cluster bool) (float64, int, error) {
-	ctx := context.Background()
-	var nodes []*redis.Client
+	o := store.Options{URL: "redis://" + addr}
 	if cluster {
-		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{addr}})
-		defer cc.Close()
-		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-			nodes = append(nodes, redis.NewClient(&redis.Options{Addr: c.Options().Addr}))
-			return nil
-		})
-		if err != nil {
-			return 0, 0, err
-		}
-	} else {
-		nodes = append(nodes, redis.NewClient(&redis.Options{Addr: addr}))
+		o = store.Options{ClusterAddrs: []string{addr}}
 	}
-	var total, n int64
-	for _, c := range nodes {
-		iter := c.Scan(ctx, 0, "hl:{*}:s", 500).Iterator()
-		for iter.Next(ctx) && n < 2000 {
-			mem, err := c.MemoryUsage(ctx, iter.Val()).Result()
-			if err == nil {
-				total += mem
-				n++
-			}
-		}
-		c.Close()
+	st, err := store.Open(o, nil)
+	if err != nil {
+		return 0, 0, err
 	}
-	if n == 0 {
-		return 0, 0, errors.New("no sessions found")
-	}
-	return float64(total) / float64(n), int(n), nil
+	defer st.Close()
+	return st.SessionMemory(context.Background(), 2000)
 }
 
 func median(xs []float64) float64 {
@@ -529,11 +507,10 @@ func (b *bench) startCluster(n int) ([]string, error) {
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("redis-cli --cluster create: %v\n%s", err, out)
 	}
-	c := redis.NewClient(&redis.Options{Addr: addrs[0]})
-	defer c.Close()
+	_, port, _ := net.SplitHostPort(addrs[0])
 	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-		info, _ := c.ClusterInfo(context.Background()).Result()
-		if strings.Contains(info, "cluster_state:ok") {
+		info, _ := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", port, "cluster", "info").Output()
+		if strings.Contains(string(info), "cluster_state:ok") {
 			return addrs, nil
 		}
 		if time.Since(start) > 20*time.Second {
@@ -543,10 +520,13 @@ func (b *bench) startCluster(n int) ([]string, error) {
 }
 
 func waitRedis(addr string) error {
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer c.Close()
+	st, err := store.Open(store.Options{URL: "redis://" + addr}, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
-		if c.Ping(context.Background()).Err() == nil {
+		if st.Ping(context.Background()) == nil {
 			return nil
 		}
 		if time.Since(start) > 10*time.Second {

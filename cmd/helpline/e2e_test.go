@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"helpline/internal/redistest"
+	"helpline/internal/store/redistest"
 	"helpline/internal/twilio"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"helpline/internal/redistest"
+	"helpline/internal/store/redistest"
 )
 
 // handoffReplica starts the binary on a fresh redis-server with Slack

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"helpline/internal/redistest"
+	"helpline/internal/store/redistest"
 )
 
 // recorder is an httptest fake of a provider's API that records every call.

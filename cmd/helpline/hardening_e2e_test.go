@@ -12,8 +12,8 @@ import (
 	"unicode/utf8"
 
 	"helpline/flows"
-	"helpline/internal/redistest"
 	"helpline/internal/sms"
+	"helpline/internal/store/redistest"
 )
 
 // With Redis down, a text of danger is answered and the alert still

@@ -69,8 +69,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	defer st.Close()
-	var rt store.RoundTrips
-	st.Client().AddHook(&rt)
+	rt := st.CountRoundTrips()
 	// Skip the read when this process wrote a conversation last (the
 	// version check still guards every write).
 	st.Cache(sessionCache, cfg.SessionTTL)
@@ -92,7 +91,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// subscribers registered here.
 	path := channel.New(eng, secret, log)
 	metrics.Subscribe(path)
-	rec := stats.NewRecorder(st.Client())
+	rec := stats.NewRecorder(st.Counters(stats.Retention))
 	buffer := rec.Buffer()
 	buffer.Subscribe(path)
 	// Past the line's limit: HELP answered, conversations this process

@@ -16,12 +16,12 @@ import (
 	"helpline/internal/channel"
 	"helpline/internal/config"
 	"helpline/internal/handoff"
-	"helpline/internal/outbox"
 	"helpline/internal/server"
 	hlslack "helpline/internal/slack"
 	"helpline/internal/sms"
 	"helpline/internal/stats"
 	"helpline/internal/store"
+	"helpline/internal/store/outbox"
 	"helpline/internal/twilio"
 )
 
@@ -95,7 +95,7 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 	sh, err := hlslack.New(hlslack.Config{
 		SigningSecret: cfg.SlackSigningSecret, BotToken: cfg.SlackBotToken, TeamID: cfg.SlackTeamID,
 		APIURL: cfg.SlackAPIURL, Path: path, Flows: set,
-		Stats: rec, Redis: st.Client(), Log: log,
+		Stats: rec, Redis: st.Slack(), Log: log,
 	})
 	if err != nil {
 		w.stop()
@@ -129,13 +129,13 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 		return nil
 	}
 
-	box := outbox.New(st.Client(), nil)
+	box := st.Outbox(nil)
 	box.Log, box.Observer = log, m
-	svc, err := handoff.New(st.Client(), box, eng, secret)
+	svc, err := handoff.New(st.Handoffs(cfg.SessionTTL), box, eng, secret)
 	if err != nil {
 		return err
 	}
-	svc.IntakeChannel, svc.AlertChannel, svc.Keep, svc.Log, svc.Accessed = cfg.SlackIntakeChannel, cfg.SlackAlertChannel, cfg.SessionTTL, log, m.NumberShown
+	svc.IntakeChannel, svc.AlertChannel, svc.Log, svc.Accessed = cfg.SlackIntakeChannel, cfg.SlackAlertChannel, log, m.NumberShown
 	svc.DirectObserved = m.AlertDirect
 	var texter handoff.SMS = noSMS{}
 	if cfg.TwilioAccountSID != "" && (cfg.TwilioFrom != "" || cfg.TwilioMessagingServiceSID != "") {

@@ -8,23 +8,21 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 
-	"helpline/internal/outbox"
+	"helpline/internal/store/outbox"
+	"helpline/internal/store/redistest"
 )
 
 // alertService is a Service with no Slack or SMS of its own, on a fresh
 // miniredis, for what it queues in the outbox.
-func alertService(t *testing.T) (*Service, *miniredis.Miniredis, *redis.Client) {
+func alertService(t *testing.T) (*Service, *miniredis.Miniredis) {
 	t.Helper()
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	s, err := New(rdb, outbox.New(rdb, nil), nil, []byte(strings.Repeat("k", 32)))
+	st, m := redistest.Mini(t)
+	s, err := New(st.Handoffs(24*time.Hour), st.Outbox(nil), nil, []byte(strings.Repeat("k", 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, m, rdb
+	return s, m
 }
 
 // The engine tells concern from urgent danger: a concern that becomes
@@ -32,16 +30,16 @@ func alertService(t *testing.T) (*Service, *miniredis.Miniredis, *redis.Client) 
 // alert is counted in its thread; the tier is shown, in words.
 func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 	t.Parallel()
-	s, _, rdb := alertService(t)
+	s, m := alertService(t)
 	now := time.Unix(1_700_000_000, 0)
 	s.Now = func() time.Time { return now }
 	ctx := context.Background()
 	alerted := func() []Alert {
-		msgs, _ := rdb.XRange(ctx, outbox.StreamKey+":"+AlertLane, "-", "+").Result()
+		entries, _ := m.Stream(outbox.StreamKey + ":" + AlertLane)
 		var out []Alert
-		for _, e := range msgs {
+		for _, e := range entries {
 			var msg outbox.Message
-			json.Unmarshal([]byte(e.Values["m"].(string)), &msg)
+			json.Unmarshal([]byte(e.Values[1]), &msg)
 			if msg.Kind == KindAlert {
 				var a Alert
 				json.Unmarshal(msg.Payload, &a)
@@ -99,7 +97,7 @@ func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 // silence the thread: the next text of the kind schedules one.
 func TestAgainNotScheduledIsNotLost(t *testing.T) {
 	t.Parallel()
-	s, m, rdb := alertService(t)
+	s, m := alertService(t)
 	ctx := context.Background()
 	delayed := outbox.DelayedKey + ":" + AlertLane
 	if err := s.raise(ctx, "k1", "+15555550123", "a", "suicide", "", "en"); err != nil {
@@ -113,7 +111,7 @@ func TestAgainNotScheduledIsNotLost(t *testing.T) {
 	if err := s.raise(ctx, "k1", "+15555550123", "c", "suicide", "", "en"); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := rdb.ZCard(ctx, delayed).Result(); n != 1 {
-		t.Fatalf("%d updates scheduled after the failure, want 1", n)
+	if due, _ := m.ZMembers(delayed); len(due) != 1 {
+		t.Fatalf("%d updates scheduled after the failure, want 1", len(due))
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"helpline/internal/outbox"
+	"helpline/internal/store/outbox"
 )
 
 // Alerts without the store. DESIGN.md promises staff hear of danger even
@@ -112,7 +112,7 @@ func (s *Service) sendDirect(ctx context.Context, slack Slack, a Alert) {
 			if a.Opened != 0 {
 				// Raised in the store but not queued: its thread can still
 				// be told, if the store answers now.
-				postedScript.Run(context.WithoutCancel(ctx), s.rdb, []string{alertKey(a.Key)}, a.Kind, a.Opened, ts, channel)
+				_ = s.hs.AlertPosted(context.WithoutCancel(ctx), a.Key, a.Kind, a.Opened, channel, ts)
 			}
 			return
 		}

@@ -19,15 +19,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"helpline/bot"
-	"helpline/internal/outbox"
 	"helpline/internal/store"
+	"helpline/internal/store/outbox"
 )
 
 // Outbox message kinds this package delivers.
@@ -71,7 +67,7 @@ type Engine interface {
 
 // Service runs handoffs. Fields are set before use.
 type Service struct {
-	rdb    redis.UniversalClient
+	hs     *store.Handoffs
 	box    *outbox.Outbox
 	seal   *sealer
 	engine Engine
@@ -89,10 +85,8 @@ type Service struct {
 	// DirectBackoff is the wait before its second try (doubling after).
 	DirectObserved func(result string)
 	DirectBackoff  time.Duration
-	// Keep is how long a number is kept for relays (the session TTL).
-	Keep time.Duration
-	Log  *slog.Logger
-	Now  func() time.Time
+	Log            *slog.Logger
+	Now            func() time.Time
 	// Accessed is called when a full number is shown, for metrics.
 	Accessed func()
 }
@@ -102,15 +96,16 @@ type Service struct {
 // handoff card.
 const AlertLane = "alerts"
 
-// New returns a Service. secret is HELPLINE_SECRET. It gives crisis
-// alerts a lane of their own in box.
-func New(rdb redis.UniversalClient, box *outbox.Outbox, engine Engine, secret []byte) (*Service, error) {
+// New returns a Service keeping its records in hs, which keeps them for as
+// long as a number may be kept for relays (the session TTL). secret is
+// HELPLINE_SECRET. It gives crisis alerts a lane of their own in box.
+func New(hs *store.Handoffs, box *outbox.Outbox, engine Engine, secret []byte) (*Service, error) {
 	s, err := newSealer(secret)
 	if err != nil {
 		return nil, err
 	}
 	box.Lane(AlertLane, KindAlert, KindAlertAgain)
-	return &Service{rdb: rdb, box: box, seal: s, engine: engine, Keep: 24 * time.Hour,
+	return &Service{hs: hs, box: box, seal: s, engine: engine,
 		AlertOpen: 24 * time.Hour, AgainEvery: 30 * time.Second, DirectBackoff: time.Second, direct: newDirectAlerts(),
 		Log: slog.New(slog.DiscardHandler), Now: time.Now}, nil
 }
@@ -127,20 +122,6 @@ func (s *Service) Deliverers(slack Slack, sms SMS) map[string]outbox.Deliverer {
 		KindUpdate: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverUpdate(ctx, slack, m) }),
 		KindSMS:    outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverSMS(ctx, sms, m) }),
 	}
-}
-
-// Redis records of a handoff, under the conversation's hash tag.
-func numberKey(k bot.Key) string  { return store.ConversationKey(k, "n") }
-func handoffKey(k bot.Key) string { return store.ConversationKey(k, "h") }
-func langKey(k bot.Key) string    { return store.ConversationKey(k, "l") }
-func claimKey(k bot.Key) string   { return store.ConversationKey(k, "c") }
-
-// relayKey queues the texter's texts for the thread, in order; relayLock
-// is held by the one worker posting them.
-func relayKey(k bot.Key) string  { return store.ConversationKey(k, "r") }
-func relayLock(k bot.Key) string { return store.ConversationKey(k, "rl") }
-func threadKey(channel, ts string) string {
-	return "hl:thread:" + channel + ":" + ts
 }
 
 // Handoff states.
@@ -221,30 +202,22 @@ func (s *Service) relay(ctx context.Context, key bot.Key, number, msgID, text st
 		}
 		return s.enqueue(ctx, "orphan:"+string(key)+":"+msgID, KindSMS, sms{Key: key, Text: notice, Last: true})
 	}
-	return s.queueRelay(ctx, key, "relay:"+string(key)+":"+msgID, text, func(p redis.Pipeliner) {
-		// The texter is still writing: keep the handoff alive.
-		p.Expire(ctx, handoffKey(key), s.Keep)
-		p.Expire(ctx, numberKey(key), s.Keep)
-		p.Expire(ctx, claimKey(key), s.Keep)
-		if r.TS != "" {
-			p.Expire(ctx, threadKey(r.Channel, r.TS), s.Keep)
-		}
-	})
+	// The texter is still writing: keep the handoff alive.
+	return s.queueRelay(ctx, key, "relay:"+string(key)+":"+msgID, text, r)
 }
 
-// queueRelay adds a texter's text to the conversation's relay queue (with
-// also, in the same round trip) and asks the outbox to post the queue: the
-// queue, not the order in which outbox messages happen to be delivered,
-// keeps the texts in the order they were written.
-func (s *Service) queueRelay(ctx context.Context, key bot.Key, id, text string, also func(redis.Pipeliner)) error {
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.RPush(ctx, relayKey(key), text)
-		p.Expire(ctx, relayKey(key), s.Keep)
-		if also != nil {
-			also(p)
-		}
-		return nil
-	})
+// queueRelay adds a texter's text to the conversation's relay queue (and
+// keeps the handoff alive, when given, in the same round trip) and asks the
+// outbox to post the queue: the queue, not the order in which outbox
+// messages happen to be delivered, keeps the texts in the order they were
+// written.
+func (s *Service) queueRelay(ctx context.Context, key bot.Key, id, text string, alive *Record) error {
+	var err error
+	if alive != nil {
+		err = s.hs.QueueRelayKeepingAlive(ctx, key, text, alive.Channel, alive.TS)
+	} else {
+		err = s.hs.QueueRelay(ctx, key, text)
+	}
 	if err != nil {
 		return err
 	}
@@ -259,7 +232,7 @@ func (s *Service) keepNumber(ctx context.Context, key bot.Key, number string) er
 	if err != nil {
 		return err
 	}
-	return s.rdb.Set(ctx, numberKey(key), sealed, s.Keep).Err()
+	return s.hs.KeepNumber(ctx, key, sealed)
 }
 
 func (s *Service) open(ctx context.Context, key bot.Key, number, msgID string, h *bot.Handoff) error {
@@ -274,7 +247,7 @@ func (s *Service) open(ctx context.Context, key bot.Key, number, msgID string, h
 		}
 	}
 	data, _ := json.Marshal(rec)
-	if err := s.rdb.Set(ctx, handoffKey(key), data, s.Keep).Err(); err != nil {
+	if err := s.hs.SaveRecord(ctx, key, data); err != nil {
 		return err
 	}
 	return s.enqueue(ctx, "card:"+string(key)+":"+msgID, KindCard, card{Key: key})
@@ -283,7 +256,7 @@ func (s *Service) open(ctx context.Context, key bot.Key, number, msgID string, h
 // Forget erases the number and what the card shows, and closes an open
 // handoff, when the texter says STOP or DELETE.
 func (s *Service) Forget(ctx context.Context, key bot.Key) error {
-	if err := s.rdb.Del(ctx, numberKey(key), claimKey(key), langKey(key), alertKey(key)).Err(); err != nil {
+	if err := s.hs.Forget(ctx, key); err != nil {
 		return err
 	}
 	r, err := s.record(ctx, key)
@@ -311,11 +284,8 @@ func (s *Service) message(id, kind string, payload any) (outbox.Message, error) 
 }
 
 func (s *Service) record(ctx context.Context, key bot.Key) (*Record, error) {
-	raw, err := s.rdb.Get(ctx, handoffKey(key)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
+	raw, err := s.hs.Record(ctx, key)
+	if err != nil || raw == nil {
 		return nil, err
 	}
 	var r Record
@@ -327,7 +297,7 @@ func (s *Service) record(ctx context.Context, key bot.Key) (*Record, error) {
 
 func (s *Service) saveRecord(ctx context.Context, r *Record) error {
 	data, _ := json.Marshal(r)
-	return s.rdb.Set(ctx, handoffKey(r.Key), data, s.Keep).Err()
+	return s.hs.SaveRecord(ctx, r.Key, data)
 }
 
 // Payloads.
@@ -378,7 +348,7 @@ func (s *Service) deliverCard(ctx context.Context, slack Slack, m outbox.Message
 	if err := s.saveRecord(ctx, r); err != nil {
 		return err
 	}
-	if err := s.rdb.Set(ctx, threadKey(r.Channel, ts), string(r.Key), s.Keep).Err(); err != nil {
+	if err := s.hs.MapThread(ctx, r.Channel, ts, r.Key); err != nil {
 		return err
 	}
 	// What the texter wrote while the card was on its way follows it at
@@ -424,29 +394,22 @@ func (s *Service) deliverThread(ctx context.Context, slack Slack, m outbox.Messa
 // maxFlush bounds the texts one delivery posts; the rest go in another.
 const maxFlush = 50
 
-// unlockScript lets go of a lock only if it is still the holder's.
-var unlockScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`)
-
 // flush posts the texter's queued texts in the handoff's thread, oldest
 // first, one worker at a time. A worker that finds another posting leaves
 // the queue to it: the holder looks at the queue again after letting go,
 // so a text queued meanwhile is not left behind.
 func (s *Service) flush(ctx context.Context, slack Slack, r *Record) error {
-	token := strconv.FormatInt(rand.Int64(), 36)
 	for posted := 0; ; {
-		got, err := s.rdb.SetNX(ctx, relayLock(r.Key), token, 30*time.Second).Result()
+		unlock, got, err := s.hs.LockRelay(ctx, r.Key)
 		if err != nil || !got {
 			return err
 		}
 		err = s.drain(ctx, slack, r, &posted)
-		unlockScript.Run(context.WithoutCancel(ctx), s.rdb, []string{relayLock(r.Key)}, token)
+		unlock()
 		if err != nil {
 			return err
 		}
-		left, err := s.rdb.LLen(ctx, relayKey(r.Key)).Result()
+		left, err := s.hs.RelaysLeft(ctx, r.Key)
 		if err != nil || left == 0 {
 			return err
 		}
@@ -460,18 +423,15 @@ func (s *Service) flush(ctx context.Context, slack Slack, r *Record) error {
 // posted. A text leaves the queue only once Slack has it.
 func (s *Service) drain(ctx context.Context, slack Slack, r *Record, posted *int) error {
 	for *posted < maxFlush {
-		text, err := s.rdb.LIndex(ctx, relayKey(r.Key), 0).Result()
-		if errors.Is(err, redis.Nil) {
-			return nil
-		}
-		if err != nil {
+		text, ok, err := s.hs.NextRelay(ctx, r.Key)
+		if err != nil || !ok {
 			return err
 		}
 		fallback, blocks := RelayBlocks(text)
 		if _, err := slack.Post(ctx, r.Channel, r.TS, fallback, blocks); err != nil {
 			return err
 		}
-		if err := s.rdb.LPop(ctx, relayKey(r.Key)).Err(); err != nil {
+		if err := s.hs.DropRelay(ctx, r.Key); err != nil {
 			return err
 		}
 		*posted++
@@ -497,12 +457,12 @@ func (s *Service) deliverSMS(ctx context.Context, sender SMS, m outbox.Message) 
 	if err != nil {
 		return err
 	}
-	sealed, err := s.rdb.Get(ctx, numberKey(p.Key)).Result()
-	if errors.Is(err, redis.Nil) {
-		return outbox.Permanent(errors.New("number no longer kept (expired, STOP or DELETE)"))
-	}
+	sealed, kept, err := s.hs.Number(ctx, p.Key)
 	if err != nil {
 		return err
+	}
+	if !kept {
+		return outbox.Permanent(errors.New("number no longer kept (expired, STOP or DELETE)"))
 	}
 	number, err := s.seal.open(sealed, string(p.Key))
 	if err != nil {
@@ -511,10 +471,9 @@ func (s *Service) deliverSMS(ctx context.Context, sender SMS, m outbox.Message) 
 	// A staff reply can be as long as Slack allows: it goes as the
 	// channel's messages, in order; a retry resumes after the last one sent.
 	parts := sender.Shape(p.Text)
-	progress := store.ConversationKey(p.Key, "sent:"+m.ID)
 	start := 0
 	if len(parts) > 1 {
-		if start, err = s.rdb.Get(ctx, progress).Int(); err != nil && !errors.Is(err, redis.Nil) {
+		if start, err = s.hs.PartsSent(ctx, p.Key, m.ID); err != nil {
 			return err
 		}
 	}
@@ -532,13 +491,13 @@ func (s *Service) deliverSMS(ctx context.Context, sender SMS, m outbox.Message) 
 			return err
 		}
 		if len(parts) > 1 && i+1 < len(parts) {
-			if err := s.rdb.Set(ctx, progress, i+1, 24*time.Hour).Err(); err != nil {
+			if err := s.hs.MarkPartsSent(ctx, p.Key, m.ID, i+1); err != nil {
 				return err
 			}
 		}
 	}
 	if len(parts) > 1 {
-		s.rdb.Del(ctx, progress)
+		_ = s.hs.ForgetPartsSent(ctx, p.Key, m.ID)
 	}
 	if p.Last {
 		return s.Forget(ctx, p.Key)
@@ -565,13 +524,13 @@ func (s *Service) Claim(ctx context.Context, key bot.Key, user, channel, ts stri
 	if r.State == stateClosed {
 		return false, nil
 	}
-	// Two staff clicking at once: one SETNX decides.
-	won, err := s.rdb.SetNX(ctx, claimKey(key), user, s.Keep).Result()
+	// Two staff clicking at once: one claim wins.
+	won, err := s.hs.Claim(ctx, key, user)
 	if err != nil {
 		return false, err
 	}
 	if !won {
-		holder, err := s.rdb.Get(ctx, claimKey(key)).Result()
+		holder, err := s.hs.Claimant(ctx, key)
 		if err != nil || holder != user || r.State == stateClaimed {
 			return err == nil && holder == user, err
 		}
@@ -595,26 +554,23 @@ func (s *Service) Claim(ctx context.Context, key bot.Key, user, channel, ts stri
 // fromAlert opens a handoff record for a claimed crisis alert, if the
 // number is still kept.
 func (s *Service) fromAlert(ctx context.Context, key bot.Key, channel, ts string) (*Record, error) {
-	sealed, err := s.rdb.Get(ctx, numberKey(key)).Result()
-	if errors.Is(err, redis.Nil) || channel == "" || ts == "" {
-		return nil, nil
-	}
-	if err != nil {
+	sealed, kept, err := s.hs.Number(ctx, key)
+	if !kept || channel == "" || ts == "" {
 		return nil, err
 	}
 	number, err := s.seal.open(sealed, string(key))
 	if err != nil {
 		return nil, err
 	}
-	if err := s.rdb.Del(ctx, claimKey(key)).Err(); err != nil {
+	if err := s.hs.Unclaim(ctx, key); err != nil {
 		return nil, err
 	}
-	lang, _ := s.rdb.Get(ctx, langKey(key)).Result()
+	lang, _ := s.hs.Lang(ctx, key)
 	if err := s.engine.BeginHandoff(ctx, key, lang); err != nil {
 		return nil, err
 	}
 	r := &Record{Key: key, Masked: Mask(number), Requested: s.Now(), State: stateOpen, Channel: channel, TS: ts}
-	if err := s.rdb.Set(ctx, threadKey(channel, ts), string(key), s.Keep).Err(); err != nil {
+	if err := s.hs.MapThread(ctx, channel, ts, key); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -640,13 +596,13 @@ func (s *Service) Close(ctx context.Context, key bot.Key, user string) error {
 	var errs []error
 	// The texter's alerts close with the handoff: danger after this is
 	// alerted anew.
-	errs = append(errs, s.rdb.Del(ctx, alertKey(key)).Err())
+	errs = append(errs, s.hs.CloseAlerts(ctx, key))
 	errs = append(errs, s.enqueue(ctx, fmt.Sprintf("update:%s:%d", key, stamp), KindUpdate, card{Key: key}))
 	if text != "" {
 		// The number is erased once the close notice is sent.
 		errs = append(errs, s.enqueue(ctx, fmt.Sprintf("closed:%s:%d", key, stamp), KindSMS, sms{Key: key, Text: text, Last: true}))
 	} else {
-		errs = append(errs, s.rdb.Del(ctx, numberKey(key)).Err())
+		errs = append(errs, s.hs.ForgetNumber(ctx, key))
 	}
 	return errors.Join(errs...)
 }
@@ -661,9 +617,12 @@ func (s *Service) ShowNumber(ctx context.Context, key bot.Key, user string) (str
 	if r == nil || r.ClaimedBy != user || r.State == stateClosed {
 		return "", errors.New("only the staff member who claimed an open handoff can see the number")
 	}
-	sealed, err := s.rdb.Get(ctx, numberKey(key)).Result()
+	sealed, kept, err := s.hs.Number(ctx, key)
 	if err != nil {
 		return "", fmt.Errorf("number no longer kept: %w", err)
+	}
+	if !kept {
+		return "", errors.New("number no longer kept")
 	}
 	number, err := s.seal.open(sealed, string(key))
 	if err != nil {
@@ -679,14 +638,10 @@ func (s *Service) ShowNumber(ctx context.Context, key bot.Key, user string) (str
 // StaffReply texts a staff member's reply in a card's thread to the
 // texter. It reports false when the thread is not an open handoff.
 func (s *Service) StaffReply(ctx context.Context, channel, threadTS, eventID, text string) (bool, error) {
-	k, err := s.rdb.Get(ctx, threadKey(channel, threadTS)).Result()
-	if errors.Is(err, redis.Nil) {
-		return false, nil
-	}
-	if err != nil {
+	key, ok, err := s.hs.ThreadOf(ctx, channel, threadTS)
+	if err != nil || !ok {
 		return false, err
 	}
-	key := bot.Key(k)
 	r, err := s.record(ctx, key)
 	if err != nil || r == nil || r.State == stateClosed {
 		return false, err

@@ -14,15 +14,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
 	"helpline/flows"
 	"helpline/internal/handoff"
-	"helpline/internal/outbox"
-	"helpline/internal/redistest"
 	"helpline/internal/sms"
 	"helpline/internal/store"
+	"helpline/internal/store/outbox"
+	"helpline/internal/store/redistest"
 )
 
 const number = "+15555550123"
@@ -102,30 +101,23 @@ type rig struct {
 	box   *outbox.Outbox
 	slack *fakeSlack
 	sms   *fakeSMS
-	rdb   redis.UniversalClient
 	m     *miniredis.Miniredis
 	now   time.Time
 	n     int
 	key   bot.Key
 }
 
-func newRig(t *testing.T, options ...func(*redis.Options)) *rig {
+func newRig(t *testing.T, options ...redistest.Option) *rig {
 	t.Helper()
-	m := miniredis.RunT(t)
-	o := &redis.Options{Addr: m.Addr()}
-	for _, f := range options {
-		f(o)
-	}
-	rdb := redis.NewClient(o)
-	t.Cleanup(func() { rdb.Close() })
+	st, m := redistest.Mini(t, options...)
 	set, _ := flows.Default()
-	eng, err := bot.New(bot.Config{Flows: set, Store: store.New(rdb), OrgName: "Org", Phone: "555-0100", Handoffs: true})
+	eng, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Org", Phone: "555-0100", Handoffs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{eng: eng, slack: &fakeSlack{}, sms: &fakeSMS{}, rdb: rdb, m: m, now: time.Unix(1_700_000_000, 0), key: bot.NewKey([]byte("s"), number)}
-	r.box = outbox.New(rdb, nil)
-	r.svc, err = handoff.New(rdb, r.box, eng, []byte(strings.Repeat("k", 32)))
+	r := &rig{eng: eng, slack: &fakeSlack{}, sms: &fakeSMS{}, m: m, now: time.Unix(1_700_000_000, 0), key: bot.NewKey([]byte("s"), number)}
+	r.box = st.Outbox(nil)
+	r.svc, err = handoff.New(st.Handoffs(24*time.Hour), r.box, eng, []byte(strings.Repeat("k", 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -656,11 +648,9 @@ func TestRelaysBeforeTheCardKeepTheirOrder(t *testing.T) {
 // Real Redis, workers running freely, a Slack that takes a moment.
 func TestRelaysInOrderWithManyWorkers(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { rdb.Close() })
+	st := redistest.Store(t, redistest.Start(t).Addr)
 	set, _ := flows.Default()
-	eng, err := bot.New(bot.Config{Flows: set, Store: store.New(rdb), OrgName: "Org", Phone: "555-0100", Handoffs: true})
+	eng, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Org", Phone: "555-0100", Handoffs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -669,9 +659,9 @@ func TestRelaysInOrderWithManyWorkers(t *testing.T) {
 	var wg sync.WaitGroup
 	var svc *handoff.Service
 	for i := 0; i < 2; i++ { // two processes on one Redis
-		box := outbox.New(rdb, nil)
+		box := st.Outbox(nil)
 		box.Block = 20 * time.Millisecond
-		s, err := handoff.New(rdb, box, eng, []byte(strings.Repeat("k", 32)))
+		s, err := handoff.New(st.Handoffs(24*time.Hour), box, eng, []byte(strings.Repeat("k", 32)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -895,7 +885,7 @@ func (l *logBuffer) String() string {
 // conversation and kind; the log and the metric say so.
 func TestAlertWithTheStoreDown(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, func(o *redis.Options) { o.MaxRetries, o.DialerRetries = 1, 1 })
+	r := newRig(t, redistest.FewRetries)
 	logs := &logBuffer{}
 	r.svc.Log = slog.New(slog.NewJSONHandler(logs, nil))
 	var mu sync.Mutex

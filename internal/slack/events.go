@@ -55,7 +55,7 @@ func (h *Handler) first(ctx context.Context, eventID, retry string) bool {
 	if eventID == "" {
 		return true
 	}
-	ok, err := h.Redis.SetNX(ctx, "hl:slack:event:"+eventID, 1, eventTTL).Result()
+	ok, err := h.Redis.FirstDelivery(ctx, eventID, eventTTL)
 	if err != nil {
 		h.Log.Error("remember event", "event_id", eventID, "err", err)
 		return true

@@ -21,13 +21,12 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
 	"helpline/flows"
 	"helpline/internal/channel"
 	"helpline/internal/stats"
-	"helpline/internal/store"
+	"helpline/internal/store/redistest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.json golden files")
@@ -130,18 +129,16 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mr := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	eng, err := bot.New(bot.Config{Flows: set, Store: store.New(rdb), OrgName: "Test Helpline", Phone: "555-0100"})
+	st, mr := redistest.Mini(t)
+	eng, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Test Helpline", Phone: "555-0100"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fs := newFakeSlack(t)
-	rec := stats.NewRecorder(rdb)
+	rec := stats.NewRecorder(st.Counters(stats.Retention))
 	h, err := New(Config{
 		SigningSecret: testSecret, BotToken: "xoxb-test", TeamID: testTeam, APIURL: fs.URL + "/api",
-		Path: channel.New(eng, []byte("0123456789abcdef0123456789abcdef"), nil), Flows: set, Stats: rec, Redis: rdb,
+		Path: channel.New(eng, []byte("0123456789abcdef0123456789abcdef"), nil), Flows: set, Stats: rec, Redis: st.Slack(),
 	})
 	if err != nil {
 		t.Fatal(err)

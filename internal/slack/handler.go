@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
@@ -19,6 +18,7 @@ import (
 	"helpline/flows"
 	"helpline/internal/channel"
 	"helpline/internal/stats"
+	"helpline/internal/store"
 )
 
 // path is the channel path a screening run from Slack takes, as every
@@ -73,7 +73,7 @@ type Handler struct {
 	Handoffs handoffs
 	// Redis remembers Events API deliveries and each screening's current
 	// question.
-	Redis redis.UniversalClient
+	Redis *store.Slack
 	// PromptTTL is how long a screening's current question stays
 	// answerable (HELPLINE_SESSION_TTL); 24h if zero.
 	PromptTTL time.Duration
@@ -97,7 +97,7 @@ type Config struct {
 	Path   path
 	Flows  *flows.Set
 	Stats  statsReader
-	Redis  redis.UniversalClient
+	Redis  *store.Slack
 	Log    *slog.Logger
 }
 

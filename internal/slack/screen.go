@@ -5,11 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 
 	"helpline/bot"
-	"helpline/internal/store"
 )
 
 // A screening run from Slack is the engine's conversation for the staff
@@ -30,22 +28,9 @@ func (h *Handler) promptTTL() time.Duration {
 	return defaultPromptTTL
 }
 
-// takePrompt claims the current question for a click on message ts: it
-// succeeds once, for the message that holds the current question, so a
-// double click or a click on an old message answers nothing.
-var takePrompt = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0
-`)
-
 // from is a staff member's address on the path: a screening is keyed by an
 // HMAC of it, like a texter's number.
 func from(team, user string) string { return "slack:" + team + ":" + user }
-
-func promptKey(k bot.Key) string { return store.ConversationKey(k, "slack_prompt") }
 
 // startScreen opens the DM with the staff member and starts the screening
 // afresh there.
@@ -71,9 +56,9 @@ func (h *Handler) show(ctx context.Context, k bot.Key, channel string, out bot.O
 	ts := h.post(ctx, channel, "", fallbackOf(out), OutcomeBlocks(h.Flows.Criteria, out))
 	var err error
 	if out.Asked() != nil && ts != "" {
-		err = h.Redis.Set(ctx, promptKey(k), ts, h.promptTTL()).Err()
+		err = h.Redis.SetPrompt(ctx, k, ts, h.promptTTL())
 	} else {
-		err = h.Redis.Del(ctx, promptKey(k)).Err()
+		err = h.Redis.ForgetPrompt(ctx, k)
 	}
 	if err != nil {
 		h.Log.Error("remember screening question", "key", k, "err", err)
@@ -154,13 +139,13 @@ func (h *Handler) answerScreen(ctx context.Context, cb slack.InteractionCallback
 	if msgTS == "" {
 		msgTS = cb.Message.Timestamp
 	}
-	took, err := takePrompt.Run(ctx, h.Redis, []string{promptKey(k)}, msgTS).Int()
+	took, err := h.Redis.TakePrompt(ctx, k, msgTS)
 	if err != nil {
 		h.Log.Error("claim screening question", "key", k, "err", err)
 		h.ephemeral(ctx, cb.Channel.ID, cb.User.ID, "Sorry, that click did not go through; please try again.")
 		return
 	}
-	if took == 0 {
+	if !took {
 		h.ephemeral(ctx, cb.Channel.ID, cb.User.ID, "That question was already answered or the screening started over; please use the latest question.")
 		return
 	}

@@ -7,11 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
 	"helpline/internal/channel"
 	"helpline/internal/sms"
+	"helpline/internal/store/redistest"
 )
 
 // textFrom sends body from a number, signed, and returns the TwiML's messages.
@@ -31,10 +29,8 @@ func (r *rig) textFrom(t *testing.T, from, body string, extra ...string) []strin
 // with the session cache and the HELP answer on, as serve wires them.
 func floodRig(t *testing.T, perSecond float64, perNumber int) *rig {
 	t.Helper()
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	r := newRig(t, rdb, perNumber) // the engine's own per-number limit, as serve sets it
+	st, m := redistest.Mini(t)
+	r := newRig(t, st, m.Addr(), perNumber) // the engine's own per-number limit, as serve sets it
 	lim := channel.NewLimiter(perSecond, perNumber)
 	now := time.Unix(1_700_000_000, 0)
 	lim.Now = func() time.Time { return now }

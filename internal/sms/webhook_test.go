@@ -14,16 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 	"github.com/twilio/twilio-go/client"
 
 	"helpline/bot"
 	"helpline/flows"
 	"helpline/internal/channel"
-	"helpline/internal/redistest"
 	"helpline/internal/sms"
 	"helpline/internal/store"
+	"helpline/internal/store/redistest"
 	"helpline/internal/twilio"
 )
 
@@ -53,37 +51,35 @@ func (s *syncBuffer) String() string {
 
 type rig struct {
 	h   *sms.Handler
-	rdb redis.UniversalClient
+	rdb *redistest.Conn
 	st  *store.Store
 	set *flows.Set
 	log *syncBuffer
 	n   int
 }
 
-func newRig(t *testing.T, rdb redis.UniversalClient, rate int) *rig {
+// newRig is a rig on st, whose Redis is at addr.
+func newRig(t *testing.T, st *store.Store, addr string, rate int) *rig {
 	t.Helper()
 	set, err := flows.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(rdb)
 	eng, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Riverside", Phone: "555-0100", RatePerMinute: rate})
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	return &rig{rdb: rdb, st: st, set: set, log: logs, h: &sms.Handler{
+	return &rig{rdb: redistest.Dial(t, addr), st: st, set: set, log: logs, h: &sms.Handler{
 		Webhook: twilio.Webhook{AuthToken: token, PublicURL: publicURL, Log: log},
 		Path:    channel.New(eng, []byte("a-secret-of-at-least-32-characters!"), log),
 	}}
 }
 
 func miniRig(t *testing.T) *rig {
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	return newRig(t, rdb, 0)
+	st, m := redistest.Mini(t)
+	return newRig(t, st, m.Addr(), 0)
 }
 
 // sign is X-Twilio-Signature as Twilio computes it.
@@ -134,14 +130,6 @@ func messages(t *testing.T, body []byte) []string {
 	return resp.Messages
 }
 
-func keys(t *testing.T, rdb redis.UniversalClient) []string {
-	ks, err := rdb.Keys(context.Background(), "*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ks
-}
-
 // Twilio's published example, checked through our handler: the public URL
 // with path and query is what is signed.
 func TestPublishedSignatureVector(t *testing.T) {
@@ -181,7 +169,7 @@ func TestBadSignaturesChangeNothing(t *testing.T) {
 			t.Errorf("%s signature: status %d", name, rec.Code)
 		}
 	}
-	if ks := keys(t, r.rdb); len(ks) != 0 {
+	if ks := r.rdb.Keys(); len(ks) != 0 {
 		t.Fatalf("rejected requests wrote %v", ks)
 	}
 	if rec := r.post(t, f, sign(publicURL+"/twilio/sms", f)); rec.Code != http.StatusOK {
@@ -210,9 +198,7 @@ func TestRetriedMessageSid(t *testing.T) {
 func TestBurstFromOneNumber(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer rdb.Close()
-	r := newRig(t, rdb, 0)
+	r := newRig(t, redistest.Store(t, srv.Addr), srv.Addr, 0)
 	r.text(t, "hi")
 	var wg sync.WaitGroup
 	codes := make(chan int, 20)
@@ -237,7 +223,7 @@ func TestBurstFromOneNumber(t *testing.T) {
 		}
 	}
 	var s bot.Session
-	store.New(rdb).Update(context.Background(), r.h.Path.Key(number), func(got *bot.Session) error { s = *got; return bot.ErrNoWrite })
+	r.st.Update(context.Background(), r.h.Path.Key(number), func(got *bot.Session) error { s = *got; return bot.ErrNoWrite })
 	if s.Misses != 20 {
 		t.Fatalf("misses = %d after 20 concurrent texts: updates lost", s.Misses)
 	}
@@ -305,7 +291,7 @@ func TestOversizeBody(t *testing.T) {
 	if rec.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d", rec.Code)
 	}
-	if ks := keys(t, r.rdb); len(ks) != 0 {
+	if ks := r.rdb.Keys(); len(ks) != 0 {
 		t.Fatalf("oversize request wrote %v", ks)
 	}
 }
@@ -314,10 +300,8 @@ func TestRateLimits(t *testing.T) {
 	t.Parallel()
 	t.Run("per number", func(t *testing.T) {
 		t.Parallel()
-		m := miniredis.RunT(t)
-		rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-		defer rdb.Close()
-		r := newRig(t, rdb, 5)
+		st, m := redistest.Mini(t)
+		r := newRig(t, st, m.Addr(), 5)
 		var replies [][]string
 		for i := 0; i < 8; i++ {
 			replies = append(replies, r.text(t, "banana"))
@@ -367,7 +351,7 @@ func TestRedisDownAndBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	r := newRig(t, st.Client(), 0)
+	r := newRig(t, st, srv.Addr, 0)
 	r.text(t, "hi")
 	r.text(t, "1")
 	srv.Stop()
@@ -398,9 +382,7 @@ func TestRedisDownAndBack(t *testing.T) {
 func TestNoNumberOrTextInLogsOrRedis(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer rdb.Close()
-	r := newRig(t, rdb, 0)
+	r := newRig(t, redistest.Store(t, srv.Addr), srv.Addr, 0)
 	secretWords := "my secret words about fentanyl"
 	for _, s := range []string{"hi", "1", "1", secretWords, "2", "CALL"} {
 		r.text(t, s)
@@ -411,15 +393,8 @@ func TestNoNumberOrTextInLogsOrRedis(t *testing.T) {
 			t.Fatalf("logs contain %q:\n%s", bad, logs)
 		}
 	}
-	ctx := context.Background()
-	for _, k := range keys(t, rdb) {
-		dump := k
-		switch rdb.Type(ctx, k).Val() {
-		case "string":
-			dump += rdb.Get(ctx, k).Val()
-		case "hash":
-			dump += fmt.Sprint(rdb.HGetAll(ctx, k).Val())
-		}
+	for _, k := range r.rdb.Keys() {
+		dump := k + r.rdb.Value(k)
 		for _, bad := range []string{"5555550123", secretWords} {
 			if strings.Contains(dump, bad) {
 				t.Fatalf("Redis key %s holds %q: %s", k, bad, dump)

@@ -7,14 +7,10 @@ package stats
 
 import (
 	"context"
-	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
 )
@@ -33,18 +29,27 @@ const (
 	prefixChannel  = "started@"   // started@<channel>
 )
 
-// Recorder counts events in Redis, one hash per day (UTC). It is safe for
-// concurrent use.
-type Recorder struct {
-	rdb redis.UniversalClient
+// Counters keeps numbers per day and field; *store.Counters keeps them in
+// Redis.
+type Counters interface {
+	// Add adds counts to the fields of each day ("2006-01-02").
+	Add(ctx context.Context, perDay map[string]map[string]int64) error
+	// Days returns the counters of each day, in the order asked.
+	Days(ctx context.Context, days []string) ([]map[string]int64, error)
 }
 
-// NewRecorder returns a Recorder on rdb.
-func NewRecorder(rdb redis.UniversalClient) *Recorder { return &Recorder{rdb: rdb} }
+// Recorder counts events in counters, per day (UTC). It is safe for
+// concurrent use.
+type Recorder struct {
+	c Counters
+}
 
-// dayKey is the hash of one day; each day is its own key, so on Redis
-// Cluster the days spread over the slots.
-func dayKey(t time.Time) string { return "hl:stats:" + t.UTC().Format(time.DateOnly) }
+// NewRecorder returns a Recorder on c, which should keep a day's counts
+// for Retention.
+func NewRecorder(c Counters) *Recorder { return &Recorder{c: c} }
+
+// day names the day of t in the counters.
+func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // Record adds the events of one outcome on channel to the counters of the
 // day of now. Events that are not counted (misses, opt-outs, ...) are
@@ -62,7 +67,7 @@ func (r *Recorder) Record(ctx context.Context, channel string, events []bot.Even
 	for _, f := range fields {
 		counts[f]++
 	}
-	return r.write(ctx, map[string]map[string]int64{dayKey(now): counts})
+	return r.c.Add(ctx, map[string]map[string]int64{day(now): counts})
 }
 
 // fieldsOf lists the counters the events of one outcome add to.
@@ -74,23 +79,6 @@ func fieldsOf(channel string, events []bot.Event) []string {
 		}
 	}
 	return fields
-}
-
-// write adds counts to the day hashes in one pipeline.
-func (r *Recorder) write(ctx context.Context, days map[string]map[string]int64) error {
-	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for key, counts := range days {
-			for f, n := range counts {
-				p.HIncrBy(ctx, key, f, n)
-			}
-			p.Expire(ctx, key, Retention)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("record stats: %w", err)
-	}
-	return nil
 }
 
 // Buffer adds counts up in memory and writes them every so often, so that
@@ -116,7 +104,7 @@ func (b *Buffer) add(now time.Time, fields []string) {
 	if len(fields) == 0 {
 		return
 	}
-	key := dayKey(now)
+	key := day(now)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.pending[key] == nil {
@@ -137,7 +125,7 @@ func (b *Buffer) Flush(ctx context.Context) error {
 	if len(days) == 0 {
 		return nil
 	}
-	if err := b.r.write(ctx, days); err != nil {
+	if err := b.r.c.Add(ctx, days); err != nil {
 		b.mu.Lock()
 		for key, counts := range days {
 			if b.pending[key] == nil {
@@ -193,23 +181,17 @@ func (r *Recorder) Summary(ctx context.Context, days int, now time.Time) (Stats,
 		days = 1
 	}
 	s := Stats{Days: days, Leans: map[string]int{}, Crisis: map[string]int{}, Channels: map[string]int{}, Reached: map[string]int{}}
-	cmds := make([]*redis.MapStringStringCmd, days)
-	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range days {
-			cmds[i] = p.HGetAll(ctx, dayKey(now.AddDate(0, 0, -i)))
-		}
-		return nil
-	})
-	if err != nil {
-		return s, fmt.Errorf("read stats: %w", err)
+	names := make([]string, days)
+	for i := range days {
+		names[i] = day(now.AddDate(0, 0, -i))
 	}
-	for _, c := range cmds {
-		for f, v := range c.Val() {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				continue
-			}
-			s.add(f, n)
+	counts, err := r.c.Days(ctx, names)
+	if err != nil {
+		return s, err
+	}
+	for _, c := range counts {
+		for f, n := range c {
+			s.add(f, int(n))
 		}
 	}
 	return s, nil

@@ -7,17 +7,15 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
+	"helpline/internal/store/redistest"
 )
 
 func newRecorder(t *testing.T) (*Recorder, *miniredis.Miniredis) {
 	t.Helper()
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	return NewRecorder(rdb), m
+	st, m := redistest.Mini(t)
+	return NewRecorder(st.Counters(Retention)), m
 }
 
 func TestRecordAndSummary(t *testing.T) {
@@ -41,7 +39,7 @@ func TestRecordAndSummary(t *testing.T) {
 	// Three days ago: outside a two-day window.
 	must(t, r.Record(ctx, "sms", []bot.Event{{Kind: bot.EventStarted}}, day.AddDate(0, 0, -3)))
 
-	if ttl := m.TTL(dayKey(day)); ttl != Retention {
+	if ttl := m.TTL("hl:stats:2026-11-22"); ttl != Retention {
 		t.Errorf("TTL of today's counters = %v, want %v", ttl, Retention)
 	}
 	got, err := r.Summary(ctx, 2, day)
@@ -96,17 +94,14 @@ func must(t *testing.T, err error) {
 }
 
 func TestBufferFlushesWhatItCounted(t *testing.T) {
-	m := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	defer rdb.Close()
-	r := NewRecorder(rdb)
+	r, m := newRecorder(t)
 	b := r.Buffer()
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	for i := 0; i < 3; i++ {
 		b.Record("sms", []bot.Event{{Kind: bot.EventStarted}, {Kind: bot.EventStep, Step: "who"}}, now)
 	}
 	b.Record("sms", []bot.Event{{Kind: bot.EventCompleted, Lean: "iop"}}, now)
-	if m.Exists(dayKey(now)) {
+	if m.Exists("hl:stats:2026-03-02") {
 		t.Fatal("written before a flush")
 	}
 	m.Close()

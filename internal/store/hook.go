@@ -8,10 +8,18 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RoundTrips counts the round trips a client makes to Redis: one per
+// RoundTrips counts the round trips a store makes to Redis: one per
 // command, one per pipeline or transaction however many commands it holds.
-// Add it with client.AddHook; the benchmark divides it by turns.
+// The benchmark divides it by turns.
 type RoundTrips struct{ n atomic.Int64 }
+
+// CountRoundTrips starts counting the round trips of s, from now on, for
+// a metric.
+func (s *Store) CountRoundTrips() *RoundTrips {
+	rt := &RoundTrips{}
+	s.rdb.AddHook(rt)
+	return rt
+}
 
 // Count returns the round trips so far.
 func (r *RoundTrips) Count() int64 { return r.n.Load() }

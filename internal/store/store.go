@@ -5,6 +5,11 @@
 //
 // Every key of one conversation shares a hash tag, so each compare-and-set
 // touches one Cluster slot, and every write sets a TTL.
+//
+// It is the one place that talks to Redis: the outbox, handoffs, the day
+// counters and the Slack screen keep their data through its types (and the
+// outbox package under it), never with a client of their own, so every key
+// and script is found here.
 package store
 
 import (
@@ -22,6 +27,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
+	"helpline/internal/store/outbox"
 )
 
 // Options say which Redis to use. At most one of URL, ClusterAddrs and
@@ -176,9 +182,12 @@ func orDefault(d, def time.Duration) time.Duration {
 // New returns a Store on an existing client.
 func New(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb, MaxAttempts: 100} }
 
-// Client returns the underlying client, for other parts that keep data in
-// the same Redis (the outbox, rate limits).
-func (s *Store) Client() redis.UniversalClient { return s.rdb }
+// Outbox returns an outbox on this store's Redis with the given deliverers
+// by kind. Each call is a new outbox on the same stream, as another
+// process's would be.
+func (s *Store) Outbox(deliverers map[string]outbox.Deliverer) *outbox.Outbox {
+	return outbox.New(s.rdb, deliverers)
+}
 
 // Embedded reports whether the store runs on the in-process Redis.
 func (s *Store) Embedded() bool { return s.embedded != nil }

@@ -12,8 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"helpline/bot"
-	"helpline/internal/redistest"
 	"helpline/internal/store"
+	"helpline/internal/store/redistest"
 )
 
 // backend is one Redis the conformance suite runs against.
@@ -37,7 +37,7 @@ func backends() []backend {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { st.Close() })
-			return st, st.Client()
+			return st, store.ClientOf(st)
 		}},
 		{"redis-sentinel", func(t *testing.T) (*store.Store, redis.UniversalClient) {
 			sn := redistest.StartSentinel(t)
@@ -46,7 +46,7 @@ func backends() []backend {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { st.Close() })
-			return st, st.Client()
+			return st, store.ClientOf(st)
 		}},
 		{"redis-server with cache", func(t *testing.T) (*store.Store, redis.UniversalClient) {
 			srv := redistest.Start(t)
@@ -56,7 +56,7 @@ func backends() []backend {
 			}
 			st.Cache(1000, time.Hour)
 			t.Cleanup(func() { st.Close() })
-			return st, st.Client()
+			return st, store.ClientOf(st)
 		}},
 		{"redis-server", func(t *testing.T) (*store.Store, redis.UniversalClient) {
 			srv := redistest.Start(t)
@@ -65,7 +65,7 @@ func backends() []backend {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { st.Close() })
-			return st, st.Client()
+			return st, store.ClientOf(st)
 		}},
 	}
 }
@@ -337,10 +337,9 @@ func TestCacheOneRoundTripAndReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 		st.Cache(100, time.Hour)
-		var rt store.RoundTrips
-		st.Client().AddHook(&rt)
+		rt := st.CountRoundTrips()
 		t.Cleanup(func() { st.Close() })
-		return st, &rt
+		return st, rt
 	}
 	a, rtA := open()
 	b, _ := open()
@@ -387,8 +386,7 @@ func TestRecent(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
 	defer rdb.Close()
 	st := store.New(rdb)
-	var rt store.RoundTrips
-	rdb.AddHook(&rt)
+	rt := st.CountRoundTrips()
 	ctx := context.Background()
 	set := func(k bot.Key, status bot.Status) {
 		t.Helper()

@@ -13,8 +13,8 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"helpline/internal/outbox"
-	"helpline/internal/redistest"
+	"helpline/internal/store/outbox"
+	"helpline/internal/store/redistest"
 )
 
 // recorder is a deliverer that fails while told to and records what it sent.

@@ -148,7 +148,8 @@ type Outbox struct {
 	Now func() time.Time
 }
 
-// New returns an outbox on rdb with the given deliverers by kind.
+// New returns an outbox on rdb with the given deliverers by kind; outside
+// the store, Store.Outbox makes one.
 func New(rdb redis.UniversalClient, deliverers map[string]Deliverer) *Outbox {
 	return &Outbox{
 		rdb:        rdb,

@@ -1,0 +1,97 @@
+// Package house holds the test of how the packages may depend on one
+// another: the engine knows no channel, no channel knows another, and only
+// the store speaks to Redis.
+package house
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "helpline"
+
+// channels are the adapters: each decodes its own requests and renders
+// replies its own way, and reaches the others only through the path.
+var channels = []string{"internal/sms", "internal/whatsapp", "internal/slack"}
+
+// imports maps every directory of the module to what its Go files import;
+// a test file's imports are marked with a leading "test:".
+func imports(t *testing.T) map[string][]string {
+	t.Helper()
+	root := filepath.Join("..", "..")
+	out := map[string][]string{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		for _, im := range f.Imports {
+			p, _ := strconv.Unquote(im.Path.Value)
+			if strings.HasSuffix(path, "_test.go") {
+				p = "test:" + p
+			}
+			out[rel] = append(out[rel], p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func under(dir, pkg string) bool { return dir == pkg || strings.HasPrefix(dir, pkg+"/") }
+
+func TestTheHouse(t *testing.T) {
+	all := imports(t)
+	if len(all["bot"]) == 0 || len(all["internal/store"]) == 0 {
+		wd, _ := os.Getwd()
+		t.Fatalf("read no imports from the module (from %s)", wd)
+	}
+	for dir, ims := range all {
+		for _, im := range ims {
+			im, test := strings.CutPrefix(im, "test:")
+			if im == "github.com/redis/go-redis/v9" && !under(dir, "internal/store") {
+				t.Errorf("%s imports go-redis: only internal/store speaks to Redis", dir)
+			}
+			if !strings.HasPrefix(im, module+"/") {
+				continue
+			}
+			target := strings.TrimPrefix(im, module+"/")
+			engine := under(dir, "bot") || under(dir, "flows")
+			if engine && !test && strings.HasPrefix(target, "internal/") {
+				t.Errorf("%s imports %s: the engine and the flows know no channel and no store", dir, target)
+			}
+			if engine && test && !under(target, "internal/store") && strings.HasPrefix(target, "internal/") {
+				// Their tests run on the real store, and nothing else.
+				t.Errorf("%s's tests import %s: the engine is tested without channels", dir, target)
+			}
+			for _, ch := range channels {
+				if under(dir, ch) {
+					for _, other := range channels {
+						if other != ch && under(target, other) {
+							t.Errorf("%s imports %s: no channel imports another", dir, target)
+						}
+					}
+				}
+			}
+		}
+	}
+}
