@@ -833,6 +833,21 @@ func (e *Engine) MarkOptedOut(ctx context.Context, key Key) error {
 	})
 }
 
+// LastHeard returns when the texter at key last wrote (zero if the
+// conversation is gone), for channels that may only answer for a while
+// after it (WhatsApp's 24 hours).
+func (e *Engine) LastHeard(ctx context.Context, key Key) (time.Time, error) {
+	var last int64
+	err := e.store.Update(ctx, key, func(s *Session) error {
+		last = s.Updated
+		return ErrNoWrite
+	})
+	if err != nil || last == 0 {
+		return time.Time{}, err
+	}
+	return time.Unix(last, 0), nil
+}
+
 // change applies fn to the session at key under the conversation's lock,
 // writing only when fn reports a change.
 func (e *Engine) change(ctx context.Context, key Key, fn func(*Session) bool) error {

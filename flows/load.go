@@ -45,6 +45,26 @@ func (s *Set) Lang(code string) *text.Language {
 	return s.Langs["en"]
 }
 
+// LangName names a language for staff, from its language file ("Spanish");
+// "" is English, the language a conversation starts in.
+func (s *Set) LangName(code string) string {
+	if l := s.Lang(code); l != nil && (l.Code == code || code == "") && l.Name != "" {
+		return l.Name
+	}
+	return code
+}
+
+// LeanTitle names a lean for staff, from the criteria file ("Inpatient /
+// residential").
+func (s *Set) LeanTitle(lean string) string {
+	if l, ok := s.Criteria.Leans[lean]; ok {
+		if t := l.Title.In("en"); t != "" {
+			return t
+		}
+	}
+	return lean
+}
+
 // Default loads the flows shipped in the binary. They are checked by the
 // tests, so an error here means the binary itself is broken.
 func Default() (*Set, error) { return Load(files) }

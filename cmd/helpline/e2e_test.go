@@ -116,10 +116,16 @@ func (r *replica) kill() {
 // public URL, and returns the TwiML.
 func (r *replica) text(t *testing.T, from, body, sid string) string {
 	t.Helper()
-	form := url.Values{"MessageSid": {sid}, "AccountSid": {"ACtest"}, "From": {from}, "To": {"+18005550100"}, "Body": {body}, "NumMedia": {"0"}}
-	req, _ := http.NewRequest(http.MethodPost, r.base+"/twilio/sms", strings.NewReader(form.Encode()))
+	return r.post(t, "/twilio/sms", from, "+18005550100", body, sid)
+}
+
+// post sends a message to a Twilio webhook route, signed as Twilio signs.
+func (r *replica) post(t *testing.T, route, from, to, body, sid string) string {
+	t.Helper()
+	form := url.Values{"MessageSid": {sid}, "AccountSid": {"ACtest"}, "From": {from}, "To": {to}, "Body": {body}, "NumMedia": {"0"}}
+	req, _ := http.NewRequest(http.MethodPost, r.base+route, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", twilio.Signature(clusterToken, "https://helpline.example.org/twilio/sms", form))
+	req.Header.Set("X-Twilio-Signature", twilio.Signature(clusterToken, "https://helpline.example.org"+route, form))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("post to %s: %v", r.base, err)

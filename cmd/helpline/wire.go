@@ -23,6 +23,7 @@ import (
 	"helpline/internal/store"
 	"helpline/internal/store/outbox"
 	"helpline/internal/twilio"
+	"helpline/internal/whatsapp"
 )
 
 // wiring holds the parts that exist only when Slack is configured: the
@@ -88,7 +89,7 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 		opts = append(opts, slack.OptionAppLevelToken(cfg.SlackAppToken))
 	}
 	w.slackAPI = slack.New(cfg.SlackBotToken, opts...)
-	if err := w.handoffService(wctx, cfg, secret, eng, st, path, m, log); err != nil {
+	if err := w.handoffService(wctx, cfg, secret, eng, set, st, path, m, log); err != nil {
 		w.stop()
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 
 // handoffService starts the outbox workers and the handoff service when an
 // intake channel is set.
-func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret []byte, eng *bot.Engine, st *store.Store, path *channel.Path, m *server.Metrics, log *slog.Logger) error {
+func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret []byte, eng *bot.Engine, set *flows.Set, st *store.Store, path *channel.Path, m *server.Metrics, log *slog.Logger) error {
 	if !cfg.Handoffs() {
 		log.Warn("no SLACK_INTAKE_CHANNEL: CALL is recorded, but no handoff card and no crisis alert is posted")
 		return nil
@@ -137,18 +138,30 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 	}
 	svc.IntakeChannel, svc.AlertChannel, svc.Log, svc.Accessed = cfg.SlackIntakeChannel, cfg.SlackAlertChannel, log, m.NumberShown
 	svc.DirectObserved = m.AlertDirect
-	var texter handoff.SMS = noSMS{}
+	svc.Names = set
+	// Staff replies go back the way the texter wrote, shaped by that
+	// channel's rules.
+	svc.Texters = map[string]handoff.Texter{}
 	if cfg.TwilioAccountSID != "" && (cfg.TwilioFrom != "" || cfg.TwilioMessagingServiceSID != "") {
 		s, err := twilio.NewSender(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioFrom, cfg.TwilioMessagingServiceSID, cfg.TwilioAPIURL)
 		if err != nil {
 			return err
 		}
-		texter = optedOut{sms.Texter{Sender: s, Unicode: cfg.SMSUnicode}}
+		svc.Texters[sms.Channel] = optedOut{sms.Texter{Sender: s, Unicode: cfg.SMSUnicode}}
 	} else {
 		log.Warn("no TWILIO_ACCOUNT_SID with TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID: staff replies cannot be texted")
 	}
+	if cfg.TwilioAccountSID != "" && cfg.TwilioWhatsAppFrom != "" {
+		s, err := twilio.NewSender(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioWhatsAppFrom, "", cfg.TwilioAPIURL)
+		if err != nil {
+			return err
+		}
+		svc.Texters[whatsapp.Channel] = optedOut{whatsapp.Texter{Sender: s}}
+	} else {
+		log.Warn("no TWILIO_ACCOUNT_SID with TWILIO_WHATSAPP_FROM: staff replies cannot reach WhatsApp texters")
+	}
 	poster := slackPoster{w.slackAPI}
-	box.Register(svc.Deliverers(poster, texter))
+	box.Register(svc.Deliverers(poster))
 	// Alerts the outbox cannot take (the store is down) go to Slack from here.
 	w.wg.Add(1)
 	go func() {
@@ -174,14 +187,7 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 			_ = box.Run(ctx, fmt.Sprintf("%s-%d-%d", host, os.Getpid(), i))
 		}()
 	}
-	path.OnTurn(func(ctx context.Context, t *channel.Turn) {
-		if t.Outcome.Duplicate || t.Refused != "" {
-			return
-		}
-		if err := svc.Observe(ctx, t.Key, t.From, t.MessageID, t.Outcome); err != nil {
-			log.Error("handoff enqueue failed", "conv", string(t.Key), "err", err.Error())
-		}
-	})
+	svc.Subscribe(path)
 	w.handoffs = svc
 	return nil
 }
@@ -213,22 +219,12 @@ func retryAfter(err error) error {
 }
 
 // optedOut passes Twilio's opt-out error to the handoff as its own.
-type optedOut struct{ handoff.SMS }
+type optedOut struct{ handoff.Texter }
 
 func (o optedOut) Send(ctx context.Context, to, body string) error {
-	err := o.SMS.Send(ctx, to, body)
+	err := o.Texter.Send(ctx, to, body)
 	if errors.Is(err, twilio.ErrOptedOut) {
 		return errors.Join(err, handoff.ErrOptedOut)
 	}
 	return err
-}
-
-// noSMS refuses to text when Twilio's sending settings are missing; the
-// outbox keeps the message in its dead letters.
-type noSMS struct{}
-
-func (noSMS) Shape(text string) []string { return []string{text} }
-
-func (noSMS) Send(context.Context, string, string) error {
-	return outbox.Permanent(errors.New("TWILIO_ACCOUNT_SID and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID are not set"))
 }

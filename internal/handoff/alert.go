@@ -52,7 +52,7 @@ type again struct {
 
 // raise counts a text of danger and alerts staff as the rule above says.
 // The number and language are kept for a claim of the alert.
-func (s *Service) raise(ctx context.Context, key bot.Key, number, msgID, kind, tier, lang string) error {
+func (s *Service) raise(ctx context.Context, key bot.Key, via, number, msgID, kind, tier, lang string) error {
 	now := s.Now()
 	a := Alert{Key: key, Masked: Mask(number), Kind: kind, Tier: tier, Lang: lang, At: now.Unix()}
 	action, at, err := s.hs.RaiseAlert(ctx, key, kind, tierRank(tier), now, s.AlertOpen, s.AgainEvery)
@@ -62,7 +62,7 @@ func (s *Service) raise(ctx context.Context, key bot.Key, number, msgID, kind, t
 		return fmt.Errorf("raise alert: %w", err)
 	}
 	errs := []error{
-		s.keepNumber(ctx, key, number),
+		s.keepNumber(ctx, key, via, number),
 		// The language the danger was written in, for a claim of the alert
 		// to answer the texter in it.
 		s.hs.KeepLang(ctx, key, lang),
@@ -100,7 +100,7 @@ func (s *Service) deliverAlert(ctx context.Context, slack Slack, m outbox.Messag
 		return err
 	}
 	channel := s.alertChannel()
-	fallback, blocks := AlertBlocks(a)
+	fallback, blocks := AlertBlocks(a, s.Names)
 	ts, err := slack.Post(ctx, channel, "", fallback, blocks)
 	if err != nil || a.Opened == 0 {
 		return err

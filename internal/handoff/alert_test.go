@@ -59,7 +59,7 @@ func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 		{"", 2}, // no tier is urgent
 	} {
 		now = now.Add(time.Second)
-		if err := s.raise(ctx, "k1", "+15555550123", string(rune('a'+i)), "suicide", step.tier, "en"); err != nil {
+		if err := s.raise(ctx, "k1", "sms", "+15555550123", string(rune('a'+i)), "suicide", step.tier, "en"); err != nil {
 			t.Fatal(err)
 		}
 		if got := alerted(); len(got) != step.alerts {
@@ -72,7 +72,7 @@ func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 	}
 	// Words of concern answered yes are a new alert too.
 	for i, tier := range []string{"concern", "concern_yes", "concern_yes"} {
-		if err := s.raise(ctx, "k2", "+15555550124", string(rune('x'+i)), "suicide", tier, "en"); err != nil {
+		if err := s.raise(ctx, "k2", "sms", "+15555550124", string(rune('x'+i)), "suicide", tier, "en"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -86,7 +86,7 @@ func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 		{"concern_yes", "tier *concern answered yes*"},
 		{"non_acute", "tier *non-acute*"},
 	} {
-		_, blocks := AlertBlocks(Alert{Key: "k1", Masked: "***-***-0123", Kind: "suicide", Tier: tc.tier, Lang: "en"})
+		_, blocks := AlertBlocks(Alert{Key: "k1", Masked: "***-***-0123", Kind: "suicide", Tier: tc.tier, Lang: "en"}, nil)
 		if b, _ := json.Marshal(blocks); !strings.Contains(string(b), tc.want) {
 			t.Errorf("tier %q: alert lacks %q: %s", tc.tier, tc.want, b)
 		}
@@ -100,15 +100,15 @@ func TestAgainNotScheduledIsNotLost(t *testing.T) {
 	s, m := alertService(t)
 	ctx := context.Background()
 	delayed := outbox.DelayedKey + ":" + AlertLane
-	if err := s.raise(ctx, "k1", "+15555550123", "a", "suicide", "", "en"); err != nil {
+	if err := s.raise(ctx, "k1", "sms", "+15555550123", "a", "suicide", "", "en"); err != nil {
 		t.Fatal(err)
 	}
 	m.Set(delayed, "not a sorted set") // scheduling fails
-	if err := s.raise(ctx, "k1", "+15555550123", "b", "suicide", "", "en"); err == nil {
+	if err := s.raise(ctx, "k1", "sms", "+15555550123", "b", "suicide", "", "en"); err == nil {
 		t.Fatal("a failed schedule was not reported")
 	}
 	m.Del(delayed)
-	if err := s.raise(ctx, "k1", "+15555550123", "c", "suicide", "", "en"); err != nil {
+	if err := s.raise(ctx, "k1", "sms", "+15555550123", "c", "suicide", "", "en"); err != nil {
 		t.Fatal(err)
 	}
 	if due, _ := m.ZMembers(delayed); len(due) != 1 {

@@ -21,20 +21,24 @@ const (
 	ActionShow  = "handoff_show_number"
 )
 
-var langNames = map[string]string{"en": "English", "es": "Spanish", "": "English"}
-
-// LangName names a language for staff.
-func LangName(code string) string {
-	if n, ok := langNames[code]; ok {
-		return n
-	}
-	return code
+// Names are how staff read language codes and leans: the flows' own
+// names (flows.Set), so a language or lean added in YAML shows by its name.
+type Names interface {
+	LangName(code string) string
+	LeanTitle(lean string) string
 }
 
-var leanNames = map[string]string{
-	"iop":       "IOP",
-	"inpatient": "Inpatient / residential",
-	"either":    "Either could fit",
+// codes shows the codes themselves, when no names are given.
+type codes struct{}
+
+func (codes) LangName(code string) string  { return code }
+func (codes) LeanTitle(lean string) string { return lean }
+
+func orCodes(n Names) Names {
+	if n == nil {
+		return codes{}
+	}
+	return n
 }
 
 // slackDate renders t in each reader's own time zone, with a fallback.
@@ -63,19 +67,24 @@ func RelayBlocks(text string) (string, []Block) {
 
 // CardBlocks renders a handoff card: masked number, language, lean and
 // findings, how long they have waited, and the buttons for its state.
-func CardBlocks(r *Record) (string, []Block) {
+func CardBlocks(r *Record, n Names) (string, []Block) {
+	n = orCodes(n)
 	title := fmt.Sprintf("Texter %s asked to talk with a person", mrkdwn.Code(r.Masked))
 	lean := "Screening not finished"
 	if r.Lean != "" {
-		lean = leanNames[r.Lean]
+		lean = n.LeanTitle(r.Lean)
 	}
 	if r.Where != "" {
 		lean += " (" + r.Where + ")"
 	}
 	fields := []*slack.TextBlockObject{
-		slack.NewTextBlockObject(slack.MarkdownType, "*Language*\n"+LangName(r.Lang), false, false),
+		slack.NewTextBlockObject(slack.MarkdownType, "*Language*\n"+n.LangName(r.Lang), false, false),
 		slack.NewTextBlockObject(slack.MarkdownType, "*Lean*\n"+lean, false, false),
 		slack.NewTextBlockObject(slack.MarkdownType, "*Waiting since*\n"+slackDate(r.Requested), false, false),
+	}
+	if r.Via != "" {
+		// Replies in the thread go back the way the texter wrote.
+		fields = append(fields, slack.NewTextBlockObject(slack.MarkdownType, "*Writes on*\n"+mrkdwn.Code(r.Via), false, false))
 	}
 	blocks := []Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Handoff: "+r.Masked, false, false)),
@@ -136,7 +145,8 @@ func tierText(tier string) string {
 
 // AlertBlocks renders a crisis alert: masked number, kind (and tier, when
 // the engine gives one), time, and a Claim button.
-func AlertBlocks(a Alert) (string, []Block) {
+func AlertBlocks(a Alert, n Names) (string, []Block) {
+	n = orCodes(n)
 	title := fmt.Sprintf("Crisis alert (%s): texter %s", a.Kind, a.Masked)
 	what, header := tierText(a.Tier), "Crisis alert: "+a.Kind
 	if a.Tier == "concern" || a.Tier == "non_acute" {
@@ -145,7 +155,7 @@ func AlertBlocks(a Alert) (string, []Block) {
 	blocks := []Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, header, false, false)),
 		TextBlock(fmt.Sprintf("Texter %s (%s), *%s*, tier *%s*: %s (%s).",
-			mrkdwn.Code(a.Masked), LangName(a.Lang), mrkdwn.Escape(a.Kind), mrkdwn.Escape(tierName(a.Tier)), what, slackDate(time.Unix(a.At, 0)))),
+			mrkdwn.Code(a.Masked), n.LangName(a.Lang), mrkdwn.Escape(a.Kind), mrkdwn.Escape(tierName(a.Tier)), what, slackDate(time.Unix(a.At, 0)))),
 	}
 	if a.Direct {
 		blocks = append(blocks, TextBlock("Posted directly: the session store was unreachable. If Claim fails, a new alert follows when the texter writes again."))

@@ -100,7 +100,7 @@ func (s *Service) RunDirect(ctx context.Context, slack Slack) {
 
 func (s *Service) sendDirect(ctx context.Context, slack Slack, a Alert) {
 	channel := s.alertChannel()
-	fallback, blocks := AlertBlocks(a)
+	fallback, blocks := AlertBlocks(a, s.Names)
 	wait := s.DirectBackoff
 	for try := 1; ; try++ {
 		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)

@@ -19,9 +19,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"helpline/bot"
+	"helpline/internal/channel"
 	"helpline/internal/store"
 	"helpline/internal/store/outbox"
 )
@@ -43,14 +45,40 @@ type Slack interface {
 	Update(ctx context.Context, channel, ts, fallback string, blocks []Block) error
 }
 
-// SMS sends a text to a number. An error wrapping ErrOptedOut means the
-// carrier refuses: the texter opted out. Shape splits a text into the
-// messages the channel sends, by its own rules (for SMS: GSM-7 unless
-// configured otherwise, at most four segments and 1600 characters each,
-// split at sentences), as the assistant's own replies are.
-type SMS interface {
+// Texter sends what staff and the system send a texter, on the texter's
+// own channel. An error wrapping ErrOptedOut means the carrier refuses:
+// the texter opted out. Shape splits a text into the messages the channel
+// sends, by its own rules (SMS: GSM-7 unless configured otherwise, four
+// segments; WhatsApp: accents kept, 1600 characters), as the assistant's
+// own replies are. Window is how long after the texter's last message they
+// may be sent anything (WhatsApp's 24 hours), or 0 for no limit.
+type Texter interface {
 	Send(ctx context.Context, to, body string) error
 	Shape(text string) []string
+	Window() time.Duration
+}
+
+// OutsideWindow is StaffReply's refusal of a reply the texter's channel
+// would not deliver: their last message is older than its window.
+type OutsideWindow struct {
+	Channel string
+	Window  time.Duration
+	Since   time.Duration // since the texter's last message
+}
+
+func (e *OutsideWindow) Error() string {
+	last := "their conversation has expired"
+	if e.Since > 0 {
+		last = "theirs was " + hours(e.Since) + " ago"
+	}
+	return fmt.Sprintf("not sent: %s delivers replies only within %s of the texter's last message, and %s", e.Channel, hours(e.Window), last)
+}
+
+func hours(d time.Duration) string {
+	if d < 2*time.Hour {
+		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d hours", int(d.Hours()))
 }
 
 // ErrOptedOut is what an SMS sender returns when the recipient opted out
@@ -63,6 +91,7 @@ type Engine interface {
 	EndHandoff(ctx context.Context, key bot.Key) (string, error)
 	Text(ctx context.Context, key bot.Key, name string) (string, error)
 	MarkOptedOut(ctx context.Context, key bot.Key) error
+	LastHeard(ctx context.Context, key bot.Key) (time.Time, error)
 }
 
 // Service runs handoffs. Fields are set before use.
@@ -75,6 +104,11 @@ type Service struct {
 
 	IntakeChannel string
 	AlertChannel  string
+	// Texters send to texters, by the channel they write on ("sms",
+	// "whatsapp"); a channel without one cannot be answered by staff.
+	Texters map[string]Texter
+	// Names are the flows' names of languages and leans, for cards.
+	Names Names
 	// AlertOpen is how long an alert stays open (one per conversation and
 	// kind) unless its handoff is closed first; AgainEvery the least time
 	// between two updates of its thread. 24 hours and 30 seconds.
@@ -111,7 +145,7 @@ func New(hs *store.Handoffs, box *outbox.Outbox, engine Engine, secret []byte) (
 }
 
 // Deliverers returns the outbox deliverers for this package's kinds.
-func (s *Service) Deliverers(slack Slack, sms SMS) map[string]outbox.Deliverer {
+func (s *Service) Deliverers(slack Slack) map[string]outbox.Deliverer {
 	return map[string]outbox.Deliverer{
 		KindCard:  outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverCard(ctx, slack, m) }),
 		KindAlert: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverAlert(ctx, slack, m) }),
@@ -120,7 +154,7 @@ func (s *Service) Deliverers(slack Slack, sms SMS) map[string]outbox.Deliverer {
 		}),
 		KindThread: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverThread(ctx, slack, m) }),
 		KindUpdate: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverUpdate(ctx, slack, m) }),
-		KindSMS:    outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverSMS(ctx, sms, m) }),
+		KindSMS:    outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverText(ctx, m) }),
 	}
 }
 
@@ -146,48 +180,75 @@ type Record struct {
 	// ClosedBy is the staff member who closed it; empty when the texter
 	// ended it (STOP, DELETE).
 	ClosedBy string
-	Channel  string
-	TS       string
+	// Via is the channel the texter writes on ("sms", "whatsapp").
+	Via     string `json:",omitempty"`
+	Channel string
+	TS      string
 }
 
-// Observe is called by a channel after every turn with the texter's number
-// (nil for channels without one): it starts handoffs, raises crisis alerts,
-// relays texts to staff and forgets numbers on STOP and DELETE. It only
-// enqueues; it never waits for Slack or Twilio.
-func (s *Service) Observe(ctx context.Context, key bot.Key, number string, msgID string, out bot.Outcome) error {
+// Subscribe registers the service with the channel path: it raises crisis
+// alerts, starts handoffs, relays texts to staff and forgets addresses on
+// STOP and DELETE. It only enqueues; it never waits for Slack or Twilio.
+func (s *Service) Subscribe(p *channel.Path) {
+	for kind, fn := range s.handlers() {
+		p.On(kind, func(ctx context.Context, t *channel.Turn, ev bot.Event) {
+			if err := fn(ctx, t, ev); err != nil {
+				s.Log.Error("handoff enqueue failed", "conv", string(t.Key), "event", string(kind), "err", err.Error())
+			}
+		})
+	}
+}
+
+// Observe does for one turn what Subscribe does for every turn of the path.
+func (s *Service) Observe(ctx context.Context, t *channel.Turn) error {
+	h := s.handlers()
 	var errs []error
-	for _, ev := range out.Events {
-		switch ev.Kind {
-		case bot.EventCrisis:
-			if err := s.raise(ctx, key, number, msgID, ev.Crisis, ev.Tier, ev.Lang); err != nil {
-				// The store is failing: the alert went to Slack directly, and
-				// the texter's answer should not wait on the store again.
-				errs = append(errs, err)
-				continue
-			}
-			if out.Said != "" {
-				// Staff already talking with the texter see it in their thread too.
-				if r, err := s.record(ctx, key); err == nil && r != nil && r.State != stateClosed && r.TS != "" {
-					errs = append(errs, s.queueRelay(ctx, key, "crisis-relay:"+string(key)+":"+msgID, out.Said, nil))
-				}
-			}
-		case bot.EventHandoff:
-			errs = append(errs, s.open(ctx, key, number, msgID, out.Handoff))
-		case bot.EventOptOut, bot.EventErased:
-			errs = append(errs, s.Forget(ctx, key))
+	for _, ev := range t.Outcome.Events {
+		if fn := h[ev.Kind]; fn != nil {
+			errs = append(errs, fn(ctx, t, ev))
 		}
 	}
-	if out.Relay != "" {
-		errs = append(errs, s.relay(ctx, key, number, msgID, out.Relay))
-	}
 	return errors.Join(errs...)
+}
+
+// handlers are what the service does on the events it is told of.
+func (s *Service) handlers() map[bot.EventKind]func(context.Context, *channel.Turn, bot.Event) error {
+	forget := func(ctx context.Context, t *channel.Turn, _ bot.Event) error { return s.Forget(ctx, t.Key) }
+	return map[bot.EventKind]func(context.Context, *channel.Turn, bot.Event) error{
+		bot.EventCrisis: s.onCrisis,
+		bot.EventHandoff: func(ctx context.Context, t *channel.Turn, _ bot.Event) error {
+			return s.open(ctx, t.Key, t.Channel, t.From, t.MessageID, t.Outcome.Handoff)
+		},
+		bot.EventRelayed: func(ctx context.Context, t *channel.Turn, _ bot.Event) error {
+			return s.relay(ctx, t.Key, t.Channel, t.From, t.MessageID, t.Outcome.Relay)
+		},
+		bot.EventOptOut: forget,
+		bot.EventErased: forget,
+	}
+}
+
+// onCrisis raises an alert; staff already talking with the texter see the
+// text in their thread too.
+func (s *Service) onCrisis(ctx context.Context, t *channel.Turn, ev bot.Event) error {
+	if err := s.raise(ctx, t.Key, t.Channel, t.From, t.MessageID, ev.Crisis, ev.Tier, ev.Lang); err != nil {
+		// The store is failing: the alert went to Slack directly, and the
+		// texter's answer should not wait on the store again.
+		return err
+	}
+	if t.Outcome.Said == "" {
+		return nil
+	}
+	if r, err := s.record(ctx, t.Key); err == nil && r != nil && r.State != stateClosed && r.TS != "" {
+		return s.queueRelay(ctx, t.Key, "crisis-relay:"+string(t.Key)+":"+t.MessageID, t.Outcome.Said, nil)
+	}
+	return nil
 }
 
 // relay passes the texter's text to the handoff's thread and keeps the
 // handoff alive while they write. A handoff that is gone (closed, or
 // expired while the conversation went on) hands the texter back to the
 // assistant and tells them, rather than relaying into nothing.
-func (s *Service) relay(ctx context.Context, key bot.Key, number, msgID, text string) error {
+func (s *Service) relay(ctx context.Context, key bot.Key, via, number, msgID, text string) error {
 	r, err := s.record(ctx, key)
 	if err != nil {
 		return err
@@ -197,7 +258,7 @@ func (s *Service) relay(ctx context.Context, key bot.Key, number, msgID, text st
 		if err != nil || notice == "" {
 			return err
 		}
-		if err := s.keepNumber(ctx, key, number); err != nil {
+		if err := s.keepNumber(ctx, key, via, number); err != nil {
 			return err
 		}
 		return s.enqueue(ctx, "orphan:"+string(key)+":"+msgID, KindSMS, sms{Key: key, Text: notice, Last: true})
@@ -224,22 +285,24 @@ func (s *Service) queueRelay(ctx context.Context, key bot.Key, id, text string, 
 	return s.enqueue(ctx, id, KindThread, thread{Key: key})
 }
 
-func (s *Service) keepNumber(ctx context.Context, key bot.Key, number string) error {
+// keepNumber keeps, sealed, the texter's address and the channel it is on,
+// for replies to go back the way the texter wrote.
+func (s *Service) keepNumber(ctx context.Context, key bot.Key, via, number string) error {
 	if number == "" {
 		return nil
 	}
-	sealed, err := s.seal.seal(number, string(key))
+	sealed, err := s.seal.seal(via+addressSep+number, string(key))
 	if err != nil {
 		return err
 	}
 	return s.hs.KeepNumber(ctx, key, sealed)
 }
 
-func (s *Service) open(ctx context.Context, key bot.Key, number, msgID string, h *bot.Handoff) error {
-	if err := s.keepNumber(ctx, key, number); err != nil {
+func (s *Service) open(ctx context.Context, key bot.Key, via, number, msgID string, h *bot.Handoff) error {
+	if err := s.keepNumber(ctx, key, via, number); err != nil {
 		return err
 	}
-	rec := Record{Key: key, Masked: Mask(number), Requested: s.Now(), State: stateOpen}
+	rec := Record{Key: key, Masked: Mask(number), Via: via, Requested: s.Now(), State: stateOpen}
 	if h != nil {
 		rec.Lang, rec.Lean, rec.Findings = h.Lang, h.Lean, h.Findings
 		if h.Lean == "" && h.M > 0 {
@@ -339,7 +402,7 @@ func (s *Service) deliverCard(ctx context.Context, slack Slack, m outbox.Message
 	if r.TS != "" {
 		return nil // posted already
 	}
-	fallback, blocks := CardBlocks(r)
+	fallback, blocks := CardBlocks(r, s.Names)
 	ts, err := slack.Post(ctx, s.IntakeChannel, "", fallback, blocks)
 	if err != nil {
 		return err
@@ -448,25 +511,78 @@ func (s *Service) deliverUpdate(ctx context.Context, slack Slack, m outbox.Messa
 	if err != nil {
 		return err
 	}
-	fallback, blocks := CardBlocks(r)
+	fallback, blocks := CardBlocks(r, s.Names)
 	return slack.Update(ctx, r.Channel, r.TS, fallback, blocks)
 }
 
-func (s *Service) deliverSMS(ctx context.Context, sender SMS, m outbox.Message) error {
+// addressSep separates the channel from the address in what is sealed.
+const addressSep = "|"
+
+// address returns the channel and the address kept for key; an address
+// kept before channels were recorded is an SMS number.
+func (s *Service) address(ctx context.Context, key bot.Key) (via, number string, kept bool, err error) {
+	sealed, kept, err := s.hs.Number(ctx, key)
+	if err != nil || !kept {
+		return "", "", kept, err
+	}
+	opened, err := s.seal.open(sealed, string(key))
+	if err != nil {
+		return "", "", true, err
+	}
+	via, number, found := strings.Cut(opened, addressSep)
+	if !found {
+		return "sms", opened, true, nil
+	}
+	return via, number, true, nil
+}
+
+// outsideWindow reports, for a texter on a channel with a window, how long
+// since their last message when that is past it.
+func (s *Service) outsideWindow(ctx context.Context, key bot.Key, via string, t Texter) (*OutsideWindow, error) {
+	w := t.Window()
+	if w <= 0 {
+		return nil, nil
+	}
+	last, err := s.engine.LastHeard(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if last.IsZero() {
+		return &OutsideWindow{Channel: via, Window: w}, nil
+	}
+	if since := s.Now().Sub(last); since > w {
+		return &OutsideWindow{Channel: via, Window: w, Since: since}, nil
+	}
+	return nil, nil
+}
+
+// deliverText sends a text to the texter on their channel, shaped by its
+// rules.
+func (s *Service) deliverText(ctx context.Context, m outbox.Message) error {
 	p, err := payload[sms](m)
 	if err != nil {
 		return err
 	}
-	sealed, kept, err := s.hs.Number(ctx, p.Key)
+	via, number, kept, err := s.address(ctx, p.Key)
+	if err != nil && kept {
+		return outbox.Permanent(err)
+	}
 	if err != nil {
 		return err
 	}
 	if !kept {
 		return outbox.Permanent(errors.New("number no longer kept (expired, STOP or DELETE)"))
 	}
-	number, err := s.seal.open(sealed, string(p.Key))
-	if err != nil {
-		return outbox.Permanent(err)
+	sender := s.Texters[via]
+	if sender == nil {
+		return outbox.Permanent(fmt.Errorf("no way to send on %s is configured", via))
+	}
+	if out, err := s.outsideWindow(ctx, p.Key, via, sender); err != nil || out != nil {
+		if out != nil {
+			s.Log.Warn("text to a texter not sent: outside the channel's window", "conv", string(p.Key), "channel", via)
+			return outbox.Permanent(out)
+		}
+		return err
 	}
 	// A staff reply can be as long as Slack allows: it goes as the
 	// channel's messages, in order; a retry resumes after the last one sent.
@@ -554,12 +670,8 @@ func (s *Service) Claim(ctx context.Context, key bot.Key, user, channel, ts stri
 // fromAlert opens a handoff record for a claimed crisis alert, if the
 // number is still kept.
 func (s *Service) fromAlert(ctx context.Context, key bot.Key, channel, ts string) (*Record, error) {
-	sealed, kept, err := s.hs.Number(ctx, key)
-	if !kept || channel == "" || ts == "" {
-		return nil, err
-	}
-	number, err := s.seal.open(sealed, string(key))
-	if err != nil {
+	via, number, kept, err := s.address(ctx, key)
+	if !kept || channel == "" || ts == "" || err != nil {
 		return nil, err
 	}
 	if err := s.hs.Unclaim(ctx, key); err != nil {
@@ -569,7 +681,7 @@ func (s *Service) fromAlert(ctx context.Context, key bot.Key, channel, ts string
 	if err := s.engine.BeginHandoff(ctx, key, lang); err != nil {
 		return nil, err
 	}
-	r := &Record{Key: key, Masked: Mask(number), Requested: s.Now(), State: stateOpen, Channel: channel, TS: ts}
+	r := &Record{Key: key, Masked: Mask(number), Via: via, Requested: s.Now(), State: stateOpen, Channel: channel, TS: ts}
 	if err := s.hs.MapThread(ctx, channel, ts, key); err != nil {
 		return nil, err
 	}
@@ -617,16 +729,12 @@ func (s *Service) ShowNumber(ctx context.Context, key bot.Key, user string) (str
 	if r == nil || r.ClaimedBy != user || r.State == stateClosed {
 		return "", errors.New("only the staff member who claimed an open handoff can see the number")
 	}
-	sealed, kept, err := s.hs.Number(ctx, key)
+	_, number, kept, err := s.address(ctx, key)
 	if err != nil {
 		return "", fmt.Errorf("number no longer kept: %w", err)
 	}
 	if !kept {
 		return "", errors.New("number no longer kept")
-	}
-	number, err := s.seal.open(sealed, string(key))
-	if err != nil {
-		return "", err
 	}
 	s.Log.Info("number shown to staff", "conv", string(key), "staff", user)
 	if s.Accessed != nil {
@@ -635,8 +743,10 @@ func (s *Service) ShowNumber(ctx context.Context, key bot.Key, user string) (str
 	return number, nil
 }
 
-// StaffReply texts a staff member's reply in a card's thread to the
-// texter. It reports false when the thread is not an open handoff.
+// StaffReply sends a staff member's reply in a card's thread to the
+// texter, on their channel. It reports false when the thread is not an
+// open handoff, and an *OutsideWindow error when the texter's channel
+// would not deliver it (WhatsApp, a day after their last message).
 func (s *Service) StaffReply(ctx context.Context, channel, threadTS, eventID, text string) (bool, error) {
 	key, ok, err := s.hs.ThreadOf(ctx, channel, threadTS)
 	if err != nil || !ok {
@@ -645,6 +755,15 @@ func (s *Service) StaffReply(ctx context.Context, channel, threadTS, eventID, te
 	r, err := s.record(ctx, key)
 	if err != nil || r == nil || r.State == stateClosed {
 		return false, err
+	}
+	if via, _, kept, err := s.address(ctx, key); err == nil && kept && s.Texters[via] != nil {
+		out, err := s.outsideWindow(ctx, key, via, s.Texters[via])
+		if err != nil {
+			return true, err
+		}
+		if out != nil {
+			return true, out
+		}
 	}
 	return true, s.enqueue(ctx, "reply:"+eventID, KindSMS, sms{Key: key, Text: text})
 }

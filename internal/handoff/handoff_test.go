@@ -17,11 +17,13 @@ import (
 
 	"helpline/bot"
 	"helpline/flows"
+	"helpline/internal/channel"
 	"helpline/internal/handoff"
 	"helpline/internal/sms"
 	"helpline/internal/store"
 	"helpline/internal/store/outbox"
 	"helpline/internal/store/redistest"
+	"helpline/internal/whatsapp"
 )
 
 const number = "+15555550123"
@@ -64,6 +66,11 @@ func (f *fakeSlack) Update(_ context.Context, channel, ts, fallback string, bloc
 	return nil
 }
 
+// turn is a message over SMS from number, as the channel path passes it.
+func turn(key bot.Key, number, id string, out bot.Outcome) *channel.Turn {
+	return &channel.Turn{Channel: "sms", Key: key, From: number, MessageID: id, Outcome: out}
+}
+
 // fakeSMS records every text and fails while told to. It shapes texts as
 // the SMS channel does.
 type fakeSMS struct {
@@ -76,6 +83,8 @@ type fakeSMS struct {
 }
 
 func (f *fakeSMS) Shape(text string) []string { return sms.Shape([]string{text}, false) }
+
+func (f *fakeSMS) Window() time.Duration { return 0 }
 
 func (f *fakeSMS) Send(_ context.Context, to, body string) error {
 	f.mu.Lock()
@@ -105,6 +114,7 @@ type rig struct {
 	now   time.Time
 	n     int
 	key   bot.Key
+	via   string // the channel the texter writes on; "sms" unless set
 }
 
 func newRig(t *testing.T, options ...redistest.Option) *rig {
@@ -123,7 +133,8 @@ func newRig(t *testing.T, options ...redistest.Option) *rig {
 	}
 	r.svc.IntakeChannel, r.svc.AlertChannel = "CINTAKE", "CALERT"
 	r.svc.Now = func() time.Time { return r.now }
-	r.box.Register(r.svc.Deliverers(r.slack, r.sms))
+	r.svc.Texters = map[string]handoff.Texter{"sms": r.sms}
+	r.box.Register(r.svc.Deliverers(r.slack))
 	r.box.Block = 5 * time.Millisecond
 	r.box.Now = func() time.Time { return r.now }
 	r.box.Backoff = func(int) time.Duration { return time.Second }
@@ -138,7 +149,11 @@ func (r *rig) text(t *testing.T, body string) bot.Outcome {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.svc.Observe(context.Background(), r.key, number, id, out); err != nil {
+	tr := turn(r.key, number, id, out)
+	if r.via != "" {
+		tr.Channel, tr.From = r.via, r.via+":"+number
+	}
+	if err := r.svc.Observe(context.Background(), tr); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -294,7 +309,7 @@ func TestSlackOutageLosesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.svc.Observe(context.Background(), k, fmt.Sprintf("+1555555%04d", i), id, out)
+			r.svc.Observe(context.Background(), turn(k, fmt.Sprintf("+1555555%04d", i), id, out))
 		}
 	}
 	r.drain(t)
@@ -589,8 +604,8 @@ func TestLongRelayFitsSlack(t *testing.T) {
 func TestMaskedNumberRendersAsWritten(t *testing.T) {
 	t.Parallel()
 	masked := handoff.Mask(number)
-	_, alert := handoff.AlertBlocks(handoff.Alert{Key: "k", Masked: masked, Kind: "suicide", Lang: "en", At: 1_700_000_000})
-	_, card := handoff.CardBlocks(&handoff.Record{Key: "k", Masked: masked, State: "open"})
+	_, alert := handoff.AlertBlocks(handoff.Alert{Key: "k", Masked: masked, Kind: "suicide", Lang: "en", At: 1_700_000_000}, nil)
+	_, card := handoff.CardBlocks(&handoff.Record{Key: "k", Masked: masked, State: "open"}, nil)
 	for name, blocks := range map[string][]handoff.Block{"alert": alert, "card": card} {
 		b, _ := json.Marshal(blocks)
 		shown := 0
@@ -666,7 +681,8 @@ func TestRelaysInOrderWithManyWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.IntakeChannel, s.AlertChannel = "CINTAKE", "CALERT"
-		box.Register(s.Deliverers(slow, &fakeSMS{}))
+		s.Texters = map[string]handoff.Texter{"sms": &fakeSMS{}}
+		box.Register(s.Deliverers(slow))
 		svc = s
 		for w := 0; w < 2-i; w++ {
 			wg.Add(1)
@@ -684,7 +700,7 @@ func TestRelaysInOrderWithManyWorkers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := svc.Observe(ctx, key, number, id, out); err != nil {
+		if err := svc.Observe(ctx, turn(key, number, id, out)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -755,7 +771,7 @@ func (r *rig) textFrom(t *testing.T, from, body string) bot.Outcome {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.svc.Observe(context.Background(), key, from, id, out); err != nil {
+	if err := r.svc.Observe(context.Background(), turn(key, from, id, out)); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -906,7 +922,7 @@ func TestAlertWithTheStoreDown(t *testing.T) {
 		if err != nil || len(out.Texts()) == 0 || !strings.Contains(out.Texts()[0], "988") {
 			t.Fatalf("texter not answered with the store down: %+v, %v", out, err)
 		}
-		if err := r.svc.Observe(ctx, key, from, id, out); err == nil {
+		if err := r.svc.Observe(ctx, turn(key, from, id, out)); err == nil {
 			t.Fatal("Observe reported no trouble with the store down")
 		}
 	}
@@ -981,5 +997,50 @@ func TestLongStaffReplyIsShaped(t *testing.T) {
 	}
 	if strings.Join(bodies, " ") != reply {
 		t.Fatal("the texts, in order, are not the reply: a part lost, repeated or out of order")
+	}
+}
+
+// window is a texter with WhatsApp's 24-hour window.
+type window struct{ *fakeSMS }
+
+func (window) Window() time.Duration { return 24 * time.Hour }
+
+func (window) Shape(text string) []string { return whatsapp.Shape([]string{text}) }
+
+// A WhatsApp texter's handoff: notices and staff replies go back to their
+// WhatsApp address by the WhatsApp texter, not by SMS; a reply a day after
+// their last message is refused with the reason and nothing is sent.
+func TestWhatsAppRepliesAndItsWindow(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	wa := &fakeSMS{}
+	r.via = "whatsapp"
+	r.svc.Texters["whatsapp"] = window{wa}
+	ctx := context.Background()
+	r.text(t, "hi")
+	r.text(t, "call")
+	r.drain(t)
+	if !strings.Contains(fmt.Sprint(r.slack.posts[0].Blocks), "whatsapp") {
+		t.Errorf("the card does not say the texter writes on WhatsApp")
+	}
+	r.svc.Claim(ctx, r.key, "USAM", "CINTAKE", r.slack.posts[0].TS)
+	r.drain(t)
+	if ok, err := r.svc.StaffReply(ctx, "CINTAKE", r.slack.posts[0].TS, "Ev1", "Hola, ¿cómo está?"); !ok || err != nil {
+		t.Fatalf("staff reply within the window: %v %v", ok, err)
+	}
+	r.drain(t)
+	if len(r.sms.sent) != 0 || len(wa.sent) != 2 || wa.sent[1] != "whatsapp:"+number+"|Hola, ¿cómo está?" {
+		t.Fatalf("sent by SMS %q, by WhatsApp %q", r.sms.sent, wa.sent)
+	}
+
+	r.now = r.now.Add(25 * time.Hour)
+	ok, err := r.svc.StaffReply(ctx, "CINTAKE", r.slack.posts[0].TS, "Ev2", "Are you still there?")
+	var late *handoff.OutsideWindow
+	if !ok || !errors.As(err, &late) || !strings.Contains(err.Error(), "24 hours") || !strings.Contains(err.Error(), "25 hours ago") {
+		t.Fatalf("a reply after the window: %v %v", ok, err)
+	}
+	r.drain(t)
+	if len(wa.sent) != 2 {
+		t.Fatalf("a reply after the window was sent: %q", wa.sent)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"helpline/bot"
+	"helpline/internal/handoff"
 	"helpline/internal/slack/mrkdwn"
 )
 
@@ -264,5 +265,32 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// lateHandoffs refuses every staff reply: the texter's window has passed.
+type lateHandoffs struct{ handoffs }
+
+func (lateHandoffs) StaffReply(context.Context, string, string, string, string) (bool, error) {
+	return true, &handoff.OutsideWindow{Channel: "whatsapp", Window: 24 * time.Hour, Since: 30 * time.Hour}
+}
+
+// A staff reply the texter's channel would not deliver is refused in the
+// thread, with the reason, for everyone in it to see.
+func TestStaffReplyOutsideTheWindow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.h.Handoffs = lateHandoffs{}
+	inner := `{"type":"message","channel_type":"channel","user":"U0STAFF","text":"Are you still there?","ts":"1700000005.000100","thread_ts":"1700000001.000100","channel":"C0INTAKE"}`
+	if w := do(t, e.h.Events, "/slack/events", "application/json", eventJSON(testTeam, "EvLate", inner), nil); w.Code != http.StatusOK {
+		t.Fatalf("status %d", w.Code)
+	}
+	e.h.Wait()
+	posts := e.slack.Calls("chat.postMessage")
+	if len(posts) != 1 || posts[0].Form.Get("thread_ts") != "1700000001.000100" {
+		t.Fatalf("posts %v, want one in the thread", posts)
+	}
+	if b := posts[0].Form.Get("blocks"); !strings.Contains(b, "24 hours") || !strings.Contains(b, "30 hours ago") || !strings.Contains(b, "templates") {
+		t.Errorf("the refusal does not say why: %s", b)
 	}
 }

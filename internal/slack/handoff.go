@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -77,6 +78,13 @@ func (h *Handler) staffReply(ctx context.Context, eventID string, e *slackevents
 		return false
 	}
 	ok, err := h.Handoffs.StaffReply(ctx, e.Channel, e.ThreadTimeStamp, eventID, mrkdwn.Plain(e.Text))
+	var late *handoff.OutsideWindow
+	if errors.As(err, &late) {
+		// Everyone in the thread should know the texter did not get it.
+		text := ":no_entry: " + late.Error() + ". Message templates are not sent by this service: wait for the texter to write again, or reach them another way."
+		h.post(ctx, e.Channel, e.ThreadTimeStamp, "Reply not sent", []slack.Block{section(mrkdwn.Escape(text))})
+		return true
+	}
 	if err != nil {
 		h.Log.Error("relay staff reply", "err", err)
 		h.ephemeral(ctx, e.Channel, e.User, "Sorry, that reply could not be queued for the texter; please send it again.")
