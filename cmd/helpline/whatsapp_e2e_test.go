@@ -3,11 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"helpline/internal/store/redistest"
 )
 
 // WhatsApp through the built binary, against recording fakes of Slack and
@@ -20,19 +17,7 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	slackAPI, twilioAPI := &recorder{}, &recorder{}
-	sl, tw := httptest.NewServer(slackAPI), httptest.NewServer(twilioAPI)
-	defer sl.Close()
-	defer tw.Close()
-	srv := redistest.Start(t)
-	r := startReplica(t, "REDIS_URL=redis://"+srv.Addr,
-		"SLACK_SIGNING_SECRET="+slackSecret, "SLACK_BOT_TOKEN=xoxb-test", "SLACK_TEAM_ID=T1",
-		"SLACK_INTAKE_CHANNEL=CINTAKE", "SLACK_ALERT_CHANNEL=CALERT", "SLACK_API_URL="+sl.URL,
-		"TWILIO_ACCOUNT_SID=AC1", "TWILIO_FROM=+18005550100", "TWILIO_WHATSAPP_FROM=whatsapp:+14155238886", "TWILIO_API_URL="+tw.URL)
-	defer func() {
-		if t.Failed() {
-			t.Log(r.log.String())
-		}
-	}()
+	r := handoffReplica(t, slackAPI, twilioAPI, "TWILIO_WHATSAPP_FROM=whatsapp:+14155238886")
 	from := "whatsapp:+13035550166"
 	wa := func(body, sid string) string {
 		return r.post(t, "/twilio/whatsapp", from, "whatsapp:+14155238886", body, sid)
