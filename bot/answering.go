@@ -314,7 +314,7 @@ func (t *turn) note(current *flows.Step) {
 			// frequency or a count, is asked about again: a mother named
 			// in "my mom supports me" does not change who this is for.
 			if slices.Contains(s.Filled, st.ID) && (st.Kind == flows.KindFrequency || st.Kind == flows.KindCount) &&
-				had != r.value && s.Change == nil && s.Pending == "" {
+				had != r.value && s.Change == nil && s.Pending == PendingNone {
 				s.Change = &Change{Step: st.ID, Value: r.value}
 			}
 			continue

@@ -430,7 +430,7 @@ func (t *turn) run() {
 			t.event(Event{Kind: EventCrisis, Crisis: t.danger.Kind, Tier: flows.TierConcern})
 			t.out.Said = t.in.Text
 		}
-		if s.Pending != "" && t.pending() {
+		if s.Pending != PendingNone && t.pending() {
 			return
 		}
 		t.relay()
@@ -483,7 +483,7 @@ func (t *turn) run() {
 		return
 	}
 
-	if s.Pending != "" && t.pending() {
+	if s.Pending != PendingNone && t.pending() {
 		return
 	}
 	if kw == kwStart && len(s.History) > 0 {
@@ -638,7 +638,7 @@ func (t *turn) optIn() {
 func (t *turn) pending() bool {
 	s := t.s
 	kind := s.Pending
-	s.Pending = ""
+	s.Pending = PendingNone
 	switch kind {
 	case PendingDelete:
 		yn, ok := yesNo(t.msg.doc(s.Lang))
