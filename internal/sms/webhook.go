@@ -6,6 +6,7 @@ package sms
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"helpline/bot"
@@ -25,10 +26,18 @@ type Handler struct {
 }
 
 // ServeHTTP reads the signed webhook, takes the text through the path and
-// answers with the replies as TwiML.
+// answers with the replies as TwiML. A message from another of Twilio's
+// channels ("whatsapp:+1...") is refused: its sender's webhook points at
+// the wrong route, and taken here it would be shaped and answered as SMS.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m, ok := h.Read(w, r)
 	if !ok {
+		return
+	}
+	if prefix, _, found := strings.Cut(m.From, ":"); found {
+		h.Log.Warn("sms webhook: sender is not a phone number; point that sender's webhook at its own route",
+			"path", r.URL.Path, "channel", prefix)
+		http.Error(w, "not an SMS message", http.StatusBadRequest)
 		return
 	}
 	t := h.Path.Handle(r.Context(), Channel, m.From, bot.Inbound{
