@@ -10,6 +10,7 @@ import (
 	"helpline/internal/channel"
 	"helpline/internal/sms"
 	"helpline/internal/store/redistest"
+	"helpline/internal/twilio/twiliotest"
 )
 
 // textFrom sends body from a number, signed, and returns the TwiML's messages.
@@ -21,7 +22,7 @@ func (r *rig) textFrom(t *testing.T, from, body string, extra ...string) []strin
 	if rec.Code != http.StatusOK {
 		t.Fatalf("%q: status %d: %s", body, rec.Code, rec.Body)
 	}
-	return messages(t, rec.Body.Bytes())
+	return twiliotest.Messages(t, rec.Body.Bytes())
 }
 
 // floodRig is a rig whose line answers perSecond texts a second (bursts of

@@ -1,40 +1,22 @@
 package sms_test
 
 import (
-	"context"
+	"cmp"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"helpline/bot"
 	"helpline/flows"
 	"helpline/internal/channel"
+	"helpline/internal/channel/channeltest"
 	"helpline/internal/sms"
 	"helpline/internal/twilio"
+	"helpline/internal/twilio/twiliotest"
 )
-
-// recording is an engine that records what the path hands it and answers
-// with fixed replies, so the table below tests the channel, not wording.
-type recording struct {
-	mu      sync.Mutex
-	got     []bot.Inbound
-	replies []bot.Reply
-}
-
-func (e *recording) Handle(_ context.Context, in bot.Inbound) (bot.Outcome, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.got = append(e.got, in)
-	return bot.Outcome{Replies: e.replies}, nil
-}
-func (*recording) FixedText(string, string) string { return "" }
-func (*recording) Urgent(string) bool              { return false }
-func (*recording) HelpText(string) string          { return "" }
 
 // Request in, what the engine was handed and what Twilio is answered out,
 // in the style of a channel handler's table.
@@ -49,7 +31,7 @@ func TestChannelTable(t *testing.T) {
 		name    string
 		method  string
 		form    url.Values
-		sig     string // "" signs the form for the SMS route; "-" sends none
+		sig     string // "" signs the form for the SMS route (twiliotest.Post)
 		unicode bool
 		replies []bot.Reply
 		status  int
@@ -80,7 +62,7 @@ func TestChannelTable(t *testing.T) {
 			in: &bot.Inbound{Channel: "sms", Text: "STOP", MessageID: "SM1", CarrierReplied: true}},
 		{name: "an old webhook's SmsSid", form: url.Values{"SmsSid": {"SM9"}, "From": {number}, "To": {"+18005550100"}, "Body": {"nah"}},
 			status: 200, in: &bot.Inbound{Channel: "sms", Text: "nah", MessageID: "SM9"}},
-		{name: "unsigned", form: msg(), sig: "-", status: http.StatusForbidden},
+		{name: "unsigned", form: msg(), sig: twiliotest.Unsigned, status: http.StatusForbidden},
 		{name: "signed for another route", form: msg(), sig: sign(publicURL+"/twilio/whatsapp", msg()), status: http.StatusForbidden},
 		{name: "a WhatsApp sender on the SMS route", form: msg("From", "whatsapp:"+number), status: http.StatusBadRequest},
 		{name: "no sender", form: msg("From", ""), status: http.StatusBadRequest},
@@ -88,48 +70,22 @@ func TestChannelTable(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := &recording{replies: tc.replies}
+			e := &channeltest.Engine{Replies: tc.replies}
 			h := &sms.Handler{
 				Webhook: twilio.Webhook{AuthToken: token, PublicURL: publicURL, Log: slog.New(slog.DiscardHandler)},
 				Path:    channel.New(e, secret, nil),
 				Unicode: tc.unicode,
 			}
-			method := tc.method
-			if method == "" {
-				method = http.MethodPost
-			}
-			req := httptest.NewRequest(method, "/twilio/sms", strings.NewReader(tc.form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			switch tc.sig {
-			case "":
-				req.Header.Set("X-Twilio-Signature", sign(publicURL+"/twilio/sms", tc.form))
-			case "-":
-			default:
-				req.Header.Set("X-Twilio-Signature", tc.sig)
-			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
+			method := cmp.Or(tc.method, http.MethodPost)
+			rec := twiliotest.Post(h, method, "/twilio/sms", tc.form, token, publicURL, tc.sig)
 			if rec.Code != tc.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
 			}
+			e.Handed(t, tc.in, bot.NewKey(secret, tc.form.Get("From")))
 			if tc.in == nil {
-				if len(e.got) != 0 {
-					t.Fatalf("engine called with %+v", e.got)
-				}
 				return
 			}
-			if len(e.got) != 1 {
-				t.Fatalf("engine called %d times", len(e.got))
-			}
-			got := e.got[0]
-			if got.Channel != tc.in.Channel || got.Text != tc.in.Text || got.MessageID != tc.in.MessageID ||
-				got.Media != tc.in.Media || got.CarrierReplied != tc.in.CarrierReplied {
-				t.Errorf("engine got %+v, want %+v", got, *tc.in)
-			}
-			if got.Key != bot.NewKey(secret, tc.form.Get("From")) {
-				t.Errorf("key is not the HMAC of the number")
-			}
-			out := messages(t, rec.Body.Bytes())
+			out := twiliotest.Messages(t, rec.Body.Bytes())
 			if !slices.Equal(out, tc.out) {
 				t.Errorf("TwiML messages %q, want %q", out, tc.out)
 			}

@@ -3,7 +3,6 @@ package sms_test
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,6 +22,7 @@ import (
 	"helpline/internal/store"
 	"helpline/internal/store/redistest"
 	"helpline/internal/twilio"
+	"helpline/internal/twilio/twiliotest"
 )
 
 const (
@@ -93,17 +93,13 @@ func form(from, body, sid string, extra ...string) url.Values {
 	return f
 }
 
-// post sends f signed for signedURL (the public URL unless overridden).
+// post sends f to the SMS route with sig, or with no signature for "".
 func (r *rig) post(t *testing.T, f url.Values, sig string) *httptest.ResponseRecorder {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(f.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if sig != "" {
-		req.Header.Set("X-Twilio-Signature", sig)
+	if sig == "" {
+		sig = twiliotest.Unsigned
 	}
-	rec := httptest.NewRecorder()
-	r.h.ServeHTTP(rec, req)
-	return rec
+	return twiliotest.Post(r.h, http.MethodPost, "/twilio/sms", f, token, publicURL, sig)
 }
 
 // text sends body from number, signed, and returns the messages of the TwiML.
@@ -115,19 +111,7 @@ func (r *rig) text(t *testing.T, body string, extra ...string) []string {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("%q: status %d: %s", body, rec.Code, rec.Body)
 	}
-	return messages(t, rec.Body.Bytes())
-}
-
-func messages(t *testing.T, body []byte) []string {
-	t.Helper()
-	var resp struct {
-		XMLName  xml.Name `xml:"Response"`
-		Messages []string `xml:"Message"`
-	}
-	if err := xml.Unmarshal(body, &resp); err != nil {
-		t.Fatalf("not TwiML: %q: %v", body, err)
-	}
-	return resp.Messages
+	return twiliotest.Messages(t, rec.Body.Bytes())
 }
 
 // Twilio's published example, checked through our handler: the public URL
@@ -208,7 +192,7 @@ func TestBurstFromOneNumber(t *testing.T) {
 			defer wg.Done()
 			f := form(number, "banana", fmt.Sprintf("SMburst%02d", i))
 			rec := r.post(t, f, sign(publicURL+"/twilio/sms", f))
-			if len(messages(t, rec.Body.Bytes())) == 0 {
+			if len(twiliotest.Messages(t, rec.Body.Bytes())) == 0 {
 				codes <- -1
 				return
 			}

@@ -1,21 +1,20 @@
 package whatsapp_test
 
 import (
-	"context"
-	"encoding/xml"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
 	"helpline/bot"
 	"helpline/internal/channel"
+	"helpline/internal/channel/channeltest"
 	"helpline/internal/twilio"
+	"helpline/internal/twilio/twiliotest"
 	"helpline/internal/whatsapp"
 )
 
@@ -24,54 +23,14 @@ const (
 	publicURL = "https://helpline.example.org"
 )
 
-// engine records what the path hands it and answers with replies.
-type engine struct {
-	mu      sync.Mutex
-	got     []bot.Inbound
-	replies []bot.Reply
-}
-
-func (e *engine) Handle(_ context.Context, in bot.Inbound) (bot.Outcome, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.got = append(e.got, in)
-	return bot.Outcome{Replies: e.replies}, nil
-}
-func (*engine) FixedText(string, string) string { return "" }
-func (*engine) Urgent(string) bool              { return false }
-func (*engine) HelpText(string) string          { return "" }
-
 var secret = []byte("a-secret-of-at-least-32-characters!")
 
-func serve(t *testing.T, e *engine, form url.Values, signed bool) *httptest.ResponseRecorder {
-	t.Helper()
+func serve(e *channeltest.Engine, form url.Values, sig string) *httptest.ResponseRecorder {
 	h := &whatsapp.Handler{
 		Webhook: twilio.Webhook{AuthToken: token, PublicURL: publicURL, Log: slog.New(slog.DiscardHandler)},
 		Path:    channel.New(e, secret, nil),
 	}
-	req := httptest.NewRequest(http.MethodPost, "/twilio/whatsapp", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if signed {
-		req.Header.Set("X-Twilio-Signature", twilio.Signature(token, publicURL+"/twilio/whatsapp", form))
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
-func bodies(t *testing.T, rec *httptest.ResponseRecorder) []string {
-	t.Helper()
-	var resp struct {
-		XMLName  xml.Name `xml:"Response"`
-		Messages []string `xml:"Message"`
-	}
-	if rec.Code != http.StatusOK {
-		return nil
-	}
-	if err := xml.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
-		t.Fatalf("not TwiML: %q: %v", rec.Body, err)
-	}
-	return resp.Messages
+	return twiliotest.Post(h, http.MethodPost, "/twilio/whatsapp", form, token, publicURL, sig)
 }
 
 // long is a reply of 1,900 characters in sentences, with accents.
@@ -92,7 +51,7 @@ func TestWebhook(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		form    url.Values
-		unsign  bool
+		sig     string // "" signs the form (twiliotest.Post)
 		replies []bot.Reply
 		status  int
 		in      *bot.Inbound // what the engine is handed; nil for not called
@@ -107,33 +66,21 @@ func TestWebhook(t *testing.T) {
 			status: 200, in: &bot.Inbound{Channel: "whatsapp", Text: "hola", MessageID: "SM1"}, out: []string{
 				strings.TrimSpace(strings.Repeat("¿Cómo está usted hoy? ", 72)), strings.TrimSpace(strings.Repeat("¿Cómo está usted hoy? ", 14))}},
 		{name: "media", form: msg("Body", "", "NumMedia", "1"), status: 200, in: &bot.Inbound{Channel: "whatsapp", MessageID: "SM1", Media: 1}},
-		{name: "unsigned", form: msg(), unsign: true, status: 403},
+		{name: "unsigned", form: msg(), sig: twiliotest.Unsigned, status: 403},
 		{name: "an SMS number on the WhatsApp route", form: msg("From", "+15555550123"), status: 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := &engine{replies: tc.replies}
-			rec := serve(t, e, tc.form, !tc.unsign)
+			e := &channeltest.Engine{Replies: tc.replies}
+			rec := serve(e, tc.form, tc.sig)
 			if rec.Code != tc.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
 			}
+			e.Handed(t, tc.in, bot.NewKey(secret, tc.form.Get("From")))
 			if tc.in == nil {
-				if len(e.got) != 0 {
-					t.Fatalf("engine called with %+v", e.got)
-				}
 				return
 			}
-			if len(e.got) != 1 {
-				t.Fatalf("engine called %d times", len(e.got))
-			}
-			got := e.got[0]
-			if got.Channel != tc.in.Channel || got.Text != tc.in.Text || got.MessageID != tc.in.MessageID || got.Media != tc.in.Media {
-				t.Errorf("engine got %+v, want %+v", got, *tc.in)
-			}
-			if got.Key != bot.NewKey(secret, tc.form.Get("From")) {
-				t.Errorf("key is not the HMAC of the WhatsApp address")
-			}
-			if out := bodies(t, rec); !slices.Equal(out, tc.out) {
+			if out := twiliotest.Messages(t, rec.Body.Bytes()); !slices.Equal(out, tc.out) {
 				t.Errorf("TwiML messages %q, want %q", out, tc.out)
 			}
 		})
@@ -142,7 +89,7 @@ func TestWebhook(t *testing.T) {
 
 // The same number on WhatsApp and on SMS is two conversations.
 func TestKeyDiffersFromSMS(t *testing.T) {
-	p := channel.New(&engine{}, secret, nil)
+	p := channel.New(&channeltest.Engine{}, secret, nil)
 	if p.Key("whatsapp:+15555550123") == p.Key("+15555550123") {
 		t.Fatal("a WhatsApp conversation shares its key with the number's SMS conversation")
 	}
