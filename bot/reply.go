@@ -123,12 +123,19 @@ func (o Outcome) Summary() *Summary {
 
 // String renders q as a text channel sends it, laid out as the flows lay
 // out every question (flows.Asked).
-func (q *Question) String() string {
+func (q *Question) String() string { return q.asked(q.Kind != flows.KindScale).String() }
+
+// Heading renders q without its numbered choices, for a channel that draws
+// them as buttons: progress, the question, the ends of a scale, the offer.
+func (q *Question) Heading() string { return q.asked(false).String() }
+
+// asked is q in the flows' layout, with its choices' labels or without.
+func (q *Question) asked(labels bool) flows.Asked {
 	a := flows.Asked{Progress: q.Progress, Text: q.Text, Scale: q.Scale, Offer: q.Offer}
-	if q.Kind != flows.KindScale {
+	if labels {
 		for _, ch := range q.Choices {
 			a.Labels = append(a.Labels, ch.Label)
 		}
 	}
-	return a.String()
+	return a
 }

@@ -186,16 +186,7 @@ func HelpBlocks(c *flows.Criteria, note string) []slack.Block {
 // Each button carries the step (its block) and the option's value, which
 // go back to the engine as a typed answer.
 func QuestionBlocks(q *bot.Question) []slack.Block {
-	text := q.Text
-	if q.Progress != "" {
-		text = q.Progress + " " + text
-	}
-	for _, s := range []string{q.Scale, q.Offer} {
-		if s != "" {
-			text += "\n" + s
-		}
-	}
-	blocks := []slack.Block{section(mrkdwn.Escape(text))}
+	blocks := []slack.Block{section(mrkdwn.Escape(q.Heading()))}
 	var elems []slack.BlockElement
 	if q.Kind == flows.KindMulti {
 		for i := 0; i < len(q.Choices); i += maxCheckboxes {
