@@ -147,7 +147,7 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 		if err != nil {
 			return err
 		}
-		svc.Texters[sms.Channel] = optedOut{sms.Texter{Sender: s, Unicode: cfg.SMSUnicode}}
+		svc.Texters[sms.Channel] = refusals{sms.Texter{Sender: s, Unicode: cfg.SMSUnicode}}
 	} else {
 		log.Warn("no TWILIO_ACCOUNT_SID with TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID: staff replies cannot be texted")
 	}
@@ -156,7 +156,7 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 		if err != nil {
 			return err
 		}
-		svc.Texters[whatsapp.Channel] = optedOut{whatsapp.Texter{Sender: s}}
+		svc.Texters[whatsapp.Channel] = refusals{whatsapp.Texter{Sender: s}}
 	} else {
 		log.Warn("no TWILIO_ACCOUNT_SID with TWILIO_WHATSAPP_FROM: staff replies cannot reach WhatsApp texters")
 	}
@@ -218,13 +218,17 @@ func retryAfter(err error) error {
 	return err
 }
 
-// optedOut passes Twilio's opt-out error to the handoff as its own.
-type optedOut struct{ handoff.Texter }
+// refusals passes Twilio's refusals to the handoff as its own: the
+// recipient opted out, or WhatsApp's window closed.
+type refusals struct{ handoff.Texter }
 
-func (o optedOut) Send(ctx context.Context, to, body string) error {
-	err := o.Texter.Send(ctx, to, body)
-	if errors.Is(err, twilio.ErrOptedOut) {
+func (r refusals) Send(ctx context.Context, to, body string) error {
+	err := r.Texter.Send(ctx, to, body)
+	switch {
+	case errors.Is(err, twilio.ErrOptedOut):
 		return errors.Join(err, handoff.ErrOptedOut)
+	case errors.Is(err, twilio.ErrOutsideWindow):
+		return errors.Join(err, handoff.ErrWindowClosed)
 	}
 	return err
 }

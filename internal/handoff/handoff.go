@@ -47,7 +47,8 @@ type Slack interface {
 
 // Texter sends what staff and the system send a texter, on the texter's
 // own channel. An error wrapping ErrOptedOut means the carrier refuses:
-// the texter opted out. Shape splits a text into the messages the channel
+// the texter opted out; one wrapping ErrWindowClosed means the channel
+// refuses: the texter's window closed by its own clock. Shape splits a text into the messages the channel
 // sends, by its own rules (SMS: GSM-7 unless configured otherwise, four
 // segments; WhatsApp: accents kept, 1600 characters), as the assistant's
 // own replies are. Window is how long after the texter's last message they
@@ -84,6 +85,13 @@ func hours(d time.Duration) string {
 // ErrOptedOut is what an SMS sender returns when the recipient opted out
 // (Twilio error 21610).
 var ErrOptedOut = errors.New("recipient opted out")
+
+// ErrWindowClosed is what a texter returns when the channel itself refuses
+// a message outside the texter's window (WhatsApp, Twilio error 63016):
+// its clock may close the window a little before ours. The text is not
+// retried; it would reach them only if they wrote again, long after staff
+// wrote it.
+var ErrWindowClosed = errors.New("outside the channel's window")
 
 // Engine is the part of the conversation engine the handoff needs.
 type Engine interface {
@@ -577,10 +585,13 @@ func (s *Service) deliverText(ctx context.Context, m outbox.Message) error {
 	if sender == nil {
 		return outbox.Permanent(fmt.Errorf("no way to send on %s is configured", via))
 	}
+	closed := func(err error) error {
+		s.Log.Warn("text to a texter not sent: outside the channel's window", "conv", string(p.Key), "channel", via)
+		return outbox.Permanent(err)
+	}
 	if out, err := s.outsideWindow(ctx, p.Key, via, sender); err != nil || out != nil {
 		if out != nil {
-			s.Log.Warn("text to a texter not sent: outside the channel's window", "conv", string(p.Key), "channel", via)
-			return outbox.Permanent(out)
+			return closed(out)
 		}
 		return err
 	}
@@ -602,6 +613,9 @@ func (s *Service) deliverText(ctx context.Context, m outbox.Message) error {
 			}
 			_ = s.Forget(ctx, p.Key)
 			return outbox.Permanent(err)
+		}
+		if errors.Is(err, ErrWindowClosed) {
+			return closed(err)
 		}
 		if err != nil {
 			return err

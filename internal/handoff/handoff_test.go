@@ -80,6 +80,7 @@ type fakeSMS struct {
 	failOn   map[int]bool // attempts (from 1) that fail
 	attempts int
 	optOut   bool
+	closed   bool // the channel refuses: the texter's window closed
 }
 
 func (f *fakeSMS) Shape(text string) []string { return sms.Shape([]string{text}, false) }
@@ -95,6 +96,9 @@ func (f *fakeSMS) Send(_ context.Context, to, body string) error {
 	}
 	if f.optOut {
 		return fmt.Errorf("twilio 21610: %w", handoff.ErrOptedOut)
+	}
+	if f.closed {
+		return fmt.Errorf("twilio 63016: %w", handoff.ErrWindowClosed)
 	}
 	if f.failFor > 0 {
 		f.failFor--
@@ -1042,5 +1046,18 @@ func TestWhatsAppRepliesAndItsWindow(t *testing.T) {
 	r.drain(t)
 	if len(wa.sent) != 2 {
 		t.Fatalf("a reply after the window was sent: %q", wa.sent)
+	}
+
+	// Inside the window by our clock, outside it by WhatsApp's: the
+	// refusal is final, not retried until the texter happens to write.
+	r.text(t, "sigo aquí")
+	wa.closed = true
+	attempts := wa.attempts
+	if ok, err := r.svc.StaffReply(ctx, "CINTAKE", r.slack.posts[0].TS, "Ev3", "Gracias."); !ok || err != nil {
+		t.Fatalf("staff reply within the window: %v %v", ok, err)
+	}
+	r.drain(t)
+	if wa.attempts != attempts+1 || len(wa.sent) != 2 {
+		t.Fatalf("a reply the channel refused as outside its window: %d tries, sent %q", wa.attempts-attempts, wa.sent)
 	}
 }

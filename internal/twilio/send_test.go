@@ -73,20 +73,34 @@ func TestSenderMessagingService(t *testing.T) {
 	}
 }
 
-func TestSenderOptedOut(t *testing.T) {
+// Twilio's refusals the handoff acts on are told apart from other errors.
+func TestSenderRefusals(t *testing.T) {
 	t.Parallel()
-	fake := &fakeTwilio{code: 400, body: `{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}`}
+	fake := &fakeTwilio{}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	s, _ := NewSender("AC1", "t", "+18005550100", "", srv.URL)
-	err := s.Send(context.Background(), "+15555550123", "x")
-	if !errors.Is(err, ErrOptedOut) {
-		t.Fatalf("err = %v, want ErrOptedOut", err)
-	}
-	fake.body = `{"code":20500,"message":"Internal error","status":500}`
-	fake.code = 500
-	if err := s.Send(context.Background(), "+15555550123", "x"); err == nil || errors.Is(err, ErrOptedOut) {
-		t.Fatalf("err = %v", err)
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   error // nil: neither refusal
+	}{
+		{400, `{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}`, ErrOptedOut},
+		{400, `{"code":63016,"message":"Failed to send freeform message because you are outside the allowed window.","status":400}`, ErrOutsideWindow},
+		{500, `{"code":20500,"message":"Internal error","status":500}`, nil},
+	} {
+		fake.mu.Lock()
+		fake.code, fake.body = tc.status, tc.body
+		fake.mu.Unlock()
+		err := s.Send(context.Background(), "+15555550123", "x")
+		if err == nil {
+			t.Fatalf("%s: no error", tc.body)
+		}
+		for _, refusal := range []error{ErrOptedOut, ErrOutsideWindow} {
+			if errors.Is(err, refusal) != (refusal == tc.want) {
+				t.Errorf("%s: err = %v, want %v", tc.body, err, tc.want)
+			}
+		}
 	}
 }
 
