@@ -36,7 +36,10 @@ const (
 	KindAlertAgain = "handoff.alert.again"
 	KindThread     = "handoff.thread" // post the texter's queued texts in the card's thread, in order
 	KindUpdate     = "handoff.update" // redraw the card after a claim or close
-	KindSMS        = "handoff.sms"    // text the texter (claim notice, staff reply, close)
+	// KindText sends the texter a text on their channel (claim notice, staff
+	// reply, close). Its name is older than WhatsApp; entries already
+	// queued under it are still delivered.
+	KindText = "handoff.sms"
 )
 
 // Slack is the part of the Slack Web API the handoff needs.
@@ -162,7 +165,7 @@ func (s *Service) Deliverers(slack Slack) map[string]outbox.Deliverer {
 		}),
 		KindThread: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverThread(ctx, slack, m) }),
 		KindUpdate: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverUpdate(ctx, slack, m) }),
-		KindSMS:    outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverText(ctx, m) }),
+		KindText:   outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverText(ctx, m) }),
 	}
 }
 
@@ -269,7 +272,7 @@ func (s *Service) relay(ctx context.Context, key bot.Key, via, number, msgID, te
 		if err := s.keepNumber(ctx, key, via, number); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, "orphan:"+string(key)+":"+msgID, KindSMS, sms{Key: key, Text: notice, Last: true})
+		return s.enqueue(ctx, "orphan:"+string(key)+":"+msgID, KindText, toTexter{Key: key, Text: notice, Last: true})
 	}
 	// The texter is still writing: keep the handoff alive.
 	return s.queueRelay(ctx, key, "relay:"+string(key)+":"+msgID, text, r)
@@ -379,7 +382,9 @@ type thread struct {
 	// order, which carry their text themselves.
 	Text string `json:",omitempty"`
 }
-type sms struct {
+
+// toTexter is a text to send the texter, on the channel they write on.
+type toTexter struct {
 	Key  bot.Key
 	Text string
 	// Last erases the number once this text is sent (the close notice).
@@ -567,7 +572,7 @@ func (s *Service) outsideWindow(ctx context.Context, key bot.Key, via string, t 
 // deliverText sends a text to the texter on their channel, shaped by its
 // rules.
 func (s *Service) deliverText(ctx context.Context, m outbox.Message) error {
-	p, err := payload[sms](m)
+	p, err := payload[toTexter](m)
 	if err != nil {
 		return err
 	}
@@ -677,7 +682,7 @@ func (s *Service) Claim(ctx context.Context, key bot.Key, user, channel, ts stri
 	stamp := r.ClaimedAt.UnixNano()
 	return true, errors.Join(
 		s.enqueue(ctx, fmt.Sprintf("update:%s:%d", key, stamp), KindUpdate, card{Key: key}),
-		s.enqueue(ctx, fmt.Sprintf("claimed:%s:%d", key, stamp), KindSMS, sms{Key: key, Text: text}),
+		s.enqueue(ctx, fmt.Sprintf("claimed:%s:%d", key, stamp), KindText, toTexter{Key: key, Text: text}),
 	)
 }
 
@@ -726,7 +731,7 @@ func (s *Service) Close(ctx context.Context, key bot.Key, user string) error {
 	errs = append(errs, s.enqueue(ctx, fmt.Sprintf("update:%s:%d", key, stamp), KindUpdate, card{Key: key}))
 	if text != "" {
 		// The number is erased once the close notice is sent.
-		errs = append(errs, s.enqueue(ctx, fmt.Sprintf("closed:%s:%d", key, stamp), KindSMS, sms{Key: key, Text: text, Last: true}))
+		errs = append(errs, s.enqueue(ctx, fmt.Sprintf("closed:%s:%d", key, stamp), KindText, toTexter{Key: key, Text: text, Last: true}))
 	} else {
 		errs = append(errs, s.hs.ForgetNumber(ctx, key))
 	}
@@ -779,5 +784,5 @@ func (s *Service) StaffReply(ctx context.Context, channel, threadTS, eventID, te
 			return true, out
 		}
 	}
-	return true, s.enqueue(ctx, "reply:"+eventID, KindSMS, sms{Key: key, Text: text})
+	return true, s.enqueue(ctx, "reply:"+eventID, KindText, toTexter{Key: key, Text: text})
 }
