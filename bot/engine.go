@@ -609,7 +609,7 @@ func (t *turn) begin() {
 // of the session TTL, so START can offer to continue; the carrier's own
 // opt-out list is what blocks messages after that.
 func (t *turn) optOut() {
-	t.s.Status, t.s.Pending = StatusOptedOut, ""
+	t.s.Status, t.s.Pending = StatusOptedOut, PendingNone
 	if !t.in.CarrierReplied {
 		t.tell("stop")
 	}
@@ -795,7 +795,7 @@ func (e *Engine) BeginHandoff(ctx context.Context, key Key, lang string) error {
 			*s = Session{Flow: e.flow.ID, FlowVersion: e.flow.Version, Step: e.flow.Steps[0].ID, Answers: map[string]string{},
 				Lang: e.pickLang(lang), Status: StatusActive, Seen: s.Seen, Version: s.Version}
 		}
-		s.Before, s.Status, s.Relays, s.Pending = s.Status, StatusHandoff, 0, ""
+		s.Before, s.Status, s.Relays, s.Pending = s.Status, StatusHandoff, 0, PendingNone
 		return true
 	})
 }
@@ -828,7 +828,7 @@ func (e *Engine) MarkOptedOut(ctx context.Context, key Key) error {
 		if s.Status == StatusOptedOut {
 			return false
 		}
-		s.Status, s.Pending = StatusOptedOut, ""
+		s.Status, s.Pending = StatusOptedOut, PendingNone
 		return true
 	})
 }
@@ -881,7 +881,7 @@ func (e *Engine) Text(ctx context.Context, key Key, name string) (string, error)
 // restart clears the answers and asks the first question again.
 func (t *turn) restart() {
 	s := t.s
-	s.Answers, s.History, s.Misses, s.Status, s.Pending = map[string]string{}, nil, 0, StatusActive, ""
+	s.Answers, s.History, s.Misses, s.Status, s.Pending = map[string]string{}, nil, 0, StatusActive, PendingNone
 	s.Fill, s.Clarify, s.Clarified, s.Change, s.Filled = nil, nil, "", nil, nil
 	s.Step = t.e.firstQID
 	t.tell("restart")
