@@ -213,3 +213,24 @@ func TestNotCrisisSpanish(t *testing.T) {
 		}
 	}
 }
+
+// Spanish drops the subject: "pienso", "creo" and an unaccented "no se
+// que" (no sé qué, I don't know what) say the danger is the texter's, even
+// before a reflexive "se" would read as someone else; a third person verb
+// after a named person stays theirs.
+func TestWhoseDangerInSpanish(t *testing.T) {
+	t.Parallel()
+	d := detector(t)
+	for text, who := range map[string]string{
+		"ya no se que hacer, a veces pienso que estaria mejor muerto": "self",
+		"no se si aguante mas, creo que estaria mejor muerta":         "self",
+		"nose, creo q mi familia estaria mas tranquila sin mi":        "self",
+		"mi hermano dice que a veces piensa que estaria mejor muerto": "other",
+		"mi amigo dice que quisiera dormirse y no despertar nunca":    "other",
+		"ya no se q hacer con mi hijo, dice que se quiere matar":      "other",
+	} {
+		if got := d.Check(text); got.Tier == "" || got.Who != who {
+			t.Errorf("Check(%q) = %s %s %s, want %s's danger", text, got.Tier, got.Kind, got.Who, who)
+		}
+	}
+}
