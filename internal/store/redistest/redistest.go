@@ -146,25 +146,39 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	}
 	c := &Cluster{}
 	for i := 0; i < n; i++ {
-		c.Nodes = append(c.Nodes, Start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"))
+		c.Nodes = append(c.Nodes, Start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"))
 	}
 	args := append([]string{"--cluster", "create"}, c.Addrs()...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
 	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		out, _ := exec.Command(cli, "-h", "127.0.0.1", "-p", strconv.Itoa(c.Nodes[0].Port), "cluster", "info").Output()
-		if strings.Contains(string(out), "cluster_state:ok") {
-			break
+	// Every node must say ok, not only the first: a master that has just
+	// started holds its state at fail for a moment after the slots are
+	// assigned, and answers CLUSTERDOWN meanwhile. A client that lands on
+	// such a node first fails the test for no fault of the code under test.
+	deadline := time.Now().Add(30 * time.Second)
+	for _, node := range c.Nodes {
+		for {
+			out, _ := exec.Command(cli, "-h", "127.0.0.1", "-p", strconv.Itoa(node.Port), "cluster", "info").Output()
+			if clusterReady(string(out), n) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cluster node %s not ready after 30s:\n%s", node.Addr, out)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cluster not ok after 15s:\n%s", out)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	return c
+}
+
+// clusterReady reports whether CLUSTER INFO says the node is ok, sees all
+// slots served and knows all n nodes.
+func clusterReady(info string, n int) bool {
+	return strings.Contains(info, "cluster_state:ok") &&
+		strings.Contains(info, "cluster_slots_ok:16384") &&
+		strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(n)+"\r")
 }
 
 // Sentinel is a master, a replica and one sentinel watching them.
