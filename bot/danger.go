@@ -58,8 +58,18 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 	reply := f.Reply
 	_ = e.store.Update(ctx, in.Key, func(s *Session) error {
 		next, reply = Outcome{}, f.Reply
-		if s.seen(in.MessageID) || s.Status == "" || s.Status == StatusOptedOut {
+		if s.seen(in.MessageID) || s.Status == StatusOptedOut {
 			return ErrNoWrite
+		}
+		// Every text is recorded with its time, danger too: a channel that
+		// may answer only for a while after the texter wrote (WhatsApp's
+		// 24 hours) reads it when staff reply. With no conversation yet,
+		// that time and the message ID are all that is kept.
+		s.record(in.MessageID, nil, "", 0)
+		s.Updated = in.Time.Unix()
+		if s.Status == "" {
+			s.TTL = e.ttl
+			return nil
 		}
 		t := turn{e: e, s: s, in: in, out: &next, msg: newMessage(e.flows, in.Text, s.Lang), answers: map[string]string{}}
 		if s.Lang != "" && s.Lang != out.Lang {
@@ -71,11 +81,7 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 		reply = g.Reply
 		t.fillSafety(g)
 		st := e.flow.Step(s.Step)
-		if s.Status != StatusActive || st == nil || !st.Safety {
-			if next.Lang == "" && reply == f.Reply && len(s.Fill) == 0 {
-				return ErrNoWrite
-			}
-		} else {
+		if st != nil && s.Status == StatusActive && st.Safety {
 			// Danger in answer to the safety question is its yes.
 			s.Answers[st.ID] = "yes"
 			s.History = append(s.History, st.ID)
@@ -83,8 +89,6 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 			t.tell("crisis_continue")
 			t.advance(e.next(s, st, "yes"))
 		}
-		s.record(in.MessageID, nil, "", 0)
-		s.Updated = in.Time.Unix()
 		s.TTL = e.ttl
 		return nil
 	})

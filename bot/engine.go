@@ -793,7 +793,7 @@ func (e *Engine) BeginHandoff(ctx context.Context, key Key, lang string) error {
 		}
 		if s.Status == "" {
 			*s = Session{Flow: e.flow.ID, FlowVersion: e.flow.Version, Step: e.flow.Steps[0].ID, Answers: map[string]string{},
-				Lang: e.pickLang(lang), Status: StatusActive, Seen: s.Seen, Version: s.Version}
+				Lang: e.pickLang(lang), Status: StatusActive, Seen: s.Seen, Updated: s.Updated, Version: s.Version}
 		}
 		s.Before, s.Status, s.Relays, s.Pending = s.Status, StatusHandoff, 0, PendingNone
 		return true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"helpline/bot"
 	"helpline/flows"
@@ -91,5 +92,54 @@ func TestTypedAnswerToTheDirectQuestion(t *testing.T) {
 	}
 	if !urgent || out.Replies[0].Kind != bot.ReplyDanger || out.Replies[0].Danger == nil {
 		t.Errorf("a typed yes: %+v %v", out.Replies, out.Events)
+	}
+}
+
+// Every text is heard, danger too: LastHeard (which WhatsApp's window is
+// measured from) moves with a text of danger from someone with no
+// conversation yet and from someone whose screening is over.
+func TestDangerIsHeard(t *testing.T) {
+	t.Parallel()
+	st, _ := miniStore(t)
+	e := newEngine(t, st)
+	ctx := context.Background()
+	t0 := time.Unix(1_700_000_000, 0)
+	heard := func(key bot.Key) time.Time {
+		t.Helper()
+		at, err := e.LastHeard(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+
+	if _, err := e.Handle(ctx, bot.Inbound{Key: "first", Text: "i want to kill myself", MessageID: "d0", Time: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if got := heard("first"); !got.Equal(t0) {
+		t.Errorf("danger as the first text: last heard %v, want %v", got, t0)
+	}
+
+	out, _ := e.Handle(ctx, bot.Inbound{Key: "done", Command: "restart", MessageID: "0", Time: t0})
+	for i := 1; out.Summary() == nil && i < 30; i++ {
+		q := out.Asked()
+		if q == nil || len(q.Choices) == 0 {
+			t.Fatalf("answer %d: nothing asked: %+v", i, out.Replies)
+		}
+		values := []string{q.Choices[0].Value}
+		if q.Step == "safety" {
+			values[0] = "no" // not the crisis route
+		}
+		out, _ = e.Handle(ctx, bot.Inbound{Key: "done", Answer: &bot.Answer{Step: q.Step, Values: values}, MessageID: fmt.Sprint(i), Time: t0.Add(time.Duration(i) * time.Minute)})
+	}
+	if out.Summary() == nil {
+		t.Fatalf("no summary: %+v", out.Replies)
+	}
+	later := t0.Add(3 * time.Hour)
+	if _, err := e.Handle(ctx, bot.Inbound{Key: "done", Text: "i want to kill myself", MessageID: "d1", Time: later}); err != nil {
+		t.Fatal(err)
+	}
+	if got := heard("done"); !got.Equal(later) {
+		t.Errorf("danger after the summary: last heard %v, want %v", got, later)
 	}
 }
