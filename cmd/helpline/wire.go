@@ -187,7 +187,9 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 			_ = box.Run(ctx, fmt.Sprintf("%s-%d-%d", host, os.Getpid(), i))
 		}()
 	}
-	svc.Subscribe(path)
+	// Texters write by SMS and WhatsApp; a staff screening in Slack raises
+	// no alert and opens no handoff: the caller is already with staff.
+	svc.Subscribe(path, sms.Channel, whatsapp.Channel)
 	w.handoffs = svc
 	return nil
 }

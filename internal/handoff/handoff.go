@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -197,29 +198,23 @@ type Record struct {
 	TS      string
 }
 
-// Subscribe registers the service with the channel path: it raises crisis
-// alerts, starts handoffs, relays texts to staff and forgets addresses on
-// STOP and DELETE. It only enqueues; it never waits for Slack or Twilio.
-func (s *Service) Subscribe(p *channel.Path) {
+// Subscribe registers the service with the channel path for the texters'
+// channels: it raises crisis alerts, starts handoffs, relays texts to
+// staff and forgets addresses on STOP and DELETE. It only enqueues; it
+// never waits for Slack or Twilio. Turns on other channels (a staff
+// member's screening in Slack, the terminal) are not texters: staff are
+// not alerted of them and cannot reply to them.
+func (s *Service) Subscribe(p *channel.Path, channels ...string) {
 	for kind, fn := range s.handlers() {
 		p.On(kind, func(ctx context.Context, t *channel.Turn, ev bot.Event) {
+			if !slices.Contains(channels, t.Channel) {
+				return
+			}
 			if err := fn(ctx, t, ev); err != nil {
 				s.Log.Error("handoff enqueue failed", "conv", string(t.Key), "event", string(kind), "err", err.Error())
 			}
 		})
 	}
-}
-
-// Observe does for one turn what Subscribe does for every turn of the path.
-func (s *Service) Observe(ctx context.Context, t *channel.Turn) error {
-	h := s.handlers()
-	var errs []error
-	for _, ev := range t.Outcome.Events {
-		if fn := h[ev.Kind]; fn != nil {
-			errs = append(errs, fn(ctx, t, ev))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // handlers are what the service does on the events it is told of.

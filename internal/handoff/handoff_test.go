@@ -66,11 +66,6 @@ func (f *fakeSlack) Update(_ context.Context, channel, ts, fallback string, bloc
 	return nil
 }
 
-// turn is a message over SMS from number, as the channel path passes it.
-func turn(key bot.Key, number, id string, out bot.Outcome) *channel.Turn {
-	return &channel.Turn{Channel: "sms", Key: key, From: number, MessageID: id, Outcome: out}
-}
-
 // fakeSMS records every text and fails while told to. It shapes texts as
 // the SMS channel does.
 type fakeSMS struct {
@@ -111,6 +106,8 @@ func (f *fakeSMS) Send(_ context.Context, to, body string) error {
 type rig struct {
 	eng   *bot.Engine
 	svc   *handoff.Service
+	path  *channel.Path
+	logs  *logBuffer
 	box   *outbox.Outbox
 	slack *fakeSlack
 	sms   *fakeSMS
@@ -138,6 +135,12 @@ func newRig(t *testing.T, options ...redistest.Option) *rig {
 	r.svc.IntakeChannel, r.svc.AlertChannel = "CINTAKE", "CALERT"
 	r.svc.Now = func() time.Time { return r.now }
 	r.svc.Texters = map[string]handoff.Texter{"sms": r.sms}
+	r.logs = &logBuffer{}
+	r.svc.Log = slog.New(slog.NewJSONHandler(r.logs, nil))
+	// Texts reach the service as in production: through the channel path
+	// it subscribes to.
+	r.path = channel.New(eng, []byte("s"), nil)
+	r.svc.Subscribe(r.path, "sms", "whatsapp")
 	r.box.Register(r.svc.Deliverers(r.slack))
 	r.box.Block = 5 * time.Millisecond
 	r.box.Now = func() time.Time { return r.now }
@@ -145,22 +148,41 @@ func newRig(t *testing.T, options ...redistest.Option) *rig {
 	return r
 }
 
+// text is a message from the rig's texter, on r.via (SMS unless set).
 func (r *rig) text(t *testing.T, body string) bot.Outcome {
 	t.Helper()
-	r.n++
-	id := fmt.Sprintf("SM%d", r.n)
-	out, err := r.eng.Handle(context.Background(), bot.Inbound{Channel: "sms", Key: r.key, Text: body, MessageID: id, Time: r.now})
-	if err != nil {
-		t.Fatal(err)
+	from := number
+	if r.via != "" && r.via != "sms" {
+		from = r.via + ":" + number
 	}
-	tr := turn(r.key, number, id, out)
-	if r.via != "" {
-		tr.Channel, tr.From = r.via, r.via+":"+number
-	}
-	if err := r.svc.Observe(context.Background(), tr); err != nil {
-		t.Fatal(err)
-	}
+	out := r.textFrom(t, from, body)
+	r.key = r.path.Key(from)
 	return out
+}
+
+// textFrom is a message from the address from, through the path, on the
+// channel the address names; it fails t when a subscriber could not
+// enqueue what it had to.
+func (r *rig) textFrom(t *testing.T, from, body string) bot.Outcome {
+	t.Helper()
+	tr := r.send(from, body)
+	if tr.Err != nil {
+		t.Fatal(tr.Err)
+	}
+	if strings.Contains(r.logs.String(), "handoff enqueue failed") {
+		t.Fatalf("a subscriber failed:\n%s", r.logs)
+	}
+	return tr.Outcome
+}
+
+// send takes a message from from through the path, and returns the turn.
+func (r *rig) send(from, body string) *channel.Turn {
+	r.n++
+	via, _, found := strings.Cut(from, ":")
+	if !found {
+		via = "sms"
+	}
+	return r.path.Handle(context.Background(), via, from, bot.Inbound{Text: body, MessageID: fmt.Sprintf("SM%d", r.n), Time: r.now})
 }
 
 // drain runs the outbox until nothing is left, moving the clock past backoffs.
@@ -303,17 +325,9 @@ func TestSlackOutageLosesNothing(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
 	r.slack.failFor = 6
-	keys := []bot.Key{}
 	for i := 0; i < 4; i++ {
-		k := bot.NewKey([]byte("s"), fmt.Sprintf("+1555555%04d", i))
-		keys = append(keys, k)
-		for j, s := range []string{"hi", "call"} {
-			id := fmt.Sprintf("SM%d-%d", i, j)
-			out, err := r.eng.Handle(context.Background(), bot.Inbound{Key: k, Text: s, MessageID: id})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.svc.Observe(context.Background(), turn(k, fmt.Sprintf("+1555555%04d", i), id, out))
+		for _, s := range []string{"hi", "call"} {
+			r.textFrom(t, fmt.Sprintf("+1555555%04d", i), s)
 		}
 	}
 	r.drain(t)
@@ -693,22 +707,16 @@ func TestRelaysInOrderWithManyWorkers(t *testing.T) {
 			go func() { defer wg.Done(); box.Run(ctx, fmt.Sprint("p", i, "w", w)) }()
 		}
 	}
-	key := bot.NewKey([]byte("s"), number)
+	r := &rig{slack: slow.fakeSlack, path: channel.New(eng, []byte("s"), nil), logs: &logBuffer{}}
+	svc.Log = slog.New(slog.NewJSONHandler(r.logs, nil))
+	svc.Subscribe(r.path, "sms")
 	var want []string
 	for j := 0; j < 30; j++ {
 		want = append(want, fmt.Sprint("text ", j))
 	}
-	for i, body := range append([]string{"hi", "call"}, want...) {
-		id := fmt.Sprint("SM", i)
-		out, err := eng.Handle(ctx, bot.Inbound{Channel: "sms", Key: key, Text: body, MessageID: id})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := svc.Observe(ctx, turn(key, number, id, out)); err != nil {
-			t.Fatal(err)
-		}
+	for _, body := range append([]string{"hi", "call"}, want...) {
+		r.textFrom(t, number, body)
 	}
-	r := &rig{slack: slow.fakeSlack}
 	deadline := time.Now().Add(20 * time.Second)
 	for len(r.threadTexts("1700000000.000001")) < len(want) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -764,21 +772,6 @@ func (r *rig) alerts() (top []post, threads map[string][]post) {
 		}
 	}
 	return top, threads
-}
-
-func (r *rig) textFrom(t *testing.T, from, body string) bot.Outcome {
-	t.Helper()
-	r.n++
-	id := fmt.Sprintf("SM%d", r.n)
-	key := bot.NewKey([]byte("s"), from)
-	out, err := r.eng.Handle(context.Background(), bot.Inbound{Channel: "sms", Key: key, Text: body, MessageID: id, Time: r.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.svc.Observe(context.Background(), turn(key, from, id, out)); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // A hundred texts of danger from one number: a hundred answers, one alert,
@@ -919,16 +912,14 @@ func TestAlertWithTheStoreDown(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	r.m.Close()
-	for i, from := range []string{number, number, number, "+15555550999"} {
-		key := bot.NewKey([]byte("s"), from)
-		id := fmt.Sprint("SMdown", i)
-		out, err := r.eng.Handle(ctx, bot.Inbound{Channel: "sms", Key: key, Text: "i want to kms", MessageID: id, Time: r.now})
-		if err != nil || len(out.Texts()) == 0 || !strings.Contains(out.Texts()[0], "988") {
-			t.Fatalf("texter not answered with the store down: %+v, %v", out, err)
+	for _, from := range []string{number, number, number, "+15555550999"} {
+		tr := r.send(from, "i want to kms")
+		if tr.Err != nil || len(tr.Outcome.Texts()) == 0 || !strings.Contains(tr.Outcome.Texts()[0], "988") {
+			t.Fatalf("texter not answered with the store down: %+v, %v", tr.Outcome, tr.Err)
 		}
-		if err := r.svc.Observe(ctx, turn(key, from, id, out)); err == nil {
-			t.Fatal("Observe reported no trouble with the store down")
-		}
+	}
+	if n := strings.Count(logs.String(), "handoff enqueue failed"); n != 4 {
+		t.Fatalf("%d subscriber failures logged with the store down, want 4", n)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -1059,5 +1050,66 @@ func TestWhatsAppRepliesAndItsWindow(t *testing.T) {
 	r.drain(t)
 	if wa.attempts != attempts+1 || len(wa.sent) != 2 {
 		t.Fatalf("a reply the channel refused as outside its window: %d tries, sent %q", wa.attempts-attempts, wa.sent)
+	}
+}
+
+// A WhatsApp texter whose first and only texts are danger: staff who
+// claim the alert reach them, and every text of danger keeps the window
+// open, as any other text does.
+func TestWhatsAppDangerFirst(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	wa := &fakeSMS{}
+	r.via = "whatsapp"
+	r.svc.Texters["whatsapp"] = window{wa}
+	ctx := context.Background()
+	r.text(t, "i want to kms")
+	r.drain(t)
+	top, _ := r.alerts()
+	if len(top) != 1 {
+		t.Fatalf("%d alerts, want 1", len(top))
+	}
+	if ok, err := r.svc.Claim(ctx, r.key, "UNURSE", "CALERT", top[0].TS); !ok || err != nil {
+		t.Fatalf("claim = %v, %v", ok, err)
+	}
+	r.drain(t)
+	if len(wa.sent) != 1 {
+		t.Fatalf("the texter was not told of the claim: %q", wa.sent)
+	}
+	if ok, err := r.svc.StaffReply(ctx, "CALERT", top[0].TS, "Ev1", "Are you safe right now?"); !ok || err != nil {
+		t.Fatalf("staff reply to a texter who wrote only danger: %v %v", ok, err)
+	}
+	r.drain(t)
+	if len(wa.sent) != 2 {
+		t.Fatalf("staff reply not sent: %q", wa.sent)
+	}
+
+	// Twenty hours on, in the handoff, danger again; five hours after
+	// that the window is still open.
+	r.now = r.now.Add(20 * time.Hour)
+	r.text(t, "i want to kill myself")
+	r.now = r.now.Add(5 * time.Hour)
+	if ok, err := r.svc.StaffReply(ctx, "CALERT", top[0].TS, "Ev2", "I'm here."); !ok || err != nil {
+		t.Fatalf("staff reply within a day of the texter's last text: %v %v", ok, err)
+	}
+	r.drain(t)
+	if len(wa.sent) != 3 {
+		t.Fatalf("staff reply not sent: %q", wa.sent)
+	}
+}
+
+// A staff member's own screening in Slack goes through the same path, but
+// it is not a texter: danger in it raises no alert and CALL opens no card.
+func TestStaffScreeningsAreNotTexters(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	for _, body := range []string{"hi", "i want to kms", "call"} {
+		if tr := r.path.Handle(context.Background(), "slack", "slack:T1:U1", bot.Inbound{Text: body, MessageID: body}); tr.Err != nil {
+			t.Fatal(tr.Err)
+		}
+	}
+	r.drain(t)
+	if len(r.slack.posts) != 0 {
+		t.Fatalf("a staff screening reached the intake or alert channel: %+v", r.slack.posts)
 	}
 }
