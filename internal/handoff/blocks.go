@@ -65,6 +65,14 @@ func RelayBlocks(text string) (string, []Block) {
 	return mrkdwn.Clip("Texter: "+body, mrkdwn.MaxSection), blocks
 }
 
+// NotSentBlocks tells a handoff's thread that text did not reach the
+// texter, and why; the text is quoted, escaped, so staff know which.
+func NotSentBlocks(text, why string) (string, []Block) {
+	line := ":no_entry: *Not sent to the texter:* " + why + "."
+	quoted := "> " + strings.ReplaceAll(mrkdwn.Escape(mrkdwn.Clip(text, 300)), "\n", "\n> ")
+	return mrkdwn.Clip("Not sent to the texter: "+why, mrkdwn.MaxSection), []Block{TextBlock(line + "\n" + quoted)}
+}
+
 // CardBlocks renders a handoff card: masked number, language, lean and
 // findings, how long they have waited, and the buttons for its state.
 func CardBlocks(r *Record, n Names) (string, []Block) {

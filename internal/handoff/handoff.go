@@ -41,6 +41,9 @@ const (
 	// reply, close). Its name is older than WhatsApp; entries already
 	// queued under it are still delivered.
 	KindText = "handoff.sms"
+	// KindNotSent tells a handoff's thread that a text to the texter was
+	// given up, and why.
+	KindNotSent = "handoff.notsent"
 )
 
 // Slack is the part of the Slack Web API the handoff needs.
@@ -71,19 +74,40 @@ type OutsideWindow struct {
 	Since   time.Duration // since the texter's last message
 }
 
-func (e *OutsideWindow) Error() string {
+func (e *OutsideWindow) Error() string { return "not sent: " + e.Reason() }
+
+// Reason says why, for staff.
+func (e *OutsideWindow) Reason() string {
 	last := "their conversation has expired"
 	if e.Since > 0 {
 		last = "theirs was " + hours(e.Since) + " ago"
 	}
-	return fmt.Sprintf("not sent: %s delivers replies only within %s of the texter's last message, and %s", e.Channel, hours(e.Window), last)
+	return fmt.Sprintf("%s delivers replies only within %s of the texter's last message, and %s", e.Channel, hours(e.Window), last)
 }
+
+// NotSent is why a text to a texter did not go, said for staff: the
+// number is no longer kept, the channel has no sender configured, the
+// texter opted out at the carrier, or the channel kept failing.
+type NotSent struct{ Why string }
+
+func (e *NotSent) Error() string { return "not sent: " + e.Why }
+
+// Reason says why, for staff.
+func (e *NotSent) Reason() string { return e.Why }
 
 func hours(d time.Duration) string {
 	if d < 2*time.Hour {
 		return fmt.Sprintf("%d minutes", int(d.Minutes()))
 	}
 	return fmt.Sprintf("%d hours", int(d.Hours()))
+}
+
+// notKept is why nothing can be sent once the number is erased.
+const notKept = "the texter's number is no longer kept (the conversation expired, or they sent STOP or DELETE)"
+
+// noSender is why nothing can be sent on a channel with no sender.
+func noSender(via string) *NotSent {
+	return &NotSent{Why: "this service has no sender configured for " + via + " (see the README's configuration)"}
 }
 
 // ErrOptedOut is what an SMS sender returns when the recipient opted out
@@ -166,7 +190,10 @@ func (s *Service) Deliverers(slack Slack) map[string]outbox.Deliverer {
 		}),
 		KindThread: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverThread(ctx, slack, m) }),
 		KindUpdate: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverUpdate(ctx, slack, m) }),
-		KindText:   outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverText(ctx, m) }),
+		KindText:   texts{s},
+		KindNotSent: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error {
+			return s.deliverNotSent(ctx, slack, m)
+		}),
 	}
 }
 
@@ -564,8 +591,57 @@ func (s *Service) outsideWindow(ctx context.Context, key bot.Key, via string, t 
 	return nil, nil
 }
 
+// texts delivers texts to texters; when one is given up, the staff in its
+// thread are told, and a close notice still erases the number.
+type texts struct{ s *Service }
+
+func (t texts) Deliver(ctx context.Context, m outbox.Message) error { return t.s.deliverText(ctx, m) }
+
+func (t texts) Abandon(ctx context.Context, m outbox.Message, err error) {
+	s := t.s
+	p, perr := payload[toTexter](m)
+	if perr != nil {
+		return
+	}
+	if p.Last {
+		if ferr := s.Forget(ctx, p.Key); ferr != nil {
+			s.Log.Error("close notice not sent, and the number not erased", "conv", string(p.Key), "err", ferr.Error())
+		}
+	}
+	why := "it could not be delivered after a day of tries"
+	var reason interface{ Reason() string }
+	if errors.As(err, &reason) {
+		why = reason.Reason()
+	}
+	n := notSent{Key: p.Key, Text: p.Text, Why: why}
+	if err := s.enqueue(ctx, "notsent:"+m.ID, KindNotSent, n); err != nil {
+		s.Log.Error("staff not told a text was not sent", "conv", string(p.Key), "err", err.Error())
+	}
+}
+
+// notSent tells a handoff's thread that Text did not reach the texter.
+type notSent struct {
+	Key       bot.Key
+	Text, Why string
+}
+
+func (s *Service) deliverNotSent(ctx context.Context, slack Slack, m outbox.Message) error {
+	p, err := payload[notSent](m)
+	if err != nil {
+		return err
+	}
+	r, err := s.posted(ctx, p.Key)
+	if err != nil {
+		return err
+	}
+	fallback, blocks := NotSentBlocks(p.Text, p.Why)
+	_, err = slack.Post(ctx, r.Channel, r.TS, fallback, blocks)
+	return err
+}
+
 // deliverText sends a text to the texter on their channel, shaped by its
-// rules.
+// rules. What cannot be sent is a *NotSent or an *OutsideWindow, marked
+// permanent.
 func (s *Service) deliverText(ctx context.Context, m outbox.Message) error {
 	p, err := payload[toTexter](m)
 	if err != nil {
@@ -573,17 +649,17 @@ func (s *Service) deliverText(ctx context.Context, m outbox.Message) error {
 	}
 	via, number, kept, err := s.address(ctx, p.Key)
 	if err != nil && kept {
-		return outbox.Permanent(err)
+		return outbox.Permanent(errors.Join(&NotSent{Why: "the texter's number could not be read"}, err))
 	}
 	if err != nil {
 		return err
 	}
 	if !kept {
-		return outbox.Permanent(errors.New("number no longer kept (expired, STOP or DELETE)"))
+		return outbox.Permanent(&NotSent{Why: notKept})
 	}
 	sender := s.Texters[via]
 	if sender == nil {
-		return outbox.Permanent(fmt.Errorf("no way to send on %s is configured", via))
+		return outbox.Permanent(noSender(via))
 	}
 	closed := func(err error) error {
 		s.Log.Warn("text to a texter not sent: outside the channel's window", "conv", string(p.Key), "channel", via)
@@ -612,10 +688,10 @@ func (s *Service) deliverText(ctx context.Context, m outbox.Message) error {
 				return merr
 			}
 			_ = s.Forget(ctx, p.Key)
-			return outbox.Permanent(err)
+			return outbox.Permanent(errors.Join(&NotSent{Why: "the texter has opted out at the carrier (STOP, or the number blocked)"}, err))
 		}
 		if errors.Is(err, ErrWindowClosed) {
-			return closed(err)
+			return closed(errors.Join(&NotSent{Why: via + " refused it as outside its window of " + hours(sender.Window()) + " since the texter's last message"}, err))
 		}
 		if err != nil {
 			return err
@@ -759,8 +835,10 @@ func (s *Service) ShowNumber(ctx context.Context, key bot.Key, user string) (str
 
 // StaffReply sends a staff member's reply in a card's thread to the
 // texter, on their channel. It reports false when the thread is not an
-// open handoff, and an *OutsideWindow error when the texter's channel
-// would not deliver it (WhatsApp, a day after their last message).
+// open handoff; an *OutsideWindow error when the texter's channel would
+// not deliver it (WhatsApp, a day after their last message), and a
+// *NotSent when it cannot be sent at all. A reply that fails later is
+// told in the thread.
 func (s *Service) StaffReply(ctx context.Context, channel, threadTS, eventID, text string) (bool, error) {
 	key, ok, err := s.hs.ThreadOf(ctx, channel, threadTS)
 	if err != nil || !ok {
@@ -770,7 +848,13 @@ func (s *Service) StaffReply(ctx context.Context, channel, threadTS, eventID, te
 	if err != nil || r == nil || r.State == stateClosed {
 		return false, err
 	}
-	if via, _, kept, err := s.address(ctx, key); err == nil && kept && s.Texters[via] != nil {
+	via, _, kept, err := s.address(ctx, key)
+	switch {
+	case err == nil && !kept:
+		return true, &NotSent{Why: notKept}
+	case err == nil && s.Texters[via] == nil:
+		return true, noSender(via)
+	case err == nil:
 		out, err := s.outsideWindow(ctx, key, via, s.Texters[via])
 		if err != nil {
 			return true, err

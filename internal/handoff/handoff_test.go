@@ -1051,6 +1051,79 @@ func TestWhatsAppRepliesAndItsWindow(t *testing.T) {
 	if wa.attempts != attempts+1 || len(wa.sent) != 2 {
 		t.Fatalf("a reply the channel refused as outside its window: %d tries, sent %q", wa.attempts-attempts, wa.sent)
 	}
+	if got := r.notSent(r.slack.posts[0].TS); len(got) != 1 || !strings.Contains(got[0], "Gracias.") || !strings.Contains(got[0], "refused it as outside its window of 24 hours") {
+		t.Fatalf("the thread was not told WhatsApp refused the reply: %q", got)
+	}
+}
+
+// notSent returns the thread's notices of texts that did not reach the
+// texter.
+func (r *rig) notSent(thread string) []string {
+	r.slack.mu.Lock()
+	defer r.slack.mu.Unlock()
+	var out []string
+	for _, p := range r.slack.posts {
+		if p.ThreadTS == thread && strings.HasPrefix(p.Fallback, "Not sent to the texter") {
+			out = append(out, p.Blocks)
+		}
+	}
+	return out
+}
+
+// A text to the texter that cannot go is told in the handoff's thread
+// with the reason, whenever that is found: a staff reply queued inside
+// WhatsApp's window but held up by Twilio until it closed; a close notice
+// after it, which still erases the number; a reply on a channel with no
+// sender configured, refused at once.
+func TestTextsNotSentAreToldInTheThread(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	wa := &fakeSMS{}
+	r.via = "whatsapp"
+	r.svc.Texters["whatsapp"] = window{wa}
+	ctx := context.Background()
+	r.text(t, "hi")
+	r.text(t, "call")
+	heard := r.now
+	r.drain(t)
+	card := r.slack.posts[0].TS
+	r.svc.Claim(ctx, r.key, "USAM", "CINTAKE", card)
+	r.drain(t)
+
+	r.now = heard.Add(24*time.Hour - 2*time.Minute)
+	if ok, err := r.svc.StaffReply(ctx, "CINTAKE", card, "Ev1", "Still with us?"); !ok || err != nil {
+		t.Fatalf("staff reply inside the window: %v %v", ok, err)
+	}
+	wa.failFor = 1000
+	r.drain(t)
+	got := r.notSent(card)
+	if len(got) != 1 || !strings.Contains(got[0], "Still with us?") || !strings.Contains(got[0], "within 24 hours") {
+		t.Fatalf("thread told %q", got)
+	}
+
+	if err := r.svc.Close(ctx, r.key, "USAM"); err != nil {
+		t.Fatal(err)
+	}
+	r.drain(t)
+	if got := r.notSent(card); len(got) != 2 {
+		t.Fatalf("the close notice outside the window was not told: %q", got)
+	}
+	if _, err := r.svc.ShowNumber(ctx, r.key, "USAM"); err == nil {
+		t.Fatal("the number is still kept after the handoff closed")
+	}
+
+	// A new handoff, and no WhatsApp sender on this service.
+	wa.failFor = 0
+	r.text(t, "call")
+	r.drain(t)
+	card = r.slack.posts[len(r.slack.posts)-1].TS
+	r.svc.Claim(ctx, r.key, "USAM", "CINTAKE", card)
+	delete(r.svc.Texters, "whatsapp")
+	ok, err := r.svc.StaffReply(ctx, "CINTAKE", card, "Ev2", "Hello?")
+	var notSent *handoff.NotSent
+	if !ok || !errors.As(err, &notSent) || !strings.Contains(err.Error(), "no sender configured for whatsapp") {
+		t.Fatalf("a reply with no sender: %v %v", ok, err)
+	}
 }
 
 // A WhatsApp texter whose first and only texts are danger: staff who

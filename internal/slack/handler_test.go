@@ -268,29 +268,43 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// lateHandoffs refuses every staff reply: the texter's window has passed.
-type lateHandoffs struct{ handoffs }
-
-func (lateHandoffs) StaffReply(context.Context, string, string, string, string) (bool, error) {
-	return true, &handoff.OutsideWindow{Channel: "whatsapp", Window: 24 * time.Hour, Since: 30 * time.Hour}
+// refusingHandoffs refuses every staff reply with err.
+type refusingHandoffs struct {
+	handoffs
+	err error
 }
 
-// A staff reply the texter's channel would not deliver is refused in the
-// thread, with the reason, for everyone in it to see.
-func TestStaffReplyOutsideTheWindow(t *testing.T) {
+func (h refusingHandoffs) StaffReply(context.Context, string, string, string, string) (bool, error) {
+	return true, h.err
+}
+
+// A staff reply the texter's channel would not deliver, or that cannot be
+// sent at all, is refused in the thread, with the reason, for everyone in
+// it to see.
+func TestStaffReplyRefused(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.h.Handoffs = lateHandoffs{}
-	inner := `{"type":"message","channel_type":"channel","user":"U0STAFF","text":"Are you still there?","ts":"1700000005.000100","thread_ts":"1700000001.000100","channel":"C0INTAKE"}`
-	if w := do(t, e.h.Events, "/slack/events", "application/json", eventJSON(testTeam, "EvLate", inner), nil); w.Code != http.StatusOK {
-		t.Fatalf("status %d", w.Code)
-	}
-	e.h.Wait()
-	posts := e.slack.Calls("chat.postMessage")
-	if len(posts) != 1 || posts[0].Form.Get("thread_ts") != "1700000001.000100" {
-		t.Fatalf("posts %v, want one in the thread", posts)
-	}
-	if b := posts[0].Form.Get("blocks"); !strings.Contains(b, "24 hours") || !strings.Contains(b, "30 hours ago") || !strings.Contains(b, "templates") {
-		t.Errorf("the refusal does not say why: %s", b)
+	for _, c := range []struct {
+		err  error
+		want []string
+	}{
+		{&handoff.OutsideWindow{Channel: "whatsapp", Window: 24 * time.Hour, Since: 30 * time.Hour}, []string{"24 hours", "30 hours ago", "templates"}},
+		{&handoff.NotSent{Why: "this service has no sender configured for whatsapp"}, []string{"not sent", "no sender configured for whatsapp"}},
+	} {
+		e := newEnv(t)
+		e.h.Handoffs = refusingHandoffs{err: c.err}
+		inner := `{"type":"message","channel_type":"channel","user":"U0STAFF","text":"Are you still there?","ts":"1700000005.000100","thread_ts":"1700000001.000100","channel":"C0INTAKE"}`
+		if w := do(t, e.h.Events, "/slack/events", "application/json", eventJSON(testTeam, "EvLate", inner), nil); w.Code != http.StatusOK {
+			t.Fatalf("status %d", w.Code)
+		}
+		e.h.Wait()
+		posts := e.slack.Calls("chat.postMessage")
+		if len(posts) != 1 || posts[0].Form.Get("thread_ts") != "1700000001.000100" {
+			t.Fatalf("%v: posts %v, want one in the thread", c.err, posts)
+		}
+		for _, want := range c.want {
+			if b := posts[0].Form.Get("blocks"); !strings.Contains(b, want) {
+				t.Errorf("%v: the refusal does not say %q: %s", c.err, want, b)
+			}
+		}
 	}
 }

@@ -78,11 +78,16 @@ func (h *Handler) staffReply(ctx context.Context, eventID string, e *slackevents
 		return false
 	}
 	ok, err := h.Handoffs.StaffReply(ctx, e.Channel, e.ThreadTimeStamp, eventID, mrkdwn.Plain(e.Text))
+	// Everyone in the thread should know the texter did not get it.
 	var late *handoff.OutsideWindow
-	if errors.As(err, &late) {
-		// Everyone in the thread should know the texter did not get it.
+	var notSent *handoff.NotSent
+	switch {
+	case errors.As(err, &late):
 		text := ":no_entry: " + late.Error() + ". Message templates are not sent by this service: wait for the texter to write again, or reach them another way."
 		h.post(ctx, e.Channel, e.ThreadTimeStamp, "Reply not sent", []slack.Block{section(mrkdwn.Escape(text))})
+		return true
+	case errors.As(err, &notSent):
+		h.post(ctx, e.Channel, e.ThreadTimeStamp, "Reply not sent", []slack.Block{section(mrkdwn.Escape(":no_entry: " + notSent.Error() + "."))})
 		return true
 	}
 	if err != nil {

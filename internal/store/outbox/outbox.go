@@ -69,6 +69,14 @@ type Deliverer interface {
 	Deliver(ctx context.Context, m Message) error
 }
 
+// An Abandoner is a Deliverer told when one of its messages is given up (a
+// permanent error, or retried past MaxAge or MaxTries), before it goes to
+// the dead letters: to tell someone, or to finish what delivery would
+// have. It may run twice for one message if Redis fails in between.
+type Abandoner interface {
+	Abandon(ctx context.Context, m Message, err error)
+}
+
 // DelivererFunc adapts a function to Deliverer.
 type DelivererFunc func(ctx context.Context, m Message) error
 
@@ -410,6 +418,9 @@ func (o *Outbox) handle(ctx context.Context, l lane, e redis.XMessage) error {
 		o.Log.Error("outbox: giving up on a message", "kind", m.Kind, "id", m.ID, "tries", m.Tries, "err", derr)
 		if o.Observer != nil {
 			o.Observer.Dead(m.Kind)
+		}
+		if a, ok := d.(Abandoner); ok {
+			a.Abandon(ctx, m, derr)
 		}
 		data, _ := json.Marshal(m)
 		return o.settle(ctx, l, e.ID, DeadKey, string(data))

@@ -150,6 +150,46 @@ func TestDeadLetterAfterMaxTries(t *testing.T) {
 	}
 }
 
+// abandoner records the messages given up, with why.
+type abandoner struct {
+	*recorder
+	mu        sync.Mutex
+	abandoned []string
+}
+
+func (a *abandoner) Abandon(_ context.Context, m outbox.Message, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.abandoned = append(a.abandoned, m.ID+": "+err.Error())
+}
+
+// A deliverer that wants to know is told of each message given up, once,
+// whether for a permanent error or after MaxAge of tries, and never of one
+// delivered.
+func TestAbandonedMessagesAreTold(t *testing.T) {
+	t.Parallel()
+	_, rdb := mini(t)
+	a := &abandoner{recorder: &recorder{failFor: 1, err: outbox.Permanent(errors.New("opted out"))}}
+	now := time.Unix(1_700_000_000, 0)
+	o := outbox.New(rdb, map[string]outbox.Deliverer{"k": a})
+	o.Block, o.Now = 5*time.Millisecond, func() time.Time { return now }
+	ctx := context.Background()
+	o.Enqueue(ctx, outbox.Message{ID: "refused", Kind: "k"})
+	o.Step(ctx, "w")
+	o.Enqueue(ctx, outbox.Message{ID: "sent", Kind: "k"})
+	o.Step(ctx, "w")
+	a.recorder.failFor, a.recorder.err = 1000, nil
+	o.Enqueue(ctx, outbox.Message{ID: "late", Kind: "k"})
+	for i := 0; i < 300; i++ {
+		o.Step(ctx, "w")
+		now = now.Add(6 * time.Minute)
+	}
+	want := []string{"refused: opted out", "late: provider is down"}
+	if !slices.Equal(a.abandoned, want) || a.count("sent") != 1 {
+		t.Fatalf("abandoned %q, want %q", a.abandoned, want)
+	}
+}
+
 func TestEnqueuedTwiceSentOnce(t *testing.T) {
 	t.Parallel()
 	_, rdb := mini(t)
