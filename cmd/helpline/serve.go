@@ -112,8 +112,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 
 	if cfg.SMS() || *dev {
 		hook := twilio.Webhook{AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL, Insecure: *dev && cfg.TwilioAuthToken == "", Log: log}
-		srv.Handle("POST /twilio/sms", &sms.Handler{Webhook: hook, Path: path, Unicode: cfg.SMSUnicode})
-		srv.Handle("POST /twilio/whatsapp", &whatsapp.Handler{Webhook: hook, Path: path})
+		srv.Handle("POST /twilio/sms", sms.Handler(hook, path, cfg.SMSUnicode))
+		srv.Handle("POST /twilio/whatsapp", whatsapp.Handler(hook, path))
 	}
 	w.mount(srv)
 

@@ -71,11 +71,8 @@ func TestChannelTable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := &channeltest.Engine{Replies: tc.replies}
-			h := &sms.Handler{
-				Webhook: twilio.Webhook{AuthToken: token, PublicURL: publicURL, Log: slog.New(slog.DiscardHandler)},
-				Path:    channel.New(e, secret, nil),
-				Unicode: tc.unicode,
-			}
+			h := sms.Handler(twilio.Webhook{AuthToken: token, PublicURL: publicURL, Log: slog.New(slog.DiscardHandler)},
+				channel.New(e, secret, nil), tc.unicode)
 			method := cmp.Or(tc.method, http.MethodPost)
 			rec := twiliotest.Post(h, method, "/twilio/sms", tc.form, token, publicURL, tc.sig)
 			if rec.Code != tc.status {

@@ -5,11 +5,8 @@ package sms
 
 import (
 	"context"
-	"net/http"
-	"strings"
 	"time"
 
-	"helpline/bot"
 	"helpline/internal/channel"
 	"helpline/internal/twilio"
 )
@@ -17,33 +14,13 @@ import (
 // Channel is this channel's name on the path, in metrics and statistics.
 const Channel = "sms"
 
-// Handler serves Twilio's incoming-message webhook for SMS.
-type Handler struct {
-	twilio.Webhook
-	Path *channel.Path
-	// Unicode sends characters outside GSM-7 as they are.
-	Unicode bool
-}
-
-// ServeHTTP reads the signed webhook, takes the text through the path and
-// answers with the replies as TwiML. A message from another of Twilio's
-// channels ("whatsapp:+1...") is refused: its sender's webhook points at
-// the wrong route, and taken here it would be shaped and answered as SMS.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m, ok := h.Read(w, r)
-	if !ok {
-		return
-	}
-	if prefix, _, found := strings.Cut(m.From, ":"); found {
-		h.Log.Warn("sms webhook: sender is not a phone number; point that sender's webhook at its own route",
-			"path", r.URL.Path, "channel", prefix)
-		http.Error(w, "not an SMS message", http.StatusBadRequest)
-		return
-	}
-	t := h.Path.Handle(r.Context(), Channel, m.From, bot.Inbound{
-		Text: m.Body, MessageID: m.SID, Media: m.Media, CarrierReplied: m.OptOut,
-	})
-	twilio.Reply(w, Shape(t.Outcome.Texts(), h.Unicode), h.Log)
+// Handler serves Twilio's incoming-message webhook for SMS: senders are
+// phone numbers, and replies are shaped to SMS segments, in GSM-7 unless
+// unicode. A message from another of Twilio's channels ("whatsapp:+1...")
+// is refused.
+func Handler(hook twilio.Webhook, path *channel.Path, unicode bool) *twilio.Route {
+	return &twilio.Route{Webhook: hook, Path: path, Channel: Channel,
+		Shape: func(replies []string) []string { return Shape(replies, unicode) }}
 }
 
 // Texter texts a texter on SMS what the system starts (staff replies,

@@ -50,7 +50,7 @@ func (s *syncBuffer) String() string {
 }
 
 type rig struct {
-	h   *sms.Handler
+	h   *twilio.Route
 	rdb *redistest.Conn
 	st  *store.Store
 	set *flows.Set
@@ -71,10 +71,10 @@ func newRig(t *testing.T, st *store.Store, addr string, rate int) *rig {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	return &rig{rdb: redistest.Dial(t, addr), st: st, set: set, log: logs, h: &sms.Handler{
-		Webhook: twilio.Webhook{AuthToken: token, PublicURL: publicURL, Log: log},
-		Path:    channel.New(eng, []byte("a-secret-of-at-least-32-characters!"), log),
-	}}
+	return &rig{rdb: redistest.Dial(t, addr), st: st, set: set, log: logs, h: sms.Handler(
+		twilio.Webhook{AuthToken: token, PublicURL: publicURL, Log: log},
+		channel.New(eng, []byte("a-secret-of-at-least-32-characters!"), log), false,
+	)}
 }
 
 func miniRig(t *testing.T) *rig {

@@ -8,12 +8,9 @@ package whatsapp
 
 import (
 	"context"
-	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 
-	"helpline/bot"
 	"helpline/internal/channel"
 	"helpline/internal/twilio"
 )
@@ -29,28 +26,12 @@ const Prefix = "whatsapp:"
 // after it only approved templates, which this service does not send.
 const Window = 24 * time.Hour
 
-// Handler serves Twilio's incoming-message webhook for a WhatsApp sender.
-type Handler struct {
-	twilio.Webhook
-	Path *channel.Path
-}
-
-// ServeHTTP reads the signed webhook, takes the message through the path
-// and answers with the replies as TwiML. A message whose sender is not a
-// WhatsApp address is refused: it was posted to the wrong route, and its
-// conversation would be the SMS one.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m, ok := h.Read(w, r)
-	if !ok {
-		return
-	}
-	if !strings.HasPrefix(m.From, Prefix) {
-		h.Log.Warn("whatsapp webhook: sender is not a WhatsApp address", "path", r.URL.Path)
-		http.Error(w, "not a WhatsApp message", http.StatusBadRequest)
-		return
-	}
-	t := h.Path.Handle(r.Context(), Channel, m.From, bot.Inbound{Text: m.Body, MessageID: m.SID, Media: m.Media})
-	twilio.Reply(w, Shape(t.Outcome.Texts()), h.Log)
+// Handler serves Twilio's incoming-message webhook for a WhatsApp sender:
+// senders are "whatsapp:" addresses, and replies keep their accents. A
+// message from a bare phone number is refused: it was posted to the wrong
+// route, and its conversation would be the SMS one.
+func Handler(hook twilio.Webhook, path *channel.Path) *twilio.Route {
+	return &twilio.Route{Webhook: hook, Path: path, Channel: Channel, Prefix: Prefix, Shape: Shape}
 }
 
 // Shape makes replies fit WhatsApp: as written, accents and all, with a

@@ -26,10 +26,8 @@ const (
 var secret = []byte("a-secret-of-at-least-32-characters!")
 
 func serve(e *channeltest.Engine, form url.Values, sig string) *httptest.ResponseRecorder {
-	h := &whatsapp.Handler{
-		Webhook: twilio.Webhook{AuthToken: token, PublicURL: publicURL, Log: slog.New(slog.DiscardHandler)},
-		Path:    channel.New(e, secret, nil),
-	}
+	h := whatsapp.Handler(twilio.Webhook{AuthToken: token, PublicURL: publicURL, Log: slog.New(slog.DiscardHandler)},
+		channel.New(e, secret, nil))
 	return twiliotest.Post(h, http.MethodPost, "/twilio/whatsapp", form, token, publicURL, sig)
 }
 
@@ -66,6 +64,8 @@ func TestWebhook(t *testing.T) {
 			status: 200, in: &bot.Inbound{Channel: "whatsapp", Text: "hola", MessageID: "SM1"}, out: []string{
 				strings.TrimSpace(strings.Repeat("¿Cómo está usted hoy? ", 72)), strings.TrimSpace(strings.Repeat("¿Cómo está usted hoy? ", 14))}},
 		{name: "media", form: msg("Body", "", "NumMedia", "1"), status: 200, in: &bot.Inbound{Channel: "whatsapp", MessageID: "SM1", Media: 1}},
+		{name: "a STOP Twilio already answered", form: msg("Body", "STOP", "OptOutType", "STOP"), status: 200,
+			in: &bot.Inbound{Channel: "whatsapp", Text: "STOP", MessageID: "SM1", CarrierReplied: true}},
 		{name: "unsigned", form: msg(), sig: twiliotest.Unsigned, status: 403},
 		{name: "an SMS number on the WhatsApp route", form: msg("From", "+15555550123"), status: 400},
 	} {
@@ -87,11 +87,17 @@ func TestWebhook(t *testing.T) {
 	}
 }
 
-// The same number on WhatsApp and on SMS is two conversations.
+// The same number on WhatsApp and on SMS is two conversations: the
+// WhatsApp route keys the conversation by the whole "whatsapp:" address.
 func TestKeyDiffersFromSMS(t *testing.T) {
-	p := channel.New(&channeltest.Engine{}, secret, nil)
-	if p.Key("whatsapp:+15555550123") == p.Key("+15555550123") {
-		t.Fatal("a WhatsApp conversation shares its key with the number's SMS conversation")
+	e := &channeltest.Engine{}
+	form := url.Values{"MessageSid": {"SM1"}, "From": {"whatsapp:+15555550123"}, "To": {"whatsapp:+14155238886"}, "Body": {"hola"}}
+	if rec := serve(e, form, ""); rec.Code != 200 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	got := e.Got()
+	if len(got) != 1 || got[0].Key == bot.NewKey(secret, "+15555550123") || got[0].Key != bot.NewKey(secret, "whatsapp:+15555550123") {
+		t.Fatalf("handed %+v: the key is not the WhatsApp address's own", got)
 	}
 }
 
