@@ -237,9 +237,9 @@ func (t *turn) take(st *flows.Step, value string) {
 	if st.Safety && value == "yes" {
 		// The ASQ item: a yes asks whether the thoughts are there right
 		// now, about the person asked for; the screening goes on after.
-		who := "self"
-		if s.Answers[t.e.flow.Audience] == "other" {
-			who = "other"
+		who := flows.WhoSelf
+		if s.Answers[t.e.flow.Audience] == flows.WhoOther {
+			who = flows.WhoOther
 		}
 		s.Step = next
 		t.askNow(PendingNow, who)

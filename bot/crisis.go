@@ -38,10 +38,10 @@ type Finding struct {
 // For returns f for a conversation about audience ("self" or "other"):
 // danger said of no one in particular is the person the screening is for.
 func (d *Detector) For(f Finding, audience string) Finding {
-	if f.Tier == "" || f.Named || audience != "other" || f.Who == "other" {
+	if f.Tier == "" || f.Named || audience != flows.WhoOther || f.Who == flows.WhoOther {
 		return f
 	}
-	f.Who = "other"
+	f.Who = flows.WhoOther
 	if fam := d.set.Crisis.FamilyNamed(f.Matched); fam != nil {
 		f.Reply = d.set.Crisis.ReplyFor(fam, f.Who)
 	}
@@ -137,11 +137,11 @@ func (d *Detector) check(msg *message, prefer string, seen func(lang string, fam
 				continue
 			}
 			who, named := fam.Who, true
-			if who == "" || who == "any" {
+			if who == "" || who == flows.WhoAny {
 				who = whose(doc, m)
 			}
 			if who == "" {
-				who, named = "self", false
+				who, named = flows.WhoSelf, false
 			}
 			bestRank = rank
 			best = Finding{Tier: fam.Tier, Kind: fam.Kind, Who: who, Named: named, Reply: d.set.Crisis.ReplyFor(fam, who), Lang: code,
@@ -376,20 +376,20 @@ func whose(d *text.Doc, m text.Match) string {
 			i++
 		}
 		if i < m.To && d.At("others", i) > 0 && d.At("self", i) == 0 {
-			return "other"
+			return flows.WhoOther
 		}
 	}
 	for i := m.From; i < m.To; i++ {
 		if d.At("self", i) > 0 {
-			return "self" // "quitarme la vida", "kill myself"
+			return flows.WhoSelf // "quitarme la vida", "kill myself"
 		}
 	}
 	for i := starts[0] - 1; i >= 0; i-- {
 		switch {
 		case d.At("self", i) > 0:
-			return "self"
+			return flows.WhoSelf
 		case d.At("others", i) > 0:
-			return "other"
+			return flows.WhoOther
 		}
 	}
 	return "" // no one named

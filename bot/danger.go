@@ -110,7 +110,11 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 // it is recorded then, not asked again.
 func (t *turn) fillSafety(f Finding) {
 	s, fl := t.s, t.e.flow
-	if f.Kind != "suicide" || f.Who != map[bool]string{true: "other", false: "self"}[s.Answers[fl.Audience] == "other"] {
+	about := flows.WhoSelf
+	if s.Answers[fl.Audience] == flows.WhoOther {
+		about = flows.WhoOther
+	}
+	if f.Kind != "suicide" || f.Who != about {
 		return
 	}
 	for _, st := range fl.Steps {
@@ -142,7 +146,7 @@ func (t *turn) askNow(pending Pending, who string) {
 	s.Pending, s.About, s.Unclear, s.Clarify = pending, who, 0, nil
 	s.Asked++
 	name := "concern"
-	if who == "other" {
+	if who == flows.WhoOther {
 		name = "concern_other"
 	}
 	t.say(t.e.nowQuestion(name, s))
@@ -186,7 +190,7 @@ func (t *turn) nowReply() {
 		s.Unclear++
 		t.outcome = "ask_again"
 		name := "concern"
-		if who == "other" {
+		if who == flows.WhoOther {
 			name = "concern_other"
 		}
 		t.say(t.e.nowQuestion(name, s))
@@ -196,7 +200,7 @@ func (t *turn) nowReply() {
 	if !no {
 		t.outcome = "danger"
 		reply := "suicide"
-		if who == "other" {
+		if who == flows.WhoOther {
 			reply = "suicide_other"
 		}
 		tier := flows.TierUrgent

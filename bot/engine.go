@@ -35,10 +35,19 @@ type Inbound struct {
 	// Answer is a typed answer (a button): it is taken as it is, for its
 	// step, and never read as words.
 	Answer *Answer
-	// Command is a keyword sent by a button ("restart", "back"), by the
-	// name the language files give it.
-	Command string
+	// Command is a keyword sent by a button.
+	Command Command
 }
+
+// Command is a keyword a channel's button sends, by the name the language
+// files give it; the engine takes it whatever the message's words.
+type Command string
+
+// The commands channels send.
+const (
+	CommandRestart Command = "restart"
+	CommandBack    Command = "back"
+)
 
 // Outcome is what the engine decided: the replies to send, in order, and what
 // happened, for metrics and staff.
@@ -215,7 +224,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	// One reading of the text serves the danger check, keywords and the
 	// answer.
 	msg := newMessage(e.flows, in.Text, in.Lang)
-	if kw, ok := keywordNames[in.Command]; ok {
+	if kw, ok := keywordNames[string(in.Command)]; ok {
 		// A button's command is the keyword, whatever the text.
 		msg.cmd = kw
 	}

@@ -56,10 +56,10 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 	now := time.Now()
 	s := &Session{Flow: f.ID, FlowVersion: f.Version, Step: step, Answers: map[string]string{}, Lang: lang,
 		Status: StatusActive, Started: now.Unix(), Updated: now.Unix()}
-	if audience == "other" && f.Audience != "" && f.Index(step) > f.Index(f.Audience) {
+	if audience == flows.WhoOther && f.Audience != "" && f.Index(step) > f.Index(f.Audience) {
 		// Asked about someone else: the question that says so is behind.
-		if a := f.Step(f.Audience); a != nil && a.Option("other") != nil {
-			s.Answers[f.Audience] = "other"
+		if a := f.Step(f.Audience); a != nil && a.Option(flows.WhoOther) != nil {
+			s.Answers[f.Audience] = flows.WhoOther
 		}
 	}
 	var out Outcome

@@ -18,7 +18,7 @@ func TestTypedAnswersToTheSummary(t *testing.T) {
 	st, _ := miniStore(t)
 	e := newEngine(t, st)
 	ctx := context.Background()
-	out, err := e.Handle(ctx, bot.Inbound{Key: "typed", Command: "restart", MessageID: "0"})
+	out, err := e.Handle(ctx, bot.Inbound{Key: "typed", Command: bot.CommandRestart, MessageID: "0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestTypedAnswerForAnotherStep(t *testing.T) {
 	st, _ := miniStore(t)
 	e := newEngine(t, st)
 	ctx := context.Background()
-	out, _ := e.Handle(ctx, bot.Inbound{Key: "old", Command: "restart", MessageID: "0"})
+	out, _ := e.Handle(ctx, bot.Inbound{Key: "old", Command: bot.CommandRestart, MessageID: "0"})
 	greeting := out.Asked()
 	out, _ = e.Handle(ctx, bot.Inbound{Key: "old", Answer: &bot.Answer{Step: greeting.Step, Values: []string{greeting.Choices[0].Value}}, MessageID: "1"})
 	who := out.Asked()
@@ -120,7 +120,7 @@ func TestDangerIsHeard(t *testing.T) {
 		t.Errorf("danger as the first text: last heard %v, want %v", got, t0)
 	}
 
-	out, _ := e.Handle(ctx, bot.Inbound{Key: "done", Command: "restart", MessageID: "0", Time: t0})
+	out, _ := e.Handle(ctx, bot.Inbound{Key: "done", Command: bot.CommandRestart, MessageID: "0", Time: t0})
 	for i := 1; out.Summary() == nil && i < 30; i++ {
 		q := out.Asked()
 		if q == nil || len(q.Choices) == 0 {

@@ -35,6 +35,14 @@ const (
 	TierConcern = "concern"
 )
 
+// Whose screening or danger it is: the texter's own, or someone else's.
+// A danger pattern's WhoAny is read from the words before the match.
+const (
+	WhoSelf  = "self"
+	WhoOther = "other"
+	WhoAny   = "any"
+)
+
 // DangerPattern is one family of danger: its kind, tier, whose danger it
 // is, and its patterns per language.
 type DangerPattern struct {
@@ -136,7 +144,7 @@ func (c *Crisis) ReplyFor(p *DangerPattern, who string) string {
 	if p.Reply != "" {
 		return p.Reply
 	}
-	if who == "other" {
+	if who == WhoOther {
 		if _, ok := c.Reply[p.Kind+"_other"]; ok {
 			return p.Kind + "_other"
 		}
@@ -170,8 +178,8 @@ func (c *Crisis) validate(ls map[string]*text.Language, langs []string, p *probl
 		if dp.Tier != TierUrgent && dp.Tier != TierConcern {
 			p.add(file, at, "%s: tier %q is not urgent or concern%s", where, dp.Tier, suggestOf(dp.Tier, []string{TierUrgent, TierConcern}))
 		}
-		if dp.Who != "" && dp.Who != "self" && dp.Who != "other" && dp.Who != "any" {
-			p.add(file, at, "%s: who %q is not self, other or any%s", where, dp.Who, suggestOf(dp.Who, []string{"self", "other", "any"}))
+		if dp.Who != "" && dp.Who != WhoSelf && dp.Who != WhoOther && dp.Who != WhoAny {
+			p.add(file, at, "%s: who %q is not self, other or any%s", where, dp.Who, suggestOf(dp.Who, []string{WhoSelf, WhoOther, WhoAny}))
 		}
 		if dp.Reply != "" {
 			if _, ok := c.Reply[dp.Reply]; !ok {

@@ -554,7 +554,7 @@ func (f *Flow) validate(p *problems) {
 	if f.Audience != "" && f.Step(f.Audience) == nil {
 		p.add(file, 0, "audience: step %q is not defined", f.Audience)
 	}
-	for _, aud := range []string{"self", "other"} {
+	for _, aud := range []string{WhoSelf, WhoOther} {
 		for _, l := range langs {
 			for _, w := range []string{"you", "them", "your", "yourself"} {
 				if f.Pronouns[aud][l][w] == "" {
@@ -939,7 +939,7 @@ func (f *Flow) LongestVars(lang string) map[string]string {
 	}
 	for _, w := range []string{"you", "them", "your", "yourself"} {
 		long := ""
-		for _, aud := range []string{"self", "other"} {
+		for _, aud := range []string{WhoSelf, WhoOther} {
 			if v := f.Pronouns[aud][lang][w]; len([]rune(v)) > len([]rune(long)) {
 				long = v
 			}

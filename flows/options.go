@@ -49,7 +49,7 @@ func (f *Flow) compileOptions(langs map[string]*text.Language, p *problems) {
 			}
 			o := &Options{M: m, Labels: map[string][][]string{}}
 			for _, opt := range st.Options {
-				for _, aud := range []string{"self", "other"} {
+				for _, aud := range []string{WhoSelf, WhoOther} {
 					label := Fill(opt.Text.In(code), f.Vars(aud, code, nil))
 					if label == "" {
 						continue

@@ -142,8 +142,8 @@ func (st *Step) Values() []string {
 // Vars returns the placeholder values for a conversation in lang, for
 // "self" or "other" as the audience.
 func (f *Flow) Vars(audience, lang string, extra map[string]string) map[string]string {
-	if audience != "other" {
-		audience = "self"
+	if audience != WhoOther {
+		audience = WhoSelf
 	}
 	words := f.Pronouns[audience][lang]
 	if words == nil {

@@ -42,10 +42,22 @@ type Turn struct {
 	Err       error
 	Took      time.Duration
 	// Refused is set when the line was over its limit and the engine was
-	// not asked: "help" (answered anyway), "busy" (told once a minute) or
-	// "none".
-	Refused string
+	// not asked.
+	Refused Refusal
 }
+
+// Refusal is how a message past the line's limit was answered.
+type Refusal string
+
+const (
+	// RefusedHelp: HELP, answered anyway (carriers require it).
+	RefusedHelp Refusal = "help"
+	// RefusedBusy: a conversation served lately, told the line is busy
+	// (once a minute).
+	RefusedBusy Refusal = "busy"
+	// RefusedSilently: anyone else, not answered.
+	RefusedSilently Refusal = "none"
+)
 
 // Path runs every channel's messages. Subscribers are registered at wiring,
 // before the first message.
@@ -53,8 +65,7 @@ type Path struct {
 	engine Engine
 	secret []byte
 	log    *slog.Logger
-	limits map[string]*Limiter
-	recent Recent
+	limits map[string]limit
 	turns  []func(context.Context, *Turn)
 	events map[bot.EventKind][]func(context.Context, *Turn, bot.Event)
 }
@@ -65,7 +76,7 @@ func New(engine Engine, secret []byte, log *slog.Logger) *Path {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Path{engine: engine, secret: secret, log: log, limits: map[string]*Limiter{},
+	return &Path{engine: engine, secret: secret, log: log, limits: map[string]limit{},
 		events: map[bot.EventKind][]func(context.Context, *Turn, bot.Event){}}
 }
 
@@ -74,9 +85,15 @@ func New(engine Engine, secret []byte, log *slog.Logger) *Path {
 // line is busy. recent may be nil.
 func (p *Path) Limit(l *Limiter, recent Recent, channels ...string) {
 	for _, ch := range channels {
-		p.limits[ch] = l
+		p.limits[ch] = limit{l, recent}
 	}
-	p.recent = recent
+}
+
+// limit is a channel's share of a line: its budget, and who is told the
+// line is busy.
+type limit struct {
+	*Limiter
+	recent Recent
 }
 
 // OnTurn registers fn to be told of every turn, duplicates and refusals
@@ -111,7 +128,7 @@ func (p *Path) Handle(ctx context.Context, channel, from string, in bot.Inbound)
 	// it took is given back once the engine has answered it as danger or
 	// STOP.
 	admitted := false
-	if l := p.limits[channel]; l != nil {
+	if l := p.limits[channel]; l.Limiter != nil {
 		switch l.Admit(in.Key) {
 		case Busy:
 			if !p.engine.Urgent(in.Text) {
@@ -178,21 +195,21 @@ func (p *Path) logTurn(t *Turn) {
 // store: HELP gets its answer (carriers require it), a conversation this
 // process served lately gets one polite line a minute, anyone else
 // nothing (a refusal is a billed text, which is what SMS pumping wants).
-func (p *Path) refuse(t *Turn, l *Limiter, in bot.Inbound) {
-	t.Refused = "none"
+func (p *Path) refuse(t *Turn, l limit, in bot.Inbound) {
+	t.Refused = RefusedSilently
 	switch help := p.engine.HelpText(in.Text); {
 	case help != "":
-		t.Refused = "help"
+		t.Refused = RefusedHelp
 		if !in.CarrierReplied {
 			t.Outcome.Replies = []bot.Reply{{Kind: bot.ReplyMessage, Name: "help", Text: help}}
 		}
-	case p.recent != nil && p.recent.Recent(in.Key):
-		t.Refused = "busy"
+	case l.recent != nil && l.recent.Recent(in.Key):
+		t.Refused = RefusedBusy
 		if l.FirstRefusal(in.Key) {
 			t.Outcome.Replies = []bot.Reply{{Kind: bot.ReplyMessage, Name: "busy", Text: p.engine.FixedText("busy", "")}}
 		}
 	}
-	p.log.Warn("global rate limit", "channel", t.Channel, "conv", string(in.Key), "answer", t.Refused)
+	p.log.Warn("global rate limit", "channel", t.Channel, "conv", string(in.Key), "answer", string(t.Refused))
 }
 
 // urgent reports whether the engine answered a message as danger or STOP:

@@ -87,11 +87,15 @@ func TestLimits(t *testing.T) {
 			t.Fatalf("text %d refused within the burst", i)
 		}
 	}
-	for _, tc := range []struct{ from, text, refused, reply string }{
-		{served, "hi", "busy", "fixed busy"},
-		{served, "hi again", "busy", ""},
-		{"+15550000002", "hi", "none", ""},
-		{"+15550000002", "HELP", "help", "help text"},
+	for _, tc := range []struct {
+		from, text string
+		refused    channel.Refusal
+		reply      string
+	}{
+		{served, "hi", channel.RefusedBusy, "fixed busy"},
+		{served, "hi again", channel.RefusedBusy, ""},
+		{"+15550000002", "hi", channel.RefusedSilently, ""},
+		{"+15550000002", "HELP", channel.RefusedHelp, "help text"},
 	} {
 		tr := p.Handle(context.Background(), "sms", tc.from, bot.Inbound{Text: tc.text})
 		got := ""

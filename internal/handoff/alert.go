@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"helpline/bot"
+	"helpline/flows"
 	"helpline/internal/store"
 	"helpline/internal/store/outbox"
 )
@@ -18,13 +19,13 @@ import (
 
 // Tiers of danger, from the engine's events; "" is urgent (when in doubt,
 // alarm). A concern that becomes urgent is a new alert.
-var tierRanks = map[string]int{"concern": 1, "non_acute": 2, "urgent": 3, "concern_yes": 3}
+var tierRanks = map[string]int{flows.TierConcern: 1, bot.TierNonAcute: 2, flows.TierUrgent: 3, bot.TierConcernYes: 3}
 
 func tierRank(tier string) int {
 	if r, ok := tierRanks[tier]; ok {
 		return r
 	}
-	return tierRanks["urgent"]
+	return tierRanks[flows.TierUrgent]
 }
 
 // Alert is a crisis alert as posted: what staff see.

@@ -7,6 +7,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"helpline/bot"
+	"helpline/flows"
 	"helpline/internal/slack/mrkdwn"
 )
 
@@ -128,11 +130,11 @@ func CardBlocks(r *Record, n Names) (string, []Block) {
 // tierName is how staff read a tier.
 func tierName(tier string) string {
 	switch tier {
-	case "concern":
+	case flows.TierConcern:
 		return "concern"
-	case "concern_yes":
+	case bot.TierConcernYes:
 		return "concern answered yes"
-	case "non_acute":
+	case bot.TierNonAcute:
 		return "non-acute"
 	}
 	return "urgent"
@@ -141,11 +143,11 @@ func tierName(tier string) string {
 // tierText says what the texter was told, by tier.
 func tierText(tier string) string {
 	switch tier {
-	case "concern":
+	case flows.TierConcern:
 		return "words of concern; they were asked directly whether they are thinking of killing themselves right now"
-	case "concern_yes":
+	case bot.TierConcernYes:
 		return "words of concern, then yes to thoughts of suicide right now; they were sent 911 and 988 guidance at once"
-	case "non_acute":
+	case bot.TierNonAcute:
 		return "yes to the screening's suicide question, no to right now; they were given 988"
 	}
 	return "danger now; they were sent 911 and 988 guidance at once"

@@ -212,8 +212,8 @@ func QuestionBlocks(q *bot.Question) []slack.Block {
 	blocks = append(blocks, slack.NewActionBlock(blockQuestion+q.Step, elems...))
 	if q.Kind != flows.KindIntro && q.Step != bot.NowStep {
 		blocks = append(blocks, slack.NewActionBlock("nav:"+q.Step,
-			slack.NewButtonBlockElement(actionNav+"back", "back", plain("Back", maxButtonText)),
-			slack.NewButtonBlockElement(actionNav+"restart", "restart", plain("Start over", maxButtonText)),
+			slack.NewButtonBlockElement(actionNav+string(bot.CommandBack), string(bot.CommandBack), plain("Back", maxButtonText)),
+			slack.NewButtonBlockElement(actionNav+string(bot.CommandRestart), string(bot.CommandRestart), plain("Start over", maxButtonText)),
 		))
 	}
 	return blocks

@@ -40,7 +40,7 @@ func (h *Handler) startScreen(ctx context.Context, team, user, triggerID, lang s
 		h.Log.Error("open DM for screening", "err", err)
 		return
 	}
-	t := h.Path.Handle(ctx, Channel, from(team, user), bot.Inbound{Command: "restart", MessageID: "screen:" + triggerID, Time: h.now(), Lang: lang})
+	t := h.Path.Handle(ctx, Channel, from(team, user), bot.Inbound{Command: bot.CommandRestart, MessageID: "screen:" + triggerID, Time: h.now(), Lang: lang})
 	k, out, err := t.Key, t.Outcome, t.Err
 	if err != nil {
 		h.Log.Error("start screening", "key", k, "err", err)
@@ -105,7 +105,7 @@ func clicked(cb slack.InteractionCallback, a *slack.BlockAction) (in bot.Inbound
 	step, _ := strings.CutPrefix(a.BlockID, blockQuestion)
 	switch {
 	case strings.HasPrefix(a.ActionID, actionNav):
-		in.Command = a.Value
+		in.Command = bot.Command(a.Value)
 		return in, a.Text.Text
 	case strings.HasPrefix(a.ActionID, actionAnswer) && strings.HasPrefix(a.BlockID, blockQuestion):
 		in.Answer = &bot.Answer{Step: step, Values: []string{a.Value}}
