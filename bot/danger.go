@@ -63,12 +63,16 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 		}
 		// Every text is recorded with its time, danger too: a channel that
 		// may answer only for a while after the texter wrote (WhatsApp's
-		// 24 hours) reads it when staff reply. With no conversation yet,
-		// that time and the message ID are all that is kept.
+		// 24 hours) reads it when staff reply. With no conversation, that
+		// time and the message IDs are all that is kept: for the session's
+		// time when there was none, for the hour DELETE keeps them after it.
 		s.record(in.MessageID, nil, "", 0)
 		s.Updated = in.Time.Unix()
 		if s.Status == "" {
 			s.TTL = e.ttl
+			if s.Version > 0 {
+				s.TTL = erasedTTL
+			}
 			return nil
 		}
 		t := turn{e: e, s: s, in: in, out: &next, msg: newMessage(e.flows, in.Text, s.Lang), answers: map[string]string{}}

@@ -8,6 +8,7 @@ import (
 
 	"helpline/bot"
 	"helpline/flows"
+	"helpline/internal/store"
 )
 
 // A screening answered only with typed answers (a channel's buttons)
@@ -100,7 +101,7 @@ func TestTypedAnswerToTheDirectQuestion(t *testing.T) {
 // conversation yet and from someone whose screening is over.
 func TestDangerIsHeard(t *testing.T) {
 	t.Parallel()
-	st, _ := miniStore(t)
+	st, m := miniStore(t)
 	e := newEngine(t, st)
 	ctx := context.Background()
 	t0 := time.Unix(1_700_000_000, 0)
@@ -141,5 +142,19 @@ func TestDangerIsHeard(t *testing.T) {
 	}
 	if got := heard("done"); !got.Equal(later) {
 		t.Errorf("danger after the summary: last heard %v, want %v", got, later)
+	}
+
+	// After DELETE the message IDs are kept an hour; danger then keeps
+	// its time no longer than that.
+	if ttl := m.TTL(store.SessionKey("first")); ttl != 24*time.Hour {
+		t.Errorf("danger as the first text is kept %v, want the session's 24h", ttl)
+	}
+	for i, text := range []string{"hi", "delete", "yes", "i want to kill myself"} {
+		if _, err := e.Handle(ctx, bot.Inbound{Key: "erased", Text: text, MessageID: fmt.Sprint("e", i), Time: later}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ttl := m.TTL(store.SessionKey("erased")); ttl <= 0 || ttl > time.Hour {
+		t.Errorf("danger after DELETE keeps the erased session %v, want at most an hour", ttl)
 	}
 }
