@@ -232,6 +232,9 @@ type Record struct {
 // member's screening in Slack, the terminal) are not texters: staff are
 // not alerted of them and cannot reply to them.
 func (s *Service) Subscribe(p *channel.Path, channels ...string) {
+	if len(channels) == 0 {
+		panic("handoff: Subscribe with no channels would raise no alert")
+	}
 	for kind, fn := range s.handlers() {
 		p.On(kind, func(ctx context.Context, t *channel.Turn, ev bot.Event) {
 			if !slices.Contains(channels, t.Channel) {
@@ -612,6 +615,14 @@ func (t texts) Abandon(ctx context.Context, m outbox.Message, err error) {
 	var reason interface{ Reason() string }
 	if errors.As(err, &reason) {
 		why = reason.Reason()
+	}
+	if sent, err := s.hs.PartsSent(ctx, p.Key, m.ID); err == nil && sent > 0 {
+		first := "its first message"
+		if sent > 1 {
+			first = fmt.Sprintf("its first %d messages", sent)
+		}
+		why = "only " + first + " went; then " + why
+		_ = s.hs.ForgetPartsSent(ctx, p.Key, m.ID)
 	}
 	n := notSent{Key: p.Key, Text: p.Text, Why: why}
 	if err := s.enqueue(ctx, "notsent:"+m.ID, KindNotSent, n); err != nil {
