@@ -648,12 +648,22 @@ func TestMaskedNumberRendersAsWritten(t *testing.T) {
 
 // threadTexts returns, in order, the texter's texts posted in thread.
 func (r *rig) threadTexts(thread string) []string {
+	var out []string
+	for _, p := range r.threadPosts(thread, "Texter: ") {
+		out = append(out, strings.TrimPrefix(p.Fallback, "Texter: "))
+	}
+	return out
+}
+
+// threadPosts returns, in order, the posts in thread whose fallback text
+// starts with prefix.
+func (r *rig) threadPosts(thread, prefix string) []post {
 	r.slack.mu.Lock()
 	defer r.slack.mu.Unlock()
-	var out []string
+	var out []post
 	for _, p := range r.slack.posts {
-		if p.ThreadTS == thread && strings.HasPrefix(p.Fallback, "Texter: ") {
-			out = append(out, strings.TrimPrefix(p.Fallback, "Texter: "))
+		if p.ThreadTS == thread && strings.HasPrefix(p.Fallback, prefix) {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -1060,16 +1070,12 @@ func TestWhatsAppRepliesAndItsWindow(t *testing.T) {
 	}
 }
 
-// notSent returns the thread's notices of texts that did not reach the
-// texter.
+// notSent returns the blocks of the thread's notices of texts that did
+// not reach the texter.
 func (r *rig) notSent(thread string) []string {
-	r.slack.mu.Lock()
-	defer r.slack.mu.Unlock()
 	var out []string
-	for _, p := range r.slack.posts {
-		if p.ThreadTS == thread && strings.HasPrefix(p.Fallback, "Not sent to the texter") {
-			out = append(out, p.Blocks)
-		}
+	for _, p := range r.threadPosts(thread, "Not sent to the texter") {
+		out = append(out, p.Blocks)
 	}
 	return out
 }
