@@ -1016,15 +1016,36 @@ func (window) Window() time.Duration { return 24 * time.Hour }
 
 func (window) Shape(text string) []string { return whatsapp.Shape([]string{text}) }
 
+// onWhatsApp has the rig's texter write on WhatsApp, answered by a
+// WhatsApp texter that records what it sends.
+func (r *rig) onWhatsApp() *fakeSMS {
+	wa := &fakeSMS{}
+	r.via = "whatsapp"
+	r.svc.Texters["whatsapp"] = window{wa}
+	return wa
+}
+
+// claimedHandoff has the texter send CALL and a staff member claim the
+// card; it returns the card's ts.
+func (r *rig) claimedHandoff(t *testing.T) string {
+	t.Helper()
+	r.text(t, "call")
+	r.drain(t)
+	card := r.slack.posts[len(r.slack.posts)-1].TS
+	if ok, err := r.svc.Claim(context.Background(), r.key, "USAM", "CINTAKE", card); !ok || err != nil {
+		t.Fatalf("claim = %v, %v", ok, err)
+	}
+	r.drain(t)
+	return card
+}
+
 // A WhatsApp texter's handoff: notices and staff replies go back to their
 // WhatsApp address by the WhatsApp texter, not by SMS; a reply a day after
 // their last message is refused with the reason and nothing is sent.
 func TestWhatsAppRepliesAndItsWindow(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	wa := &fakeSMS{}
-	r.via = "whatsapp"
-	r.svc.Texters["whatsapp"] = window{wa}
+	wa := r.onWhatsApp()
 	ctx := context.Background()
 	r.text(t, "hi")
 	r.text(t, "call")
@@ -1088,17 +1109,11 @@ func (r *rig) notSent(thread string) []string {
 func TestTextsNotSentAreToldInTheThread(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	wa := &fakeSMS{}
-	r.via = "whatsapp"
-	r.svc.Texters["whatsapp"] = window{wa}
+	wa := r.onWhatsApp()
 	ctx := context.Background()
 	r.text(t, "hi")
-	r.text(t, "call")
 	heard := r.now
-	r.drain(t)
-	card := r.slack.posts[0].TS
-	r.svc.Claim(ctx, r.key, "USAM", "CINTAKE", card)
-	r.drain(t)
+	card := r.claimedHandoff(t)
 
 	r.now = heard.Add(24*time.Hour - 2*time.Minute)
 	if ok, err := r.svc.StaffReply(ctx, "CINTAKE", card, "Ev1", "Still with us?"); !ok || err != nil {
@@ -1124,11 +1139,7 @@ func TestTextsNotSentAreToldInTheThread(t *testing.T) {
 
 	// A long reply WhatsApp refuses after its first message went.
 	wa.failFor = 0
-	r.text(t, "call")
-	r.drain(t)
-	card = r.slack.posts[len(r.slack.posts)-1].TS
-	r.svc.Claim(ctx, r.key, "USAM", "CINTAKE", card)
-	r.drain(t)
+	card = r.claimedHandoff(t)
 	wa.closedFrom = wa.attempts + 2
 	long := strings.Repeat("This is a long reply from staff. ", 80)
 	if ok, err := r.svc.StaffReply(ctx, "CINTAKE", card, "Ev3", long); !ok || err != nil {
@@ -1146,10 +1157,7 @@ func TestTextsNotSentAreToldInTheThread(t *testing.T) {
 	// A new handoff, and no WhatsApp sender on this service.
 	wa.closedFrom = 0
 	wa.failFor = 0
-	r.text(t, "call")
-	r.drain(t)
-	card = r.slack.posts[len(r.slack.posts)-1].TS
-	r.svc.Claim(ctx, r.key, "USAM", "CINTAKE", card)
+	card = r.claimedHandoff(t)
 	delete(r.svc.Texters, "whatsapp")
 	ok, err := r.svc.StaffReply(ctx, "CINTAKE", card, "Ev2", "Hello?")
 	var notSent *handoff.NotSent
@@ -1164,9 +1172,7 @@ func TestTextsNotSentAreToldInTheThread(t *testing.T) {
 func TestWhatsAppDangerFirst(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	wa := &fakeSMS{}
-	r.via = "whatsapp"
-	r.svc.Texters["whatsapp"] = window{wa}
+	wa := r.onWhatsApp()
 	ctx := context.Background()
 	r.text(t, "i want to kms")
 	r.drain(t)
