@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -93,5 +94,32 @@ func TestTheHouse(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The binary compiles only the third-party packages it uses: the one
+// Twilio REST API it calls, not every API the root package imports, and
+// no metrics client with a protobuf runtime. A cold build is what a
+// newcomer's first "go run" waits for.
+func TestTheBinaryCompilesWhatItUses(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "helpline/cmd/helpline")
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var rest []string
+	for _, p := range strings.Fields(string(out)) {
+		if strings.HasPrefix(p, "github.com/twilio/twilio-go/rest/") {
+			rest = append(rest, p)
+		}
+		for _, heavy := range []string{"google.golang.org/protobuf", "github.com/prometheus/"} {
+			if strings.HasPrefix(p, heavy) {
+				t.Errorf("the binary compiles %s", p)
+			}
+		}
+	}
+	if len(rest) != 1 || rest[0] != "github.com/twilio/twilio-go/rest/api/v2010" {
+		t.Errorf("the binary compiles the Twilio REST packages %v; it uses only rest/api/v2010", rest)
 	}
 }

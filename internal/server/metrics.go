@@ -4,8 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+	"net/http"
 
 	"helpline/bot"
 	"helpline/internal/channel"
@@ -14,116 +13,113 @@ import (
 // Metrics are the contract's Prometheus metrics. No label holds personal
 // data: channel, language, lean, crisis kind, flow and step only.
 type Metrics struct {
-	Registry *prometheus.Registry
+	reg *registry
 
-	messages        *prometheus.CounterVec
-	started         *prometheus.CounterVec
-	completed       *prometheus.CounterVec
-	crisis          *prometheus.CounterVec
-	concerns        *prometheus.CounterVec
-	handoffs        *prometheus.CounterVec
-	steps           *prometheus.CounterVec
-	turn            prometheus.Histogram
-	storeErrors     prometheus.Counter
-	outboxDelivered *prometheus.CounterVec
-	outboxFailed    *prometheus.CounterVec
-	outboxDead      *prometheus.CounterVec
-	outboxAge       prometheus.Histogram
-	numberShown     prometheus.Counter
-	alertsDirect    *prometheus.CounterVec
+	messages        *counterVec
+	started         *counterVec
+	completed       *counterVec
+	crisis          *counterVec
+	concerns        *counterVec
+	handoffs        *counterVec
+	steps           *counterVec
+	turn            *histogram
+	storeErrors     *counterVec
+	outboxDelivered *counterVec
+	outboxFailed    *counterVec
+	outboxDead      *counterVec
+	outboxAge       *histogram
+	numberShown     *counterVec
+	alertsDirect    *counterVec
 }
 
-// NewMetrics registers the metrics on a fresh registry, with Go and
-// process collectors.
+// NewMetrics returns the metrics, with the Go runtime's and the process's.
 func NewMetrics() *Metrics {
-	r := prometheus.NewRegistry()
-	f := func(c prometheus.Collector) { r.MustRegister(c) }
-	m := &Metrics{Registry: r}
-	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_messages_total", Help: "Messages received (in) and sent (out)."}, []string{"channel", "direction"})
-	m.started = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_screenings_started_total", Help: "Screenings begun (first question asked)."}, []string{"channel", "lang"})
-	m.completed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_screenings_completed_total", Help: "Screenings that reached the summary, by lean."}, []string{"channel", "lang", "lean"})
-	m.crisis = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_crisis_escalations_total", Help: "Urgent danger answered with crisis guidance, by kind."}, []string{"channel", "kind"})
-	m.concerns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_crisis_concerns_total", Help: "Direct questions asked about thoughts of suicide right now (ASQ)."}, []string{"channel"})
-	m.handoffs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_handoffs_total", Help: "Requests to talk with a person."}, []string{"channel"})
-	m.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_step_reached_total", Help: "Questions reached, by flow and step: where people stop."}, []string{"flow", "step"})
-	m.turn = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "helpline_turn_duration_seconds", Help: "Time to handle one inbound message.",
-		Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}})
-	m.storeErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "helpline_store_errors_total", Help: "Turns that failed because the session store failed."})
-	m.outboxDelivered = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_outbox_delivered_total", Help: "Outbox messages delivered, by kind."}, []string{"kind"})
-	m.outboxFailed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_outbox_failures_total", Help: "Outbox delivery attempts that failed, by kind."}, []string{"kind"})
-	m.outboxDead = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_outbox_dead_total", Help: "Outbox messages given up on (dead letters), by kind."}, []string{"kind"})
-	m.outboxAge = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "helpline_outbox_delivery_age_seconds", Help: "Time from enqueue to delivery.",
-		Buckets: []float64{.01, .05, .1, .5, 1, 5, 15, 60, 300, 1800}})
-	m.numberShown = prometheus.NewCounter(prometheus.CounterOpts{Name: "helpline_handoff_number_shown_total", Help: "Full numbers revealed to staff who claimed a handoff."})
-	m.alertsDirect = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpline_alerts_direct_total",
-		Help: "Crisis alerts posted to Slack without the outbox (the store was down), by result: posted, failed, dropped."}, []string{"result"})
-	for _, c := range []prometheus.Collector{m.messages, m.started, m.completed, m.crisis, m.concerns, m.handoffs, m.steps, m.turn, m.storeErrors,
-		m.outboxDelivered, m.outboxFailed, m.outboxDead, m.outboxAge, m.numberShown, m.alertsDirect,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
-		f(c)
-	}
+	r := &registry{}
+	m := &Metrics{reg: r}
+	m.messages = newCounterVec(r, "helpline_messages_total", "Messages received (in) and sent (out).", "channel", "direction")
+	m.started = newCounterVec(r, "helpline_screenings_started_total", "Screenings begun (first question asked).", "channel", "lang")
+	m.completed = newCounterVec(r, "helpline_screenings_completed_total", "Screenings that reached the summary, by lean.", "channel", "lang", "lean")
+	m.crisis = newCounterVec(r, "helpline_crisis_escalations_total", "Urgent danger answered with crisis guidance, by kind.", "channel", "kind")
+	m.concerns = newCounterVec(r, "helpline_crisis_concerns_total", "Direct questions asked about thoughts of suicide right now (ASQ).", "channel")
+	m.handoffs = newCounterVec(r, "helpline_handoffs_total", "Requests to talk with a person.", "channel")
+	m.steps = newCounterVec(r, "helpline_step_reached_total", "Questions reached, by flow and step: where people stop.", "flow", "step")
+	m.turn = newHistogram(r, "helpline_turn_duration_seconds", "Time to handle one inbound message.",
+		.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5)
+	m.storeErrors = newCounterVec(r, "helpline_store_errors_total", "Turns that failed because the session store failed.")
+	m.outboxDelivered = newCounterVec(r, "helpline_outbox_delivered_total", "Outbox messages delivered, by kind.", "kind")
+	m.outboxFailed = newCounterVec(r, "helpline_outbox_failures_total", "Outbox delivery attempts that failed, by kind.", "kind")
+	m.outboxDead = newCounterVec(r, "helpline_outbox_dead_total", "Outbox messages given up on (dead letters), by kind.", "kind")
+	m.outboxAge = newHistogram(r, "helpline_outbox_delivery_age_seconds", "Time from enqueue to delivery.",
+		.01, .05, .1, .5, 1, 5, 15, 60, 300, 1800)
+	m.numberShown = newCounterVec(r, "helpline_handoff_number_shown_total", "Full numbers revealed to staff who claimed a handoff.")
+	m.alertsDirect = newCounterVec(r, "helpline_alerts_direct_total",
+		"Crisis alerts posted to Slack without the outbox (the store was down), by result: posted, failed, dropped.", "result")
+	runtimeFamilies(r)
 	return m
 }
+
+// Handler serves the metrics in Prometheus's text format.
+func (m *Metrics) Handler() http.Handler { return m.reg }
 
 // Subscribe counts every turn of the path and the events that are
 // metrics.
 func (m *Metrics) Subscribe(p *channel.Path) {
 	p.OnTurn(func(_ context.Context, t *channel.Turn) {
-		m.messages.WithLabelValues(t.Channel, "in").Inc()
+		m.messages.inc(t.Channel, "in")
 		if n := len(t.Outcome.Replies); n > 0 {
-			m.messages.WithLabelValues(t.Channel, "out").Add(float64(n))
+			m.messages.add(float64(n), t.Channel, "out")
 		}
-		m.turn.Observe(t.Took.Seconds())
+		m.turn.observe(t.Took.Seconds())
 	})
 	p.On(bot.EventStarted, func(_ context.Context, t *channel.Turn, ev bot.Event) {
-		m.started.WithLabelValues(t.Channel, ev.Lang).Inc()
+		m.started.inc(t.Channel, ev.Lang)
 	})
 	p.On(bot.EventCompleted, func(_ context.Context, t *channel.Turn, ev bot.Event) {
-		m.completed.WithLabelValues(t.Channel, ev.Lang, ev.Lean).Inc()
+		m.completed.inc(t.Channel, ev.Lang, ev.Lean)
 	})
 	p.On(bot.EventCrisis, func(_ context.Context, t *channel.Turn, ev bot.Event) {
 		if ev.Urgent() {
-			m.crisis.WithLabelValues(t.Channel, ev.Crisis).Inc()
+			m.crisis.inc(t.Channel, ev.Crisis)
 		}
 	})
 	p.On(bot.EventConcern, func(_ context.Context, t *channel.Turn, _ bot.Event) {
-		m.concerns.WithLabelValues(t.Channel).Inc()
+		m.concerns.inc(t.Channel)
 	})
 	p.On(bot.EventHandoff, func(_ context.Context, t *channel.Turn, _ bot.Event) {
-		m.handoffs.WithLabelValues(t.Channel).Inc()
+		m.handoffs.inc(t.Channel)
 	})
 	p.On(bot.EventStep, func(_ context.Context, _ *channel.Turn, ev bot.Event) {
-		m.steps.WithLabelValues(ev.Flow, ev.Step).Inc()
+		m.steps.inc(ev.Flow, ev.Step)
 	})
-	p.On(bot.EventStoreDown, func(context.Context, *channel.Turn, bot.Event) { m.storeErrors.Inc() })
+	p.On(bot.EventStoreDown, func(context.Context, *channel.Turn, bot.Event) { m.storeErrors.inc() })
 }
 
 // Counter adds a metric read from fn at each scrape (round trips, outbox
 // depth).
 func (m *Metrics) Counter(name, help string, fn func() float64) {
-	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+	m.reg.add(&valueFunc{name: name, help: help, typ: "counter", fn: fn})
 }
 
 // Gauge adds a gauge read from fn at each scrape.
 func (m *Metrics) Gauge(name, help string, fn func() float64) {
-	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+	m.reg.add(&valueFunc{name: name, help: help, typ: "gauge", fn: fn})
 }
 
 // Delivered, Failed and Dead record what the outbox did.
 func (m *Metrics) Delivered(kind string, age time.Duration) {
-	m.outboxDelivered.WithLabelValues(kind).Inc()
-	m.outboxAge.Observe(age.Seconds())
+	m.outboxDelivered.inc(kind)
+	m.outboxAge.observe(age.Seconds())
 }
 
 // Failed records a failed delivery attempt.
-func (m *Metrics) Failed(kind string) { m.outboxFailed.WithLabelValues(kind).Inc() }
+func (m *Metrics) Failed(kind string) { m.outboxFailed.inc(kind) }
 
 // Dead records a message given up on.
-func (m *Metrics) Dead(kind string) { m.outboxDead.WithLabelValues(kind).Inc() }
+func (m *Metrics) Dead(kind string) { m.outboxDead.inc(kind) }
 
 // NumberShown records that a full number was revealed to staff.
-func (m *Metrics) NumberShown() { m.numberShown.Inc() }
+func (m *Metrics) NumberShown() { m.numberShown.inc() }
 
 // AlertDirect records what became of a crisis alert posted to Slack
 // without the outbox.
-func (m *Metrics) AlertDirect(result string) { m.alertsDirect.WithLabelValues(result).Inc() }
+func (m *Metrics) AlertDirect(result string) { m.alertsDirect.inc(result) }

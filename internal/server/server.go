@@ -11,8 +11,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Pinger reports whether a dependency (the store) answers.
@@ -33,7 +31,7 @@ type Server struct {
 
 // New returns a server whose /readyz checks store and whose /metrics serves m.
 func New(store Pinger, m *Metrics, log *slog.Logger) *Server {
-	s := &Server{mux: http.NewServeMux(), store: store, metrics: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}), log: log}
+	s := &Server{mux: http.NewServeMux(), store: store, metrics: m.Handler(), log: log}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 )
@@ -63,8 +62,9 @@ func NewSender(accountSID, authToken, from, messagingServiceSID, apiURL string) 
 	}
 	c := &client.Client{Credentials: client.NewCredentials(accountSID, authToken), HTTPClient: httpClient}
 	c.SetAccountSid(accountSID)
-	rest := twilio.NewRestClientWithParams(twilio.ClientParams{Client: c})
-	return &Sender{api: rest.Api, from: from, service: messagingServiceSID}, nil
+	// Only the one REST API used is built: the root package would compile
+	// every Twilio API there is.
+	return &Sender{api: openapi.NewApiServiceWithClient(c), from: from, service: messagingServiceSID}, nil
 }
 
 // rebase sends requests for api.twilio.com to another base URL.
