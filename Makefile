@@ -3,8 +3,8 @@
 run: ## the screening in the terminal, embedded store, no accounts needed
 	go run ./cmd/helpline chat
 
-test: ## everything CI runs
-	go vet ./... && test -z "$$(gofmt -l .)" && go test -race -count=1 ./...
+test: ## everything CI runs: vet runs once, on the same -race build the tests use
+	go vet -race ./... && test -z "$$(gofmt -l .)" && go mod tidy -diff && go test -race -vet=off -count=1 ./...
 
 bench: ## time per text of the text layer; throughput, latency, round trips and memory against a bare handler, on Redis and a 3-master Cluster
 	go run ./cmd/helpline-bench

@@ -175,8 +175,7 @@ func walk(t *testing.T, e *bot.Engine, seed uint64, first string, extras []strin
 // screening that ends has a summary of at most two messages.
 func TestRandomScreeningsStayWithinBudget(t *testing.T) {
 	t.Parallel()
-	st, _ := miniStore(t)
-	e := newEngine(t, st)
+	e := newEngine(t, newMemStore())
 	extras := []string{"banana", "back", "help", "yes", "no", "1 2", "summary", "all", "none", "idk", "3", "2", "4"}
 	completed := walk(t, e, 1, "hi", extras, func(_ string, out bot.Outcome) {
 		for _, r := range out.Texts() {

@@ -13,8 +13,7 @@ import (
 // and none is left in English.
 func TestSpanishScreeningsStayWithinBudget(t *testing.T) {
 	t.Parallel()
-	st, _ := miniStore(t)
-	e := newEngine(t, st)
+	e := newEngine(t, newMemStore())
 	set, _ := flows.Default()
 	english := map[string]bool{}
 	for _, txt := range set.Screening().Texts {

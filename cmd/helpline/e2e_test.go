@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,19 +46,21 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// buildBinary builds helpline once per test binary run.
-var buildBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "helpline-bin")
-	if err != nil {
-		return "", err
+// asBinary, in a replica's environment, makes the test binary run as
+// helpline itself: replicas run the code under test, built once with the
+// tests' own flags (-race included), with no second build of the module.
+const asBinary = "HELPLINE_TEST_AS_BINARY"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asBinary) == "1" {
+		main()
+		return
 	}
-	bin := filepath.Join(dir, "helpline")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+	os.Exit(m.Run())
+}
+
+// buildBinary returns the program replicas run: this test binary.
+func buildBinary() (string, error) { return os.Executable() }
 
 func startReplica(t *testing.T, env ...string) *replica {
 	t.Helper()
@@ -73,6 +74,7 @@ func startReplica(t *testing.T, env ...string) *replica {
 	r := &replica{base: "http://" + addr, log: &syncBuffer{}}
 	r.cmd = exec.Command(bin, "serve")
 	r.cmd.Env = append([]string{
+		asBinary + "=1",
 		"PATH=" + os.Getenv("PATH"),
 		"HELPLINE_ADDR=" + addr,
 		// Both replicas sit behind one public URL, as behind a load
@@ -147,6 +149,7 @@ var (
 // Two replicas on a 3-master Redis Cluster, every texter's messages
 // alternating between them: each screening ends with the right lean.
 func TestTwoReplicasOnCluster(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster and two servers")
 	}
@@ -183,6 +186,7 @@ func TestTwoReplicasOnCluster(t *testing.T) {
 // One replica killed mid-screening: the texter's next texts, to the other
 // replica, continue where they were.
 func TestReplicaKilledMidScreening(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster and two servers")
 	}
@@ -207,6 +211,7 @@ func TestReplicaKilledMidScreening(t *testing.T) {
 // signed HTTP, the metrics it exposes, readiness, and a clean exit on
 // SIGTERM.
 func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -290,6 +295,7 @@ func status(t *testing.T, u string) int {
 
 // serve refuses to start without its secrets, naming each.
 func TestServeRefusesWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		env  map[string]string
 		want string

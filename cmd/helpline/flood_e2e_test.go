@@ -47,6 +47,7 @@ func isCard(c call) bool {
 // A hundred texts of danger from one number, each with its own
 // MessageSid: a hundred answers, one alert, and its thread told the count.
 func TestDangerFloodFromOneNumber(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -113,6 +114,7 @@ func (g *gatedSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // person: the handoff card does not wait behind a thousand alerts, and
 // every texter's alert arrives, once.
 func TestCardDuringAFloodOfAlerts(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -188,6 +190,7 @@ func TestCardDuringAFloodOfAlerts(t *testing.T) {
 // staff hear of it at the lowest rank; a yes is a new alert saying so,
 // never with the texter's words.
 func TestConcernAnsweredYesAlertsStaff(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

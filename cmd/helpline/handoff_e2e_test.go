@@ -114,6 +114,7 @@ func clickAction(t *testing.T, base, action, value, channel, ts string) {
 // a staff reply texted once although Slack retries the event, the close,
 // and a crisis alert; never a full number in anything sent to Slack.
 func TestHandoffEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

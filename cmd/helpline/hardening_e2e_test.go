@@ -20,6 +20,7 @@ import (
 // reaches Slack, posted directly; the log and the metric, served on a
 // listener of its own, say so.
 func TestAlertWithRedisDown(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -111,6 +112,7 @@ func blockTexts(t *testing.T, blocks string) []string {
 // call by call: no texter's markup in any text or block, no section over
 // Slack's limit, no text over Twilio's, staff's markup gone.
 func TestWhatGoesOutToSlackAndTwilio(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -198,6 +200,7 @@ func TestWhatGoesOutToSlackAndTwilio(t *testing.T) {
 // A flood of new numbers past the line's limit, through the binary: the
 // texts within the limit get the greeting, the rest no reply at all.
 func TestPumpingFloodEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -13,6 +13,7 @@ import (
 // whose notices and staff reply go back over WhatsApp from the WhatsApp
 // sender.
 func TestWhatsAppEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
