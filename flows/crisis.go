@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"gopkg.in/yaml.v3"
+
 	"helpline/flows/text"
 )
 
@@ -22,9 +24,8 @@ type Crisis struct {
 	// ("violence_child"), and the concern question and its answers.
 	Reply map[string]Text `yaml:"reply"`
 
-	File string `yaml:"-"`
-	// Line of each pattern and rule in the file.
-	lines map[string]int
+	File string     `yaml:"-"`
+	root *yaml.Node // the file's YAML, for the lines of problems
 
 	match map[string]*CrisisMatch
 }
@@ -59,6 +60,8 @@ type DangerPattern struct {
 	Spanish []string `yaml:"es"`
 	// Other are the patterns of languages other than English and Spanish.
 	Other map[string][]string `yaml:",inline"`
+
+	node *yaml.Node // the pattern in its file
 }
 
 // In returns the patterns of lang.
@@ -98,6 +101,8 @@ type ClearRule struct {
 	// match's clause or the one next to it ("had a seizure years ago and
 	// again this morning").
 	Unless map[string][]string `yaml:"unless"`
+
+	node *yaml.Node // the rule in its file
 }
 
 // CrisisMatch is the crisis file compiled for one language.
@@ -159,122 +164,129 @@ func (c *Crisis) ReplyFor(p *DangerPattern, who string) string {
 var RequiredReplies = []string{"default", "concern", "concern_other", "concern_no", "concern_down"}
 
 func (c *Crisis) validate(ls map[string]*text.Language, langs []string, p *problems) {
-	file := c.File
-	line := func(key string) int { return c.lines[key] }
-	names := map[string]bool{}
-	for i, dp := range c.Patterns {
-		where := fmt.Sprintf("pattern %q", dp.Name)
-		at := line("patterns." + strconv.Itoa(i))
-		if dp.Name == "" {
-			p.add(file, at, "pattern %d: name is missing", i+1)
-		}
-		if names[dp.Name] {
-			p.add(file, at, "%s: defined twice", where)
-		}
-		names[dp.Name] = true
-		if !contains(CrisisKinds, dp.Kind) {
-			p.add(file, at, "%s: kind %q is not one of %v%s", where, dp.Kind, CrisisKinds, suggestOf(dp.Kind, CrisisKinds))
-		}
-		if dp.Tier != TierUrgent && dp.Tier != TierConcern {
-			p.add(file, at, "%s: tier %q is not urgent or concern%s", where, dp.Tier, suggestOf(dp.Tier, []string{TierUrgent, TierConcern}))
-		}
-		if dp.Who != "" && dp.Who != WhoSelf && dp.Who != WhoOther && dp.Who != WhoAny {
-			p.add(file, at, "%s: who %q is not self, other or any%s", where, dp.Who, suggestOf(dp.Who, []string{WhoSelf, WhoOther, WhoAny}))
-		}
-		if dp.Reply != "" {
-			if _, ok := c.Reply[dp.Reply]; !ok {
-				p.add(file, at, "%s: reply %q is not defined under reply", where, dp.Reply)
-			}
-		}
-		for _, l := range langs {
-			if len(dp.In(l)) == 0 {
-				p.add(file, at, "%s: no %q patterns (missing translation)", where, l)
-			}
-		}
-	}
-	for i, r := range c.Clear {
-		at := line("clear." + strconv.Itoa(i))
-		if r.Name == "" {
-			p.add(file, at, "clear rule %d: name is missing", i+1)
-		}
-		for _, k := range r.Kinds {
-			if !contains(CrisisKinds, k) {
-				p.add(file, at, "clear %q: kind %q is not one of %v", r.Name, k, CrisisKinds)
-			}
-		}
-		for _, t := range r.Tiers {
-			if t != TierUrgent && t != TierConcern {
-				p.add(file, at, "clear %q: tier %q is not urgent or concern", r.Name, t)
-			}
-		}
-		if n := len(r.Anywhere) + len(r.Near) + len(r.Starts) + len(r.Before) + len(r.Covers); !r.Negated && n == 0 {
-			p.add(file, at, "clear %q: needs negated, anywhere, near, starts, before or covers", r.Name)
-		} else if r.Negated && n > 0 {
-			p.add(file, at, "clear %q: negated reads the negation itself; it takes no anywhere, near, starts, before or covers", r.Name)
-		} else if n > 0 && !onlyOne(r.Anywhere, r.Near, r.Starts, r.Before, r.Covers) {
-			p.add(file, at, "clear %q: give only one of anywhere, near, starts, before or covers", r.Name)
-		}
-	}
-	for _, k := range CrisisKinds {
+	c.checkPatterns(langs, p)
+	c.checkClear(p)
+	for _, k := range append(append([]string{}, CrisisKinds...), RequiredReplies...) {
 		if _, ok := c.Reply[k]; !ok {
-			p.add(file, 0, "reply: %q is missing", k)
-		}
-	}
-	for _, k := range RequiredReplies {
-		if _, ok := c.Reply[k]; !ok {
-			p.add(file, 0, "reply: %q is missing", k)
+			p.add(c.File, rootLine(c.root, "reply"), "reply: %q is missing", k)
 		}
 	}
 	for _, k := range sortedKeys(c.Reply) {
-		checkText(c.Reply[k], langs, file, 0, fmt.Sprintf("reply %q", k), p)
+		at := rootLine(c.root, "reply", k)
+		checkText(c.Reply[k], langs, c.File, at, fmt.Sprintf("reply %q", k), p)
 		for _, l := range langs {
 			msg := Fill(c.Reply[k].In(l), Placeholders)
 			if n, budget := Segments(msg), SummaryBudget(msg); n > budget {
-				p.add(file, 0, "reply %q: the %q text takes %d SMS segments; the budget is %d", k, l, n, budget)
+				p.add(c.File, at, "reply %q: the %q text takes %d SMS segments; the budget is %d", k, l, n, budget)
 			}
 		}
 	}
 	c.match = map[string]*CrisisMatch{}
 	for _, code := range langs {
-		l := ls[code]
-		if !l.Ready() {
-			continue // its own problems are reported
+		if l := ls[code]; l.Ready() { // else its own problems are reported
+			c.compile(l, p)
 		}
-		lists := c.Lists[code]
-		m, err := l.NewMatcher(lists, true)
-		if err != nil {
-			p.add(file, line("lists"), "lists %s: %v", code, err)
-			continue
-		}
-		cm := &CrisisMatch{M: m}
-		for i, dp := range c.Patterns {
-			for _, src := range dp.In(code) {
-				if _, err := m.Add(strconv.Itoa(i), src); err != nil {
-					p.add(file, line("patterns."+strconv.Itoa(i)), "pattern %q: %s %q cannot be matched: %v", dp.Name, code, src, err)
-				}
-			}
-		}
-		for i, r := range c.Clear {
-			at := line("clear." + strconv.Itoa(i))
-			compile := func(field string, srcs map[string][]string) string {
-				if len(srcs[code]) == 0 {
-					return ""
-				}
-				name := fmt.Sprintf("clear %d %s", i, field)
-				for _, src := range srcs[code] {
-					if _, err := m.Add(name, src); err != nil {
-						p.add(file, at, "clear %q: %s %s %q cannot be matched: %v", r.Name, field, code, src, err)
-					}
-				}
-				return name
-			}
-			cm.Clear = append(cm.Clear, ClearMatch{
-				Anywhere: compile("anywhere", r.Anywhere), Near: compile("near", r.Near), Starts: compile("starts", r.Starts), Before: compile("before", r.Before),
-				Covers: compile("covers", r.Covers), Unless: compile("unless", r.Unless),
-			})
-		}
-		c.match[code] = cm
 	}
+}
+
+// checkPatterns checks each danger family's names and labels.
+func (c *Crisis) checkPatterns(langs []string, p *problems) {
+	names := map[string]bool{}
+	for i, dp := range c.Patterns {
+		where := fmt.Sprintf("pattern %q", dp.Name)
+		at := func(field string) int { return lineAt(dp.node, field) }
+		if dp.Name == "" {
+			p.add(c.File, rootLine(c.root, "patterns", i), "pattern %d: name is missing", i+1)
+		}
+		if names[dp.Name] {
+			p.add(c.File, at("name"), "%s: defined twice", where)
+		}
+		names[dp.Name] = true
+		if !contains(CrisisKinds, dp.Kind) {
+			p.add(c.File, at("kind"), "%s: kind %q is not one of %v%s", where, dp.Kind, CrisisKinds, didYouMean(dp.Kind, CrisisKinds))
+		}
+		if dp.Tier != TierUrgent && dp.Tier != TierConcern {
+			p.add(c.File, at("tier"), "%s: tier %q is not urgent or concern%s", where, dp.Tier, didYouMean(dp.Tier, []string{TierUrgent, TierConcern}))
+		}
+		if dp.Who != "" && dp.Who != WhoSelf && dp.Who != WhoOther && dp.Who != WhoAny {
+			p.add(c.File, at("who"), "%s: who %q is not self, other or any%s", where, dp.Who, didYouMean(dp.Who, []string{WhoSelf, WhoOther, WhoAny}))
+		}
+		if dp.Reply != "" {
+			if _, ok := c.Reply[dp.Reply]; !ok {
+				p.add(c.File, at("reply"), "%s: reply %q is not defined under reply%s", where, dp.Reply, didYouMean(dp.Reply, sortedKeys(c.Reply)))
+			}
+		}
+		for _, l := range langs {
+			if len(dp.In(l)) == 0 {
+				p.add(c.File, at("name"), "%s: no %q patterns (missing translation)", where, l)
+			}
+		}
+	}
+}
+
+// checkClear checks each clear rule's form.
+func (c *Crisis) checkClear(p *problems) {
+	for i, r := range c.Clear {
+		at := func(field string) int { return lineAt(r.node, field) }
+		if r.Name == "" {
+			p.add(c.File, rootLine(c.root, "clear", i), "clear rule %d: name is missing", i+1)
+		}
+		for _, k := range r.Kinds {
+			if !contains(CrisisKinds, k) {
+				p.add(c.File, at("kinds"), "clear %q: kind %q is not one of %v%s", r.Name, k, CrisisKinds, didYouMean(k, CrisisKinds))
+			}
+		}
+		for _, t := range r.Tiers {
+			if t != TierUrgent && t != TierConcern {
+				p.add(c.File, at("tiers"), "clear %q: tier %q is not urgent or concern", r.Name, t)
+			}
+		}
+		if n := len(r.Anywhere) + len(r.Near) + len(r.Starts) + len(r.Before) + len(r.Covers); !r.Negated && n == 0 {
+			p.add(c.File, at("name"), "clear %q: needs negated, anywhere, near, starts, before or covers", r.Name)
+		} else if r.Negated && n > 0 {
+			p.add(c.File, at("negated"), "clear %q: negated reads the negation itself; it takes no anywhere, near, starts, before or covers", r.Name)
+		} else if n > 0 && !onlyOne(r.Anywhere, r.Near, r.Starts, r.Before, r.Covers) {
+			p.add(c.File, at("name"), "clear %q: give only one of anywhere, near, starts, before or covers", r.Name)
+		}
+	}
+}
+
+// compile compiles the patterns and clear rules of language l into one
+// matcher, naming each pattern that cannot be matched at its line.
+func (c *Crisis) compile(l *text.Language, p *problems) {
+	code := l.Code
+	m, err := l.NewMatcher(c.Lists[code], true)
+	if err != nil {
+		p.add(c.File, rootLine(c.root, "lists", code), "lists %s: %v", code, err)
+		return
+	}
+	cm := &CrisisMatch{M: m}
+	for i, dp := range c.Patterns {
+		for _, src := range dp.In(code) {
+			if _, err := m.Add(strconv.Itoa(i), src); err != nil {
+				p.add(c.File, valueLine(mapValue(dp.node, code), src), "pattern %q: %s %q cannot be matched: %v", dp.Name, code, src, err)
+			}
+		}
+	}
+	for i, r := range c.Clear {
+		compile := func(field string, srcs map[string][]string) string {
+			if len(srcs[code]) == 0 {
+				return ""
+			}
+			name := fmt.Sprintf("clear %d %s", i, field)
+			for _, src := range srcs[code] {
+				if _, err := m.Add(name, src); err != nil {
+					p.add(c.File, valueLine(mapValue(r.node, field), src), "clear %q: %s %s %q cannot be matched: %v", r.Name, field, code, src, err)
+				}
+			}
+			return name
+		}
+		cm.Clear = append(cm.Clear, ClearMatch{
+			Anywhere: compile("anywhere", r.Anywhere), Near: compile("near", r.Near), Starts: compile("starts", r.Starts), Before: compile("before", r.Before),
+			Covers: compile("covers", r.Covers), Unless: compile("unless", r.Unless),
+		})
+	}
+	c.match[code] = cm
 }
 
 // onlyOne reports whether exactly one of ms is given.

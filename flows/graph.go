@@ -6,8 +6,10 @@ import (
 	"strings"
 )
 
-// Graph writes f as a Mermaid flowchart: one node per step, an edge to each
-// possible next step, conditions on the edges that skip a step.
+// Graph writes f as a Mermaid flowchart: one node per step and an edge to
+// each possible next step. A step asked only when its condition holds has
+// the condition on the edges into it ("if concern is alcohol"), and a
+// dotted edge from the same step past it for when it is skipped.
 func (f *Flow) Graph(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("flowchart TD\n")
@@ -20,49 +22,55 @@ func (f *Flow) Graph(w io.Writer) error {
 	}
 	b.WriteString("  end((summary))\n")
 	for _, st := range f.Steps {
-		targets := map[string][]string{}
-		var order []string
-		add := func(to, label string) {
-			if _, ok := targets[to]; !ok {
-				order = append(order, to)
+		for _, e := range f.edges(st) {
+			var labels []string
+			if to := f.Step(e.to); to != nil && to.When != nil {
+				labels = append(labels, "if "+describe(to.When))
 			}
-			if label != "" {
-				targets[to] = append(targets[to], label)
-			} else if targets[to] == nil {
-				targets[to] = []string{}
-			}
-		}
-		for _, v := range st.Values() {
-			if o := st.Option(v); o != nil && o.Stay {
-				continue
-			}
-			next := f.NextOf(st, v)
-			if o := st.Option(v); o != nil && o.Next != "" {
-				add(next, v)
+			labels = append(labels, e.values...)
+			if len(labels) > 0 {
+				fmt.Fprintf(&b, "  %s -->|%s| %s\n", st.ID, strings.Join(labels, "; "), e.to)
 			} else {
-				add(next, "")
+				fmt.Fprintf(&b, "  %s --> %s\n", st.ID, e.to)
 			}
-		}
-		for _, to := range order {
-			if labels := targets[to]; len(labels) > 0 {
-				fmt.Fprintf(&b, "  %s -->|%s| %s\n", st.ID, strings.Join(labels, ", "), to)
-			} else {
-				fmt.Fprintf(&b, "  %s --> %s\n", st.ID, to)
+			if to := f.Step(e.to); to != nil && to.When != nil {
+				fmt.Fprintf(&b, "  %s -.->|%s skipped| %s\n", st.ID, to.ID, f.NextOf(to, ""))
 			}
-		}
-		if st.When != nil {
-			fmt.Fprintf(&b, "  %s -.->|skipped unless %s| %s\n", f.previous(st), describe(st.When), f.NextOf(st, ""))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func (f *Flow) previous(st *Step) string {
-	if i := f.Index(st.ID); i > 0 {
-		return f.Steps[i-1].ID
+// edge is a way on from a step: to a step, for the values that lead there
+// by an option's own next (none when it is the step's way on for every
+// answer).
+type edge struct {
+	to     string
+	values []string
+}
+
+// edges lists the ways on from st, in the order of its options.
+func (f *Flow) edges(st *Step) []edge {
+	var out []edge
+	at := map[string]int{}
+	for _, v := range st.Values() {
+		o := st.Option(v)
+		if o != nil && o.Stay {
+			continue
+		}
+		to := f.NextOf(st, v)
+		i, ok := at[to]
+		if !ok {
+			i = len(out)
+			at[to] = i
+			out = append(out, edge{to: to})
+		}
+		if o != nil && o.Next != "" {
+			out[i].values = append(out[i].values, v)
+		}
 	}
-	return st.ID
+	return out
 }
 
 // describe renders a condition for people: "concern in alcohol, benzos".

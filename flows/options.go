@@ -66,7 +66,7 @@ func (f *Flow) compileOptions(langs map[string]*text.Language, p *problems) {
 				}
 				for _, w := range opt.Words[code] {
 					if _, err := m.AddPhrase(opt.Value, w, true); err != nil {
-						p.add(f.File, st.Line, "step %q option %q: %s word %q cannot be matched: %v", st.ID, opt.Value, code, w, err)
+						p.add(f.File, valueLine(mapValue(opt.node, "words"), w), "step %q option %q: %s word %q cannot be matched: %v", st.ID, opt.Value, code, w, err)
 						continue
 					}
 					o.Value, o.Label = append(o.Value, opt.Value), append(o.Label, false)
@@ -103,7 +103,7 @@ func phrases(l *text.Language, st *Step, code, field string, list []string, name
 			name = names[ph]
 		}
 		if _, err := m.AddPhrase(name, ph, true); err != nil {
-			p.add(file, st.Line, "step %q: %s %s %q cannot be matched: %v", st.ID, code, field, ph, err)
+			p.add(file, valueLine(mapValue(st.node, field), ph), "step %q: %s %s %q cannot be matched: %v", st.ID, code, field, ph, err)
 		}
 	}
 	return m

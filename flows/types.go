@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"helpline/flows/text"
 )
 
@@ -56,6 +58,7 @@ type Flow struct {
 	Texts    map[string]Text                         `yaml:"texts"`
 
 	File     string         `yaml:"-"`
+	root     *yaml.Node     // the file's YAML, for the lines of problems
 	index    map[string]int // step ID -> position
 	dangling bool           // a next names no step (found while validating)
 }
@@ -101,7 +104,8 @@ type Step struct {
 	// yes asks whether the thoughts are there right now.
 	Safety bool `yaml:"safety"`
 
-	Line int `yaml:"-"` // where the step starts in its file
+	Line int        `yaml:"-"` // where the step starts in its file
+	node *yaml.Node // the step in its file
 
 	// options holds, per language, the step's option labels and words
 	// compiled for matching (see Options).
@@ -139,6 +143,7 @@ type Option struct {
 	Said Text `yaml:"said"`
 
 	rate text.Rate
+	node *yaml.Node // the option in its file
 }
 
 // Rate returns how often a frequency option means.
@@ -206,6 +211,19 @@ type Cond struct {
 	Any []*Cond `yaml:"any"`
 	All []*Cond `yaml:"all"`
 	Not *Cond   `yaml:"not"`
+
+	line int // where the condition is written
+}
+
+// UnmarshalYAML decodes a condition and keeps its line, so that a problem
+// in a condition nested in another is named at its own line.
+func (c *Cond) UnmarshalYAML(n *yaml.Node) error {
+	type fields Cond
+	if err := n.Decode((*fields)(c)); err != nil {
+		return err
+	}
+	c.line = n.Line
+	return nil
 }
 
 // Answers is what a conversation knows: the value given to each step (for a
@@ -314,7 +332,8 @@ type Criteria struct {
 	Insurance     map[string]Text `yaml:"insurance"`
 	Texts         map[string]Text `yaml:"texts"`
 
-	File string `yaml:"-"`
+	File string     `yaml:"-"`
+	root *yaml.Node // the file's YAML, for the lines of problems
 }
 
 // Indicator is one finding derived from answers, in one of the six
@@ -330,7 +349,8 @@ type Indicator struct {
 	// Urgent marks a finding that means getting medical help comes first.
 	Urgent bool `yaml:"urgent"`
 
-	Line int `yaml:"-"`
+	Line int        `yaml:"-"`
+	node *yaml.Node // the indicator in its file
 }
 
 // Rule gives Lean when any (or all) of its indicators hold; a rule with
@@ -342,7 +362,8 @@ type Rule struct {
 	// Also are indicators named as further reasons when they hold.
 	Also []string `yaml:"also"`
 
-	Line int `yaml:"-"`
+	Line int        `yaml:"-"`
+	node *yaml.Node // the rule in its file
 }
 
 // Lean is how a lean is announced.

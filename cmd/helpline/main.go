@@ -1,14 +1,7 @@
 // Command helpline is the text line of a substance-use and mental-health
 // treatment provider: a screening by SMS and in Slack that ends with a
-// tailored comparison of IOP and inpatient care.
-//
-//	helpline chat [--lang es] [--flows DIR]   the screening in the terminal
-//	helpline serve [--dev] [--flows DIR]      the HTTP server (Twilio, Slack, health, metrics)
-//	helpline flows check [DIR]                validate flows, every problem at once
-//	helpline flows graph [FLOW]               a flow as a Mermaid diagram
-//	helpline flows try STEP [TEXT]            what the assistant makes of a text at a step
-//	helpline criteria                         the criteria table the summary applies
-//	helpline crisis [--json] [TEXT]           what the danger check makes of a text
+// tailored comparison of IOP and inpatient care. Run "helpline help" for
+// every command and flag.
 package main
 
 import (
@@ -21,15 +14,23 @@ import (
 )
 
 const usage = `usage:
-  helpline chat [--lang es] [--flows DIR]   hold a screening in the terminal (reads stdin line by line)
-  helpline serve [--dev] [--flows DIR]      run the HTTP server for Twilio and Slack
-  helpline flows check [DIR]                validate flow files and list every problem
-  helpline flows graph [FLOW]               print a flow as a Mermaid diagram
+  helpline chat [--lang en|es] [--flows DIR]
+        hold a screening in the terminal (reads stdin line by line)
+  helpline serve [--dev] [--flows DIR]
+        run the HTTP server for Twilio and Slack (--dev: no secrets, signature checks off)
+  helpline flows check [DIR]
+        validate flow files and list every problem at once (DIR: ./flows, else the built-in ones)
+  helpline flows graph [--flows DIR] [FLOW]
+        print a flow as a Mermaid diagram
   helpline flows try [--flows DIR] [--lang en|es] [--for self|other] [--json] STEP [TEXT]
-                                            what the assistant makes of TEXT (or each stdin line) at STEP
-  helpline criteria                         print the criteria table the summary applies
-  helpline crisis [--flows DIR] [--json] [TEXT]
-                                            the tier and kind of danger in TEXT (or each stdin line), and why
+        what the assistant makes of TEXT (or each stdin line) at STEP
+  helpline criteria [--flows DIR]
+        print the criteria table the summary applies
+  helpline crisis [--flows DIR] [--json] [--why] [TEXT]
+        the tier and kind of danger in TEXT (or each stdin line); --why also lists
+        every pattern that matched and what cleared it
+  helpline help
+        this text
 `
 
 func main() {

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -64,12 +68,61 @@ func TestFlowsCheck(t *testing.T) {
 		t.Fatalf("broken flows: exit %d", code)
 	}
 	for _, want := range []string{
-		`flow.yaml:22: step "home": next "ending" is not defined`,
+		`flow.yaml:26: step "home": next "ending" is not defined`,
 		`language_en.yaml:8: negation "dont care": must be one word`,
 		"32 problem(s) in ../../flows/testdata/broken",
 	} {
 		if !strings.Contains(errb, want) {
 			t.Errorf("flows check output lacks %q:\n%s", want, errb)
+		}
+	}
+}
+
+// An author's first mistakes in a copy of the flows: a misindented line in
+// one file, a misspelt step and a missing translation in another, all
+// named at once, each at its line.
+func TestFlowsCheckFirstMistakes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	names, _ := filepath.Glob("../../flows/*.yaml")
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		switch filepath.Base(name) {
+		case "criteria.yaml":
+			s = strings.Replace(s, "\n    dimension: 1\n    when:\n      any:", "\n   dimension: 1\n    when:\n      any:", 1)
+		case "screening.yaml":
+			s = strings.Replace(s, "when: {step: audit1, not_in: [never]}", "when: {step: audit_1, not_in: [never]}", 1)
+			s = strings.Replace(s, `, es: "¿{You} ha recibido tratamiento antes?"`, "", 1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(name)), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errb := runCmd(t, "", nil, "flows", "check", dir)
+	if code != 1 {
+		t.Fatalf("exit %d:\n%s", code, errb)
+	}
+	// lineIn returns the number of the line of file that holds text.
+	lineIn := func(file, text string) string {
+		b, _ := os.ReadFile(filepath.Join(dir, file))
+		i := strings.Index(string(b), text)
+		if i < 0 {
+			t.Fatalf("no %q in %s", text, file)
+		}
+		return fmt.Sprint(strings.Count(string(b)[:i], "\n") + 1)
+	}
+	for _, want := range []string{
+		"criteria.yaml:" + lineIn("criteria.yaml", "   dimension: 1\n    when:\n      any:") + ": indented 3 spaces",
+		"screening.yaml:" + lineIn("screening.yaml", "step: audit_1") + `: step "audit2": when: step "audit_1" is not defined (did you mean "audit1"?)`,
+		"screening.yaml:" + lineIn("screening.yaml", `text: {en: "Have {you} had treatment before?"}`) + `: step "treatment": no "es" text (missing translation)`,
+		"3 problem(s) in " + dir,
+	} {
+		if !strings.Contains(errb, want) {
+			t.Errorf("flows check lacks %q:\n%s", want, errb)
 		}
 	}
 }
@@ -80,7 +133,8 @@ func TestFlowsGraph(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb)
 	}
-	for _, want := range []string{"flowchart TD", "concern --> audit1", "end((summary))", "skipped unless concern is alcohol"} {
+	for _, want := range []string{"flowchart TD", "concern -->|if concern is alcohol| audit1", "concern -.->|audit1 skipped| audit2",
+		"audit1 -->|if audit1 is not never| audit2", "end((summary))"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("graph lacks %q:\n%s", want, out)
 		}
@@ -116,6 +170,27 @@ func TestUsage(t *testing.T) {
 	t.Parallel()
 	if code, _, errb := runCmd(t, "", nil, "frobnicate"); code != 2 || !strings.Contains(errb, "usage") {
 		t.Fatalf("exit %d, %q", code, errb)
+	}
+}
+
+// The usage text names every command and every flag each one takes, as
+// the command's own flag set defines them.
+func TestUsageListsEveryCommandAndFlag(t *testing.T) {
+	t.Parallel()
+	_, usage, _ := runCmd(t, "", nil, "help")
+	flag := regexp.MustCompile(`(?m)^  -(\w+)`)
+	for _, cmd := range [][]string{{"chat"}, {"serve"}, {"flows", "check"}, {"flows", "graph"}, {"flows", "try"}, {"criteria"}, {"crisis"}} {
+		if !strings.Contains(usage, "helpline "+strings.Join(cmd, " ")) {
+			t.Errorf("usage lacks the command %q", strings.Join(cmd, " "))
+		}
+		_, _, help := runCmd(t, "", nil, append(cmd, "-h")...)
+		for _, m := range flag.FindAllStringSubmatch(help, -1) {
+			line := usage[strings.Index(usage, "helpline "+strings.Join(cmd, " ")):]
+			line = line[:strings.Index(line, "\n")]
+			if !strings.Contains(line, "--"+m[1]) {
+				t.Errorf("usage of %q lacks --%s", strings.Join(cmd, " "), m[1])
+			}
+		}
 	}
 }
 

@@ -225,7 +225,7 @@ func (l *Language) Compile() []Problem {
 	if l.Stemmer != "" {
 		s, ok := Stemmers[l.Stemmer]
 		if !ok {
-			bad("stemmer", l.Stemmer, "not one of %s (or leave it out)%s", strings.Join(sortedNames(Stemmers), ", "), didYouMean(l.Stemmer, sortedNames(Stemmers)))
+			bad("stemmer", l.Stemmer, "not one of %s (or leave it out)%s", strings.Join(sortedNames(Stemmers), ", "), DidYouMean(l.Stemmer, sortedNames(Stemmers)))
 		}
 		c.stem = s
 	}
@@ -344,7 +344,7 @@ func (l *Language) Compile() []Problem {
 	}
 	for _, name := range sortedNames(l.Keywords) {
 		if !slices.Contains(KeywordNames, name) {
-			bad("keywords", name, "not one of %s%s", strings.Join(KeywordNames, ", "), didYouMean(name, KeywordNames))
+			bad("keywords", name, "not one of %s%s", strings.Join(KeywordNames, ", "), DidYouMean(name, KeywordNames))
 			continue
 		}
 		for _, p := range l.Keywords[name] {
@@ -363,7 +363,7 @@ func (l *Language) Compile() []Problem {
 	}
 	for _, name := range sortedNames(l.Periods) {
 		if _, ok := PeriodNames[name]; !ok {
-			bad("periods", name, "not one of %s%s", strings.Join(sortedNames(PeriodNames), ", "), didYouMean(name, sortedNames(PeriodNames)))
+			bad("periods", name, "not one of %s%s", strings.Join(sortedNames(PeriodNames), ", "), DidYouMean(name, sortedNames(PeriodNames)))
 			continue
 		}
 		for _, w := range l.Periods[name] {
@@ -594,16 +594,36 @@ func (l *Language) Knows(word string) bool { return l.known[word] }
 // Ready reports whether l was compiled without problems.
 func (l *Language) Ready() bool { return l != nil && l.c != nil }
 
-// didYouMean suggests the name closest to got, two edits at most.
-func didYouMean(got string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := Distance(got, n); d < bestD {
-			best, bestD = n, d
+// DidYouMean returns ` (did you mean "x"?)` for the one name close to got,
+// or "": close is one edit in a short name, two in a name of six letters
+// or more, and never more than a third of it; a name that is the start of
+// the other counts as one edit. Two names as close say nothing, and
+// neither does a name far off.
+func DidYouMean(got string, names []string) string {
+	n := len([]rune(got))
+	limit := 1
+	if n >= 6 {
+		limit = 2
+	}
+	limit = min(limit, max(1, n/3))
+	best, bestD, tie := "", limit+1, false
+	for _, c := range names {
+		if c == got {
+			continue
+		}
+		d := Distance(got, c)
+		if len(c) >= 4 && len(got) >= 4 && (strings.HasPrefix(got, c) || strings.HasPrefix(c, got)) {
+			d = 1 // "holding" for "hold": the same name, grown
+		}
+		switch {
+		case d < bestD:
+			best, bestD, tie = c, d, false
+		case d == bestD && c != best:
+			tie = true
 		}
 	}
-	if best == "" {
+	if best == "" || tie {
 		return ""
 	}
-	return fmt.Sprintf(" (did you mean %s?)", best)
+	return fmt.Sprintf(" (did you mean %q?)", best)
 }

@@ -369,7 +369,7 @@ func (m *Matcher) compile(src string, withLists bool) (seq, error) {
 			}
 			name := f[1:]
 			if _, ok := m.lists[name]; !ok {
-				return nil, fmt.Errorf("%q: no list named %s", f, name)
+				return nil, fmt.Errorf("%q: no list named %s%s", f, name, DidYouMean(name, sortedNames(m.lists)))
 			}
 			t = term{kind: tList, list: name, ref: m.ref(name)}
 		default:
@@ -476,7 +476,7 @@ func (m *Matcher) phraseList(f string, alts []string, withLists bool) (string, e
 					return "", fmt.Errorf("%q: a list item cannot name a list", f)
 				}
 				if _, ok := m.lists[w[1:]]; !ok {
-					return "", fmt.Errorf("%q: no list named %s", f, w[1:])
+					return "", fmt.Errorf("%q: no list named %s%s", f, w[1:], DidYouMean(w[1:], sortedNames(m.lists)))
 				}
 				sq = append(sq, term{kind: tList, list: w[1:], ref: m.ref(w[1:])})
 				continue
