@@ -8,7 +8,7 @@ import (
 	"helpline/flows/text"
 )
 
-// parseCount reads a number of things (drinks), as DESIGN.md says: a bare
+// parseCount reads a number of things (drinks): a bare
 // number from 1 to the number of options is the option's number, as the
 // list says; a number word, a number with a unit ("6 beers"), an amount
 // ("a 12 pack", "a fifth"), a range ("3 or 4"), an approximation ("about

@@ -7,7 +7,7 @@ import (
 	"helpline/flows/text"
 )
 
-// Danger has two tiers (DESIGN.md). Urgent is answered at once with the
+// Danger has two tiers. Urgent is answered at once with the
 // help that fits, before the store is touched, and alerts staff. Concern
 // asks directly, the ASQ way, "are you having thoughts of killing yourself
 // right now?", through the session: yes is urgent, no resumes the

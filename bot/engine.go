@@ -391,9 +391,9 @@ func (t *turn) event(ev Event) {
 	t.out.Events = append(t.out.Events, ev)
 }
 
-// run handles the message in DESIGN.md's order: carrier keywords, assistant
-// keywords, then the answer to the current step. The crisis check ran
-// before the session was loaded.
+// run handles the message in the order the README gives (How a message is
+// handled): carrier keywords, assistant keywords, then the answer to the
+// current step. The crisis check ran before the session was loaded.
 func (t *turn) run() {
 	s, f := t.s, t.e.flow
 	if s.Status != "" && (s.Flow != f.ID || s.FlowVersion != f.Version) && s.Status != StatusOptedOut && s.Status != StatusHandoff {

@@ -8,7 +8,7 @@ import (
 	"helpline/flows/text"
 )
 
-// parseFrequency reads how often, as DESIGN.md says: the option's number;
+// parseFrequency reads how often: the option's number;
 // its label or words ("most days", "casi nunca"); or a frequency in words
 // placed by the options' rates: "every day", "daily", "weekends" (2-3 a
 // week), "3 or 4 times a week", "2 veces por semana", "every other day",

@@ -12,7 +12,7 @@ import (
 	"helpline/internal/store/outbox"
 )
 
-// Staff alerts follow DESIGN.md: one per conversation and kind while it is
+// Staff alerts, as the README promises (Handoffs and crisis alerts): one per conversation and kind while it is
 // open (until its handoff is closed, or AlertOpen, 24 hours); the same kind
 // again goes to the alert's thread with a count, no more often than
 // AgainEvery; a new kind, or a concern becoming urgent, posts anew.

@@ -8,7 +8,7 @@ import (
 	"helpline/internal/store/outbox"
 )
 
-// Alerts without the store. DESIGN.md promises staff hear of danger even
+// Alerts without the store. Staff must hear of danger even
 // when the session store is down; the outbox lives in the same Redis. So
 // when an alert cannot be raised through it, the process posts the alert
 // to Slack itself: best effort, from a bounded queue in memory, with a few
