@@ -51,9 +51,11 @@ func (e *Engine) dangerReply(name, lang string, s *Session, kind, tier string) R
 // and the screening goes on to the next question. A failing store changes
 // nothing: the answer stands.
 func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Outcome) {
-	mu := &e.locks[lockIndex(in.Key)]
-	mu.Lock()
-	defer mu.Unlock()
+	unlock, err := e.locks.lock(ctx, in.Key)
+	if err != nil {
+		return // the answer stands; the conversation is told next time
+	}
+	defer unlock()
 	var next Outcome
 	reply := f.Reply
 	_ = e.store.Update(ctx, in.Key, func(s *Session) error {

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
+
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+
 	"time"
-	"unicode/utf8"
 
 	"helpline/flows"
 )
@@ -152,8 +151,6 @@ const (
 	// erasedTTL keeps only recent message IDs after DELETE, so a retried
 	// message is still recognised.
 	erasedTTL = time.Hour
-	// maxText bounds what is read of one message (Twilio's own limit).
-	maxText = 1600
 )
 
 // Engine runs conversations. It is safe for concurrent use.
@@ -166,7 +163,8 @@ type Engine struct {
 	phone    string
 	ttl      time.Duration
 	resume   time.Duration
-	locks    [64]sync.Mutex
+	locks    keyLocks
+	stops    pendingStops
 	firstQID string
 	handoffs bool
 	rate     int
@@ -208,21 +206,17 @@ func New(cfg Config) (*Engine, error) {
 func (e *Engine) Flows() *flows.Set { return e.flows }
 
 // Handle answers one inbound message. On a store failure it still returns an
-// Outcome (an apology with the provider's number) along with the error;
-// danger is answered before the store is touched.
+// Outcome (an apology with the provider's number; for STOP, HELP and words
+// of concern their own answer) along with the error; urgent danger is
+// answered before the store is touched, and every store call runs under a
+// deadline (deadline.go), so a hung store delays no answer for long.
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
-	if len(in.Text) > maxText {
-		cut := maxText
-		for cut > 0 && !utf8.RuneStart(in.Text[cut]) {
-			cut-- // never split a character
-		}
-		in.Text = in.Text[:cut]
-	}
 	if in.Time.IsZero() {
 		in.Time = time.Now()
 	}
-	// One reading of the text serves the danger check, keywords and the
-	// answer.
+	// One reading of the whole text serves the danger check, keywords and
+	// the answer: nothing is cut before danger is looked for, however long
+	// the text (the reading's cost grows with its length, no faster).
 	msg := newMessage(e.flows, in.Text, in.Lang)
 	if kw, ok := keywordNames[string(in.Command)]; ok {
 		// A button's command is the keyword, whatever the text.
@@ -233,58 +227,141 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		// Danger now is answered before the store is touched.
 		out := e.dangerOutcome(f, e.pickLang(f.Lang, in.Lang))
 		out.Said = in.Text
-		e.afterUrgent(ctx, in, f, &out)
+		uctx, cancel := context.WithTimeout(ctx, urgentWait)
+		e.afterUrgent(uctx, in, f, &out)
+		cancel()
 		return out, nil
 	}
-
-	mu := &e.locks[lockIndex(in.Key)]
-	mu.Lock()
-	defer mu.Unlock()
-
+	kw, kwLang := msg.keyword()
+	wait := turnWait
+	if f.Tier == flows.TierConcern || kw == kwStop || kw == kwHelp {
+		wait = dangerWait
+	}
+	sctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
 	var out Outcome
-	err := e.store.Update(ctx, in.Key, func(s *Session) error {
-		out = Outcome{}
-		if s.seen(in.MessageID) {
-			out.Duplicate = true
-			if s.newest(in.MessageID) {
-				e.replay(s, &out)
-			}
-			return ErrNoWrite
-		}
-		t := turn{e: e, s: s, in: in, out: &out, msg: msg.as(e.pickLang(s.Lang, in.Lang)), answers: map[string]string{}, danger: f}
-		// STOP is honoured even past the rate limit (danger was answered
-		// before the store was touched).
-		if kw, _ := t.msg.keyword(); kw == kwStop || !t.limited() {
-			t.run()
-		}
-		s.record(in.MessageID, out.Replies, t.tail, t.tailN)
-		s.Updated = in.Time.Unix()
-		switch {
-		case s.Status == "":
-			s.TTL = erasedTTL
-		default:
-			s.TTL = e.ttl
-		}
-		out.Lang = s.Lang
-		return nil
-	})
-	if err != nil && f.Tier == flows.TierConcern {
-		// Words of concern with the store down: the answer to a question
-		// could not be tied to it, so 988 in the same text.
-		out = e.storeDownConcern(f, e.pickLang(f.Lang, in.Lang))
-		out.Said = in.Text
-		return out, fmt.Errorf("update session: %w", err)
+	unlock, err := e.locks.lock(sctx, in.Key)
+	if err == nil {
+		err = e.store.Update(sctx, in.Key, func(s *Session) error {
+			out = Outcome{}
+			e.handleTurn(s, in, msg, f, &out)
+			return e.noWriteIfDuplicate(out)
+		})
+		unlock()
 	}
 	if err != nil {
-		lang := e.pickLang(in.Lang, "en")
-		out = Outcome{
-			Replies: []Reply{{Kind: ReplyMessage, Name: "store_down", Text: e.FixedText("store_down", lang)}},
-			Events:  []Event{{Kind: EventStoreDown, Flow: e.flow.ID}},
-			Lang:    lang,
-		}
-		return out, fmt.Errorf("update session: %w", err)
+		return e.storeDown(in, f, kw, kwLang), fmt.Errorf("update session: %w", err)
+	}
+	if kw == kwStop {
+		e.stops.drop(in.Key, in.Time) // the opt-out is stored
 	}
 	return out, nil
+}
+
+// handleTurn handles one message against its loaded session s.
+func (e *Engine) handleTurn(s *Session, in Inbound, msg *message, f Finding, out *Outcome) {
+	if s.seen(in.MessageID) {
+		out.Duplicate = true
+		if s.newest(in.MessageID) {
+			e.replay(s, out)
+		}
+		return
+	}
+	t := turn{e: e, s: s, in: in, out: out, msg: msg.as(e.pickLang(s.Lang, in.Lang)), answers: map[string]string{}, danger: f}
+	// STOP is honoured even past the rate limit (danger was answered
+	// before the store was touched).
+	if kw, _ := t.msg.keyword(); kw == kwStop || !t.limited() {
+		t.run()
+	}
+	s.record(in.MessageID, out.Replies, t.tail, t.tailN)
+	s.Updated = in.Time.Unix()
+	switch {
+	case s.Status == "":
+		s.TTL = erasedTTL
+	default:
+		s.TTL = e.ttl
+	}
+	out.Lang = s.Lang
+}
+
+// noWriteIfDuplicate tells the store a retried message changes nothing.
+func (e *Engine) noWriteIfDuplicate(out Outcome) error {
+	if out.Duplicate {
+		return ErrNoWrite
+	}
+	return nil
+}
+
+// storeDown answers a message the store could not take: words of concern
+// get 988 in the same text (an answer to a question could not be tied to
+// it); STOP is confirmed and kept by the process until the store records
+// it; HELP is answered (carriers require it, and it needs no store);
+// anything else gets the apology with the provider's number.
+func (e *Engine) storeDown(in Inbound, f Finding, kw keyword, kwLang string) Outcome {
+	switch {
+	case f.Tier == flows.TierConcern:
+		out := e.storeDownConcern(f, e.pickLang(f.Lang, in.Lang))
+		out.Said = in.Text
+		return out
+	case kw == kwStop:
+		e.stops.add(in.Key, in.Time)
+		lang := e.pickLang(kwLang, in.Lang)
+		out := Outcome{Events: []Event{{Kind: EventOptOut, Flow: e.flow.ID, Lang: lang}, {Kind: EventStoreDown, Flow: e.flow.ID}}, Lang: lang}
+		if !in.CarrierReplied {
+			out.Replies = []Reply{{Kind: ReplyMessage, Name: "stop", Text: e.FixedText("stop", lang)}}
+		}
+		return out
+	case kw == kwHelp:
+		lang := e.pickLang(kwLang, in.Lang)
+		out := Outcome{Events: []Event{{Kind: EventStoreDown, Flow: e.flow.ID}}, Lang: lang}
+		if !in.CarrierReplied {
+			out.Replies = []Reply{{Kind: ReplyMessage, Name: "help", Text: e.FixedText("help", lang)}}
+		}
+		return out
+	}
+	lang := e.pickLang(in.Lang, "en")
+	return Outcome{
+		Replies: []Reply{{Kind: ReplyMessage, Name: "store_down", Text: e.FixedText("store_down", lang)}},
+		Events:  []Event{{Kind: EventStoreDown, Flow: e.flow.ID}},
+		Lang:    lang,
+	}
+}
+
+// RetryStops writes, every every until ctx ends, the opt-outs of texters
+// who said STOP while the store could not take it.
+func (e *Engine) RetryStops(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for k, at := range e.stops.list() {
+			sctx, cancel := context.WithTimeout(ctx, turnWait)
+			err := e.MarkOptedOut(sctx, k)
+			cancel()
+			if err != nil {
+				break // the store is still away: try them all again later
+			}
+			e.stops.drop(k, at)
+		}
+	}
+}
+
+// OptedOut reports whether the texter at key said STOP last: nothing may
+// be sent to them. A STOP the store has not recorded yet counts.
+func (e *Engine) OptedOut(ctx context.Context, key Key) (bool, error) {
+	if e.stops.has(key) {
+		return true, nil
+	}
+	var out bool
+	err := e.store.Update(ctx, key, func(s *Session) error {
+		out = s.Status == StatusOptedOut
+		return ErrNoWrite
+	})
+	return out, err
 }
 
 func (e *Engine) pickLang(langs ...string) string {
@@ -311,12 +388,6 @@ func (e *Engine) detectLang(m *message) string {
 		}
 	}
 	return ""
-}
-
-func lockIndex(k Key) int {
-	h := fnv.New32a()
-	h.Write([]byte(k))
-	return int(h.Sum32() % 64)
 }
 
 // vars are the placeholder values for s.
@@ -606,6 +677,7 @@ func (t *turn) begin() {
 		Lang:        lang,
 		Status:      StatusActive,
 		Started:     t.in.Time.Unix(),
+		IDs:         s.IDs,
 		Seen:        s.Seen,
 		Version:     s.Version,
 		RateWin:     s.RateWin,
@@ -802,7 +874,7 @@ func (e *Engine) BeginHandoff(ctx context.Context, key Key, lang string) error {
 		}
 		if s.Status == "" {
 			*s = Session{Flow: e.flow.ID, FlowVersion: e.flow.Version, Step: e.flow.Steps[0].ID, Answers: map[string]string{},
-				Lang: e.pickLang(lang), Status: StatusActive, Seen: s.Seen, Updated: s.Updated, Version: s.Version}
+				Lang: e.pickLang(lang), Status: StatusActive, IDs: s.IDs, Seen: s.Seen, Updated: s.Updated, Version: s.Version}
 		}
 		s.Before, s.Status, s.Relays, s.Pending = s.Status, StatusHandoff, 0, PendingNone
 		return true
@@ -860,9 +932,11 @@ func (e *Engine) LastHeard(ctx context.Context, key Key) (time.Time, error) {
 // change applies fn to the session at key under the conversation's lock,
 // writing only when fn reports a change.
 func (e *Engine) change(ctx context.Context, key Key, fn func(*Session) bool) error {
-	mu := &e.locks[lockIndex(key)]
-	mu.Lock()
-	defer mu.Unlock()
+	unlock, err := e.locks.lock(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	return e.store.Update(ctx, key, func(s *Session) error {
 		if !fn(s) {
 			return ErrNoWrite

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"hash/fnv"
@@ -78,10 +80,14 @@ type Session struct {
 	RateN      int   `json:"rn,omitempty"`
 	RateWarned bool  `json:"rx,omitempty"`
 
-	// Seen holds hashes of the latest message IDs, so a retried message
-	// changes nothing; LastReplies are the replies to the newest of them
-	// (LastKinds their kinds, when not a message), less an ending that can
-	// be rendered again from the session (LastTail), to keep sessions small.
+	// IDs holds a 48-bit hash of every message ID the conversation took,
+	// eight characters each, newest last, so a retried message changes
+	// nothing for as long as the session is kept. Seen is the older form
+	// (the last five IDs, 64-bit hashes), still read in sessions written
+	// before. LastReplies are the replies to the newest message (LastKinds
+	// their kinds, when not a message), less an ending that can be
+	// rendered again from the session (LastTail), to keep sessions small.
+	IDs         string      `json:"id,omitempty"`
 	Seen        []string    `json:"sn,omitempty"`
 	LastReplies []string    `json:"r,omitempty"`
 	LastKinds   []ReplyKind `json:"rk,omitempty"`
@@ -139,22 +145,52 @@ type Change struct {
 	Value string `json:"v"`
 }
 
-// seenLimit is how many recent message IDs a session remembers.
-const seenLimit = 5
+// maxIDs bounds the message IDs a session remembers: far more than a
+// day's conversation holds (a screening is about fifteen texts), while a
+// number that writes without end cannot grow its session without end.
+const maxIDs = 200
 
-// idHash shortens a message ID (34 characters for Twilio) to 64 bits.
+// idWidth is the width of one remembered ID in IDs.
+const idWidth = 8
+
+// idHash shortens a message ID (34 characters for Twilio) to 48 bits,
+// written in eight characters: two retries of one ID always match, two
+// IDs collide about once in 2^48.
 func idHash(id string) string {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], h.Sum64())
+	return base64.RawURLEncoding.EncodeToString(b[2:])
+}
+
+// oldHash is how sessions written before IDs hashed a message ID.
+func oldHash(id string) string {
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 // seen reports whether id was handled before.
-func (s *Session) seen(id string) bool { return id != "" && slices.Contains(s.Seen, idHash(id)) }
+func (s *Session) seen(id string) bool {
+	if id == "" {
+		return false
+	}
+	h := idHash(id)
+	for i := 0; i+idWidth <= len(s.IDs); i += idWidth {
+		if s.IDs[i:i+idWidth] == h {
+			return true
+		}
+	}
+	return slices.Contains(s.Seen, oldHash(id))
+}
 
 // newest reports whether id is the latest message handled.
 func (s *Session) newest(id string) bool {
-	return len(s.Seen) > 0 && s.Seen[len(s.Seen)-1] == idHash(id)
+	if n := len(s.IDs); n >= idWidth {
+		return s.IDs[n-idWidth:] == idHash(id)
+	}
+	return len(s.Seen) > 0 && s.Seen[len(s.Seen)-1] == oldHash(id)
 }
 
 // record remembers id and the replies sent to it: replies in full, less the
@@ -163,9 +199,9 @@ func (s *Session) record(id string, replies []Reply, tail Tail, n int) {
 	if id == "" {
 		return
 	}
-	s.Seen = append(s.Seen, idHash(id))
-	if len(s.Seen) > seenLimit {
-		s.Seen = s.Seen[len(s.Seen)-seenLimit:]
+	s.IDs += idHash(id)
+	if len(s.IDs) > maxIDs*idWidth {
+		s.IDs = s.IDs[len(s.IDs)-maxIDs*idWidth:]
 	}
 	if tail == TailNone {
 		n = 0
@@ -196,10 +232,10 @@ func (s *Session) recorded() []Reply {
 	return out
 }
 
-// erase forgets everything but the recent message IDs, so a retried DELETE
-// or STOP is still recognised.
+// erase forgets everything but the message IDs, so a retried DELETE or
+// STOP is still recognised.
 func (s *Session) erase() {
-	*s = Session{Seen: s.Seen, Version: s.Version}
+	*s = Session{IDs: s.IDs, Seen: s.Seen, Version: s.Version}
 }
 
 // A Store loads and saves sessions. Implementations are safe for concurrent use.

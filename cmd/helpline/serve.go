@@ -104,10 +104,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	defer w.stop()
-	w.wg.Add(1)
+	w.wg.Add(2)
 	go func() {
 		defer w.wg.Done()
 		buffer.Run(w.ctx(), 5*time.Second)
+	}()
+	go func() {
+		// A STOP the store could not take is written when it answers.
+		defer w.wg.Done()
+		eng.RetryStops(w.ctx(), time.Second)
 	}()
 
 	if cfg.SMS() || *dev {

@@ -56,16 +56,24 @@ type Store struct {
 var _ bot.Store = (*Store)(nil)
 
 // Client timeouts: a webhook must answer within seconds even when Redis is
-// gone, so fail fast rather than wait out go-redis's 5 s defaults.
+// gone or hung, so fail fast rather than wait out go-redis's 5 s defaults.
+// Every call also honours its context's deadline, waiting for a pooled
+// connection included: the engine gives danger a shorter one than other
+// texts (see bot's deadlines), and a hung Redis then costs a danger text
+// no more than that.
 const (
 	dialTimeout = 2 * time.Second
 	ioTimeout   = time.Second
+	poolTimeout = 500 * time.Millisecond
 	maxRetries  = 1
 )
 
 // Open connects to the Redis that o names, or starts the embedded one and
-// says so on log.
+// says so on log. What the client itself logs goes to log too.
 func Open(o Options, log *slog.Logger) (*Store, error) {
+	if log != nil {
+		redis.SetLogger(clientLog{log})
+	}
 	rdb, err := o.client()
 	if err != nil {
 		return nil, err
@@ -83,7 +91,8 @@ func Open(o Options, log *slog.Logger) (*Store, error) {
 	if log != nil {
 		log.Warn("no REDIS_URL: using an embedded in-process Redis; sessions are not durable and not shared between processes")
 	}
-	s := New(redis.NewClient(&redis.Options{Addr: m.Addr(), DialTimeout: dialTimeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout}))
+	s := New(redis.NewClient(&redis.Options{Addr: m.Addr(), DialTimeout: dialTimeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout,
+		PoolTimeout: poolTimeout, ContextTimeoutEnabled: true}))
 	s.embedded = m
 	s.stop = make(chan struct{})
 	go s.tick()
@@ -138,21 +147,24 @@ func (o Options) client() (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL (sentinel form): %w", err)
 		}
-		withTimeouts(&fo.DialTimeout, &fo.ReadTimeout, &fo.WriteTimeout)
+		withTimeouts(&fo.DialTimeout, &fo.ReadTimeout, &fo.WriteTimeout, &fo.PoolTimeout)
+		fo.ContextTimeoutEnabled = true
 		return redis.NewFailoverClient(fo), nil
 	case q.Has("addr"):
 		co, err := redis.ParseClusterURL(o.URL)
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL (cluster form): %w", err)
 		}
-		withTimeouts(&co.DialTimeout, &co.ReadTimeout, &co.WriteTimeout)
+		withTimeouts(&co.DialTimeout, &co.ReadTimeout, &co.WriteTimeout, &co.PoolTimeout)
+		co.ContextTimeoutEnabled = true
 		return redis.NewClusterClient(co), nil
 	}
 	ro, err := redis.ParseURL(o.URL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	withTimeouts(&ro.DialTimeout, &ro.ReadTimeout, &ro.WriteTimeout)
+	withTimeouts(&ro.DialTimeout, &ro.ReadTimeout, &ro.WriteTimeout, &ro.PoolTimeout)
+	ro.ContextTimeoutEnabled = true
 	if ro.MaxRetries == 0 {
 		ro.MaxRetries = maxRetries
 	}
@@ -163,13 +175,23 @@ func (o Options) client() (redis.UniversalClient, error) {
 // REDIS_CLUSTER_ADDRS or REDIS_SENTINEL_ADDRS.
 func failFast(o *redis.UniversalOptions) *redis.UniversalOptions {
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = dialTimeout, ioTimeout, ioTimeout, maxRetries
+	o.PoolTimeout, o.ContextTimeoutEnabled = poolTimeout, true
 	return o
 }
 
 // withTimeouts fills the timeouts a REDIS_URL left unset with the
 // fail-fast defaults.
-func withTimeouts(dial, read, write *time.Duration) {
+func withTimeouts(dial, read, write, pool *time.Duration) {
 	*dial, *read, *write = orDefault(*dial, dialTimeout), orDefault(*read, ioTimeout), orDefault(*write, ioTimeout)
+	*pool = orDefault(*pool, poolTimeout)
+}
+
+// clientLog writes what go-redis logs (a failed dial, a pool problem) as
+// a line of the service's own structured log, not as text in its stream.
+type clientLog struct{ log *slog.Logger }
+
+func (l clientLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }
 
 func orDefault(d, def time.Duration) time.Duration {

@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -416,4 +419,49 @@ func TestRecent(t *testing.T) {
 	if n := rt.Count() - before; n != 0 {
 		t.Fatalf("Recent made %d round trips", n)
 	}
+}
+
+// What the Redis client logs (a failed dial) is a line of the service's
+// JSON log, never loose text in its stream.
+func TestClientLogsAsJSON(t *testing.T) {
+	var buf syncBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	st, err := store.Open(store.Options{URL: "redis://127.0.0.1:1"}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if st.Ping(ctx) == nil {
+		t.Fatal("a Redis nobody listens on answered")
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		t.Fatal("the client's failed dial was not logged")
+	}
+	for _, l := range lines {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil || v["msg"] != "redis client" || v["detail"] == nil {
+			t.Errorf("not a JSON line of the service's log: %q", l)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the client's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

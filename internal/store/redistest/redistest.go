@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,6 +94,14 @@ func (s *Server) Stop() {
 	_ = s.cmd.Wait()
 	s.cmd = nil
 }
+
+// Pause stops the server's process without ending it (SIGSTOP): it takes
+// connections and commands and answers none, as a Redis stuck in a long
+// command or behind a dead link does. Resume lets it go on.
+func (s *Server) Pause() error { return s.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on (SIGCONT).
+func (s *Server) Resume() error { return s.cmd.Process.Signal(syscall.SIGCONT) }
 
 // Restart starts the server again on the same port, after Stop.
 func (s *Server) Restart(t testing.TB) {
@@ -205,4 +214,49 @@ func StartSentinel(t testing.TB) *Sentinel {
 	s.start(t, Binary(t))
 	t.Cleanup(s.Stop)
 	return &Sentinel{Master: master, Replica: replica, Sentinel: s, Name: "helpline"}
+}
+
+// Hung is a Redis that hangs: it takes connections and commands and never
+// answers, as a server stuck in a long command or behind a dead link does.
+// It stops when the test ends.
+type Hung struct {
+	Addr string
+	l    net.Listener
+}
+
+// StartHung starts a hung Redis on a free port.
+func StartHung(t testing.TB) *Hung {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &Hung{Addr: l.Addr().String(), l: l}
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		close(done)
+		l.Close()
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				// Read and discard, never answer, until the test ends.
+				buf := make([]byte, 4096)
+				go func() {
+					<-done
+					c.Close()
+				}()
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return h
 }
