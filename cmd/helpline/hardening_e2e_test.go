@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -137,7 +138,7 @@ func TestWhatGoesOutToSlackAndTwilio(t *testing.T) {
 	r.text(t, from, "<!channel> i want to kms <@U123ABC>", "SMdanger")
 
 	var b strings.Builder
-	b.WriteString("<@U999> see <https://example.org/iop|our IOP page>. ")
+	b.WriteString("Please see <@U999> <https://example.org/iop|our IOP page>. ")
 	for i := 1; b.Len() < 5000; i++ {
 		fmt.Fprintf(&b, "This is sentence %d of a long answer from our intake team. ", i)
 	}
@@ -190,7 +191,7 @@ func TestWhatGoesOutToSlackAndTwilio(t *testing.T) {
 		}
 	}
 	twilioAPI.mu.Unlock()
-	want := "see our IOP page. " + reply[strings.Index(reply, "This is sentence 1 "):]
+	want := "Please see our IOP page. " + reply[strings.Index(reply, "This is sentence 1 "):]
 	if got := strings.Join(parts, " "); got != want {
 		t.Fatalf("the staff reply as texted (%d messages):\n%.200q\nwant\n%.200q", len(parts), got, want)
 	}
@@ -249,5 +250,75 @@ func TestPumpingFloodEndToEnd(t *testing.T) {
 	}
 	if got := r.text(t, "+13035579999", "HELP", "SMpumphelp"); !strings.Contains(got, "Msg &amp; data rates may apply") {
 		t.Fatalf("HELP past the limit: %s", got)
+	}
+}
+
+// Redis hung (its process stopped: it takes connections and never
+// answers), through the binary: three hundred texts of danger at once are
+// all answered with 988, none near Twilio's 15-second timeout, and staff
+// hear of them directly; HELP gets its answer and STOP its confirmation.
+// When Redis answers again, the STOP is recorded: nothing is texted to
+// that number after it.
+func TestDangerWithRedisHung(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	slackAPI := &recorder{}
+	r, srv := handoffReplicaOn(t, slackAPI, &recorder{})
+	r.text(t, "+13035550177", "hi", "SMhung0")
+	if err := srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	t.Cleanup(func() {
+		if !resumed {
+			srv.Resume()
+		}
+	})
+	const texters = 300
+	took := make([]time.Duration, texters)
+	var wg sync.WaitGroup
+	for i := range texters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			got := r.text(t, fmt.Sprintf("+1720557%04d", i), "i want to kill myself tonight", fmt.Sprintf("SMhung%04d", i+1))
+			took[i] = time.Since(start)
+			if !strings.Contains(got, "988") {
+				t.Errorf("texter %d not answered: %s", i, got)
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(took)
+	t.Logf("Redis hung: %d danger texts answered, p50 %v, p99 %v, slowest %v", texters,
+		took[texters/2].Round(time.Millisecond), took[texters*99/100].Round(time.Millisecond), took[texters-1].Round(time.Millisecond))
+	if took[texters-1] > 10*time.Second {
+		t.Fatalf("a danger text took %v with Redis hung", took[texters-1])
+	}
+	slackAPI.wait(t, "an alert, posted directly", isAlert)
+	if got := r.text(t, "+13035550177", "HELP", "SMhelp"); !strings.Contains(got, "Msg &amp; data rates may apply") {
+		t.Fatalf("HELP with Redis hung: %s", got)
+	}
+	if got := r.text(t, "+13035550177", "STOP", "SMstop"); !strings.Contains(got, "won") {
+		t.Fatalf("STOP with Redis hung: %s", got)
+	}
+	resumed = true
+	if err := srv.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// After the STOP is recorded, the texter hears nothing more.
+		got := r.text(t, "+13035550177", "hello?", fmt.Sprintf("SMafter%d", time.Now().UnixNano()))
+		if !strings.Contains(got, "<Message>") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still answered after STOP and Redis back: %s", got)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -138,6 +139,7 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 	}
 	svc.IntakeChannel, svc.AlertChannel, svc.Log, svc.Accessed = cfg.SlackIntakeChannel, cfg.SlackAlertChannel, log, m.NumberShown
 	svc.DirectObserved = m.AlertDirect
+	svc.AlertsPerMinute = cfg.AlertsPerMinute
 	svc.Names = set
 	// Staff replies go back the way the texter wrote, shaped by that
 	// channel's rules.
@@ -162,11 +164,16 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 	}
 	poster := slackPoster{w.slackAPI}
 	box.Register(svc.Deliverers(poster))
-	// Alerts the outbox cannot take (the store is down) go to Slack from here.
-	w.wg.Add(1)
+	// Alerts the outbox cannot take (the store is down) go to Slack from
+	// here, and STOPs and DELETEs it could not take are done when it can.
+	w.wg.Add(2)
 	go func() {
 		defer w.wg.Done()
 		svc.RunDirect(ctx, poster)
+	}()
+	go func() {
+		defer w.wg.Done()
+		svc.RunPending(ctx, time.Second)
 	}()
 	m.Gauge("helpline_outbox_depth", "Outbox messages waiting or retrying.", func() float64 {
 		waiting, retrying, _, _, err := box.Depth(context.Background())
@@ -221,7 +228,7 @@ func retryAfter(err error) error {
 }
 
 // refusals passes Twilio's refusals to the handoff as its own: the
-// recipient opted out, or WhatsApp's window closed.
+// recipient opted out, WhatsApp's window closed, or a refusal for good.
 type refusals struct{ handoff.Texter }
 
 func (r refusals) Send(ctx context.Context, to, body string) error {
@@ -231,6 +238,8 @@ func (r refusals) Send(ctx context.Context, to, body string) error {
 		return errors.Join(err, handoff.ErrOptedOut)
 	case errors.Is(err, twilio.ErrOutsideWindow):
 		return errors.Join(err, handoff.ErrWindowClosed)
+	case errors.Is(err, twilio.ErrRejected):
+		return errors.Join(err, handoff.ErrRejected)
 	}
 	return err
 }

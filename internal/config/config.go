@@ -29,6 +29,10 @@ type Config struct {
 	// RateGlobal the texts the whole line answers a second, per process.
 	RatePerNumber int
 	RateGlobal    float64
+	// AlertsPerMinute is how many crisis alerts a minute are posted one by
+	// one before the rest of the minute's are folded into a digest; 0
+	// never folds.
+	AlertsPerMinute int
 
 	Redis store.Options
 
@@ -106,6 +110,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("HELPLINE_RATE_GLOBAL must be a positive number of texts per second (got %q)", v))
 		}
 		c.RateGlobal = f
+	}
+	c.AlertsPerMinute = 10
+	if v := getenv("HELPLINE_ALERTS_PER_MINUTE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("HELPLINE_ALERTS_PER_MINUTE must be a whole number of alerts, 0 to never fold them into a digest (got %q)", v))
+		}
+		c.AlertsPerMinute = n
 	}
 	if c.MetricsAddr != "" {
 		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {

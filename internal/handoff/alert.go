@@ -8,6 +8,7 @@ import (
 
 	"helpline/bot"
 	"helpline/flows"
+	"helpline/internal/channel"
 	"helpline/internal/store"
 	"helpline/internal/store/outbox"
 )
@@ -43,12 +44,33 @@ type Alert struct {
 	Opened int64 `json:",omitempty"`
 	// Direct is set on an alert posted without the store.
 	Direct bool `json:",omitempty"`
+	// ClaimBy is set on an alert posted again for a staff member who
+	// claimed it from a digest: it is posted however many came this
+	// minute, then claimed for them.
+	ClaimBy string `json:",omitempty"`
 }
 
 // again is an update of an alert's thread.
 type again struct {
 	Key  bot.Key
 	Kind string
+}
+
+// onCrisis raises an alert; staff already talking with the texter see the
+// text in their thread too.
+func (s *Service) onCrisis(ctx context.Context, t *channel.Turn, ev bot.Event) error {
+	if err := s.raise(ctx, t.Key, t.Channel, t.From, t.MessageID, ev.Crisis, ev.Tier, ev.Lang); err != nil {
+		// The store is failing: the alert went to Slack directly, and the
+		// texter's answer should not wait on the store again.
+		return err
+	}
+	if t.Outcome.Said == "" {
+		return nil
+	}
+	if r, err := s.record(ctx, t.Key); err == nil && r != nil && r.State != stateClosed && r.TS != "" {
+		return s.queueRelay(ctx, t.Key, "crisis-relay:"+string(t.Key)+":"+t.MessageID, t.Outcome.Said, nil)
+	}
+	return nil
 }
 
 // raise counts a text of danger and alerts staff as the rule above says.
@@ -96,20 +118,32 @@ func (s *Service) alertChannel() string {
 }
 
 func (s *Service) deliverAlert(ctx context.Context, slack Slack, m outbox.Message) error {
-	a, err := payload[Alert](m)
+	a, err := openPayload[Alert](s.seal, m)
 	if err != nil {
+		return err
+	}
+	if folded, err := s.fold(ctx, m, a); folded || err != nil {
 		return err
 	}
 	channel := s.alertChannel()
 	fallback, blocks := AlertBlocks(a, s.Names)
 	ts, err := slack.Post(ctx, channel, "", fallback, blocks)
-	if err != nil || a.Opened == 0 {
+	if err != nil {
 		return err
 	}
 	// Where it is, for the texts of the same kind that follow. The alert
 	// is out: a failure here costs its thread updates, not the alert.
-	if err := s.hs.AlertPosted(ctx, a.Key, a.Kind, a.Opened, channel, ts); err != nil {
-		s.Log.Warn("alert posted, but where was not recorded", "conv", string(a.Key), "err", err)
+	if a.Opened != 0 {
+		if err := s.hs.AlertPosted(ctx, a.Key, a.Kind, a.Opened, channel, ts); err != nil {
+			s.Log.Warn("alert posted, but where was not recorded", "conv", string(a.Key), "err", err)
+		}
+	}
+	if a.ClaimBy != "" {
+		// Claimed from a digest: the conversation has its own alert now,
+		// and it is theirs.
+		if _, err := s.Claim(ctx, a.Key, a.ClaimBy, channel, ts); err != nil {
+			s.Log.Warn("alert from a digest posted, but the claim failed", "conv", string(a.Key), "err", err)
+		}
 	}
 	return nil
 }
@@ -117,7 +151,7 @@ func (s *Service) deliverAlert(ctx context.Context, slack Slack, m outbox.Messag
 // deliverAgain tells the alert's thread how many texts of its kind came
 // since the alert.
 func (s *Service) deliverAgain(ctx context.Context, slack Slack, m outbox.Message) error {
-	p, err := payload[again](m)
+	p, err := openPayload[again](s.seal, m)
 	if err != nil {
 		return err
 	}
@@ -126,8 +160,8 @@ func (s *Service) deliverAgain(ctx context.Context, slack Slack, m outbox.Messag
 		return err
 	}
 	switch {
-	case open.Gen == "":
-		return nil // closed or expired: nothing left to tell
+	case open.Gen == "", open.TS == foldedTS:
+		return nil // closed, expired or in a digest: no thread to tell
 	case open.TS == "":
 		return outbox.Later(errors.New("alert not posted yet"), 2*time.Second)
 	}

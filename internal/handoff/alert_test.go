@@ -41,8 +41,7 @@ func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 			var msg outbox.Message
 			json.Unmarshal([]byte(e.Values[1]), &msg)
 			if msg.Kind == KindAlert {
-				var a Alert
-				json.Unmarshal(msg.Payload, &a)
+				a, _ := openPayload[Alert](s.seal, msg)
 				out = append(out, a)
 			}
 		}

@@ -21,6 +21,9 @@ const (
 	ActionClaim = "handoff_claim"
 	ActionClose = "handoff_close"
 	ActionShow  = "handoff_show_number"
+	// ActionClaimFolded claims a conversation listed in a digest; its
+	// value is the key, kind and tier, separated by "|".
+	ActionClaimFolded = "handoff_claim_folded"
 )
 
 // Names are how staff read language codes and leans: the flows' own
@@ -55,16 +58,57 @@ func TextBlock(text string) Block {
 
 // RelayBlocks renders a texter's text for a handoff thread: escaped, in
 // blocks and in the fallback alike, so nothing they write mentions,
-// notifies or links anyone; split into as many sections as Slack's limit
-// needs (a texter's 1600 characters can escape to 8000), the fallback
-// clipped to the same limit.
+// notifies or links anyone; verbatim, so Slack reads no names or links into
+// it; and every line of it quoted under "Texter:", so nothing they write
+// can pass for a line of the service's own ("*Claimed by ...*"). It is
+// split into as many sections as Slack's limit needs (a texter's text can
+// escape to five times its length), the fallback clipped to the same limit.
 func RelayBlocks(text string) (string, []Block) {
-	body := mrkdwn.Escape(text)
+	body := "&gt; " + strings.ReplaceAll(mrkdwn.Escape(text), "\n", "\n&gt; ")
 	var blocks []Block
-	for _, part := range mrkdwn.Split("*Texter:* "+body, mrkdwn.MaxSection) {
-		blocks = append(blocks, TextBlock(part))
+	for i, part := range mrkdwn.Split("*Texter:*\n"+body, mrkdwn.MaxSection-len("&gt; ")) {
+		if i > 0 && !strings.HasPrefix(part, "&gt; ") {
+			part = "&gt; " + part // a line cut in two stays quoted
+		}
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, part, false, true), nil, nil))
 	}
-	return mrkdwn.Clip("Texter: "+body, mrkdwn.MaxSection), blocks
+	return mrkdwn.Clip("Texter: "+mrkdwn.Escape(text), mrkdwn.MaxSection), blocks
+}
+
+// ErasedBlocks redraws the card of a texter who erased their data:
+// nothing of theirs is left on it.
+func ErasedBlocks() (string, []Block) {
+	text := "Handoff closed: the texter erased their data (DELETE). Nothing about them is kept."
+	return text, []Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Handoff closed", false, false)),
+		TextBlock(text),
+	}
+}
+
+// DigestBlocks renders alerts[from:to] of a minute's digest (at, the
+// minute): the first page says how many and of which kinds; each
+// conversation is one line with its own Claim button.
+func DigestBlocks(alerts []Alert, from, to int, at time.Time, n Names) (string, []Block) {
+	n = orCodes(n)
+	fallback := fmt.Sprintf("%d more crisis alerts in the minute from %s: %s", len(alerts), at.UTC().Format("15:04 UTC"), kindCounts(alerts))
+	var blocks []Block
+	if from == 0 {
+		blocks = append(blocks,
+			slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, fmt.Sprintf("Crisis alerts: %d more in one minute", len(alerts)), false, false)),
+			TextBlock(fmt.Sprintf("Past the first alerts of the minute from %s, these are listed here instead of one by one: *%s*. "+
+				"Every texter was answered with 911 and 988 guidance as their danger called for. Claim one to open its own alert and reply in its thread.",
+				slackDate(at), mrkdwn.Escape(kindCounts(alerts)))))
+	} else {
+		blocks = append(blocks, TextBlock(fmt.Sprintf("More of this digest (%d to %d of %d):", from+1, to, len(alerts))))
+	}
+	for _, a := range alerts[from:to] {
+		line := fmt.Sprintf("%s (%s), *%s*, tier *%s*, %s", mrkdwn.Code(a.Masked), n.LangName(a.Lang), mrkdwn.Escape(a.Kind),
+			mrkdwn.Escape(tierName(a.Tier)), slackDate(time.Unix(a.At, 0)))
+		claim := slack.NewButtonBlockElement(ActionClaimFolded, string(a.Key)+"|"+a.Kind+"|"+a.Tier,
+			slack.NewTextBlockObject(slack.PlainTextType, "Claim", false, false))
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, line, false, false), nil, slack.NewAccessory(claim)))
+	}
+	return fallback, blocks
 }
 
 // NotSentBlocks tells a handoff's thread that text did not reach the

@@ -28,11 +28,16 @@ const (
 	directTries = 5
 )
 
-// directAlerts is the queue and what was posted, in memory.
+// directAlerts is the queue and what was posted, in memory; past
+// AlertsPerMinute in a minute, alerts are folded into a digest posted
+// once the minute is over, as the outbox's are.
 type directAlerts struct {
-	queue chan Alert
-	mu    sync.Mutex
-	seen  map[string]time.Time // conversation and kind -> when posted
+	queue  chan Alert
+	mu     sync.Mutex
+	seen   map[string]time.Time // conversation and kind -> when posted
+	minute int64                // the minute counted
+	count  int                  // alerts queued in it
+	folded []Alert              // past the limit, for its digest
 }
 
 func newDirectAlerts() *directAlerts {
@@ -60,8 +65,19 @@ func (s *Service) postDirect(a Alert, cause error) {
 	if len(d.seen) < directSeen {
 		d.seen[id] = now
 	}
-	d.mu.Unlock()
 	a.Direct = true
+	if m := now.Unix() / 60; m != d.minute {
+		d.minute, d.count = m, 0
+	}
+	if d.count++; s.AlertsPerMinute > 0 && d.count > s.AlertsPerMinute {
+		if len(d.folded) < directQueue {
+			d.folded = append(d.folded, a)
+		}
+		d.mu.Unlock()
+		s.Log.Warn("crisis alert folded into the next digest: the outbox cannot take it", "conv", string(a.Key), "kind", a.Kind)
+		return
+	}
+	d.mu.Unlock()
 	select {
 	case d.queue <- a:
 		s.Log.Warn("crisis alert goes to Slack directly: the outbox cannot take it", "conv", string(a.Key), "kind", a.Kind, "err", cause.Error())
@@ -77,10 +93,25 @@ func (s *Service) directResult(result string) {
 	}
 }
 
-// RunDirect posts the alerts the outbox could not take, until ctx ends;
-// run it beside the outbox's workers.
+// RunDirect posts the alerts the outbox could not take, until ctx ends,
+// and once a minute the digest of those folded; run it beside the
+// outbox's workers.
 func (s *Service) RunDirect(ctx context.Context, slack Slack) {
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.postDirectDigest(ctx, slack)
+			}
+		}
+	}()
 	for i := 0; i < 2; i++ {
 		wg.Add(1)
 		go func() {
@@ -127,4 +158,24 @@ func (s *Service) sendDirect(ctx context.Context, slack Slack, a Alert) {
 		}
 		wait *= 2
 	}
+}
+
+// postDirectDigest posts the alerts folded since the last digest, if any.
+func (s *Service) postDirectDigest(ctx context.Context, slack Slack) {
+	d := s.direct
+	d.mu.Lock()
+	folded := d.folded
+	d.folded = nil
+	d.mu.Unlock()
+	if len(folded) == 0 {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.postDigest(pctx, slack, folded, time.Unix(folded[0].At, 0)); err != nil {
+		s.Log.Error("digest of crisis alerts could not be posted to Slack directly", "alerts", len(folded), "err", err.Error())
+		s.directResult(DirectFailed)
+		return
+	}
+	s.directResult(DirectPosted)
 }

@@ -613,7 +613,7 @@ func TestLongRelayFitsSlack(t *testing.T) {
 		}
 		joined.WriteString(o.Text)
 	}
-	if want := "*Texter:* " + strings.Repeat("&lt;", 1600); joined.String() != want {
+	if want := "*Texter:*\n&gt; " + strings.Repeat("&lt;", 1600); strings.ReplaceAll(joined.String(), "&lt;&gt; ", "&lt;") != want {
 		t.Fatalf("the relay lost text: %d characters of %d", len(joined.String()), len(want))
 	}
 	if n := utf8.RuneCountInString(p.Fallback); n > 3000 || !strings.HasPrefix(p.Fallback, "Texter: &lt;") {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -305,6 +306,58 @@ func TestStaffReplyRefused(t *testing.T) {
 			if b := posts[0].Form.Get("blocks"); !strings.Contains(b, want) {
 				t.Errorf("%v: the refusal does not say %q: %s", c.err, want, b)
 			}
+		}
+	}
+}
+
+// recordingHandoffs records the staff replies it is given; every thread is
+// an open handoff.
+type recordingHandoffs struct {
+	handoffs
+	mu      sync.Mutex
+	replies []string
+}
+
+func (h *recordingHandoffs) StaffReply(_ context.Context, _, _, _, text string) (bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.replies = append(h.replies, text)
+	return true, nil
+}
+
+func (h *recordingHandoffs) InHandoff(context.Context, string, string) (bool, error) {
+	return true, nil
+}
+
+// A message in a handoff thread that starts with a mention of someone, or
+// with "//", is for colleagues: it stays in Slack, and its writer is told
+// so in the thread; any other message goes to the texter.
+func TestStaffChatterStaysInSlack(t *testing.T) {
+	t.Parallel()
+	for i, c := range []struct {
+		text string
+		sent bool
+	}{
+		{"<@U0OTHER> can you call them?", false},
+		{"<@U0OTHER>", false},
+		{"// checking their insurance first", false},
+		{"Hi, this is Sam. <@U0OTHER> is on it too.", true},
+	} {
+		e := newEnv(t)
+		rec := &recordingHandoffs{}
+		e.h.Handoffs = rec
+		text, _ := json.Marshal(c.text)
+		inner := fmt.Sprintf(`{"type":"message","channel_type":"channel","user":"U0STAFF","text":%s,"ts":"1700000005.000100","thread_ts":"1700000001.000100","channel":"C0INTAKE"}`, text)
+		if w := do(t, e.h.Events, "/slack/events", "application/json", eventJSON(testTeam, fmt.Sprintf("EvChat%d", i), inner), nil); w.Code != http.StatusOK {
+			t.Fatalf("status %d", w.Code)
+		}
+		e.h.Wait()
+		if sent := len(rec.replies) == 1; sent != c.sent {
+			t.Errorf("%q: sent to the texter %v, want %v", c.text, sent, c.sent)
+		}
+		notes := e.slack.Calls("chat.postEphemeral")
+		if !c.sent && (len(notes) != 1 || notes[0].Form.Get("thread_ts") != "1700000001.000100" || !strings.Contains(notes[0].Form.Get("text"), "Kept in Slack")) {
+			t.Errorf("%q: the writer was not told it stayed in Slack: %v", c.text, notes)
 		}
 	}
 }

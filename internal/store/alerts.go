@@ -135,3 +135,51 @@ func (h *Handoffs) AlertUpdated(ctx context.Context, k bot.Key, kind string, a O
 func (h *Handoffs) CloseAlerts(ctx context.Context, k bot.Key) error {
 	return h.rdb.Del(ctx, alertKey(k)).Err()
 }
+
+// Alerts past a number a minute are folded into one digest a minute (a
+// flood of danger from many numbers must not flood staff). The counts and
+// digests of every process share the tag {alerts}.
+func alertCountKey(minute int64) string  { return "hl:{alerts}:n:" + strconv.FormatInt(minute, 10) }
+func alertDigestKey(minute int64) string { return "hl:{alerts}:d:" + strconv.FormatInt(minute, 10) }
+
+// digestKeep is how long a minute's digest waits to be posted.
+const digestKeep = time.Hour
+
+// AlertSlot counts an alert about to be posted in minute (unix minutes)
+// and reports whether it is within the first limit of that minute, over
+// every process.
+func (h *Handoffs) AlertSlot(ctx context.Context, minute int64, limit int) (bool, error) {
+	var n *redis.IntCmd
+	_, err := h.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		n = p.Incr(ctx, alertCountKey(minute))
+		p.Expire(ctx, alertCountKey(minute), 2*time.Minute)
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return n.Val() <= int64(limit), nil
+}
+
+// Fold adds an alert (sealed by the caller) to minute's digest and reports
+// whether it is the first, whose caller schedules the digest.
+func (h *Handoffs) Fold(ctx context.Context, minute int64, item string) (first bool, err error) {
+	var n *redis.IntCmd
+	_, err = h.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		n = p.RPush(ctx, alertDigestKey(minute), item)
+		p.Expire(ctx, alertDigestKey(minute), digestKeep)
+		return nil
+	})
+	return err == nil && n.Val() == 1, err
+}
+
+// Digest returns minute's folded alerts, oldest first, without taking
+// them; DropDigest takes them once posted.
+func (h *Handoffs) Digest(ctx context.Context, minute int64) ([]string, error) {
+	return h.rdb.LRange(ctx, alertDigestKey(minute), 0, -1).Result()
+}
+
+// DropDigest drops minute's folded alerts once their digest is posted.
+func (h *Handoffs) DropDigest(ctx context.Context, minute int64) error {
+	return h.rdb.Del(ctx, alertDigestKey(minute)).Err()
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,12 +38,22 @@ func claimKey(k bot.Key) string   { return ConversationKey(k, "c") }
 func relayKey(k bot.Key) string  { return ConversationKey(k, "r") }
 func relayLock(k bot.Key) string { return ConversationKey(k, "rl") }
 
-// partsKey counts the parts of a long text to the texter already sent, so
-// a retry resumes after them.
-func partsKey(k bot.Key, msgID string) string { return ConversationKey(k, "sent:"+msgID) }
+// outKey queues the texts for the texter (staff replies, notices), in the
+// order staff wrote them; outLock is held by the one worker sending them.
+func outKey(k bot.Key) string  { return ConversationKey(k, "o") }
+func outLock(k bot.Key) string { return ConversationKey(k, "ol") }
 
-// threadKey maps a card's (or claimed alert's) thread to its conversation.
+// threadKey maps a card's (or claimed alert's) thread to its conversation;
+// threadsKey lists, under the conversation's tag, the threads mapped to
+// it, so erasing the conversation erases its maps too.
 func threadKey(channel, ts string) string { return "hl:thread:" + channel + ":" + ts }
+func threadsKey(k bot.Key) string         { return ConversationKey(k, "t") }
+
+// conversationKeys are every key of a handoff under the conversation's tag.
+func conversationKeys(k bot.Key) []string {
+	return []string{handoffKey(k), numberKey(k), langKey(k), claimKey(k), alertKey(k), relayKey(k), relayLock(k),
+		outKey(k), outLock(k), threadsKey(k)}
+}
 
 // Record returns the handoff's record as saved, or nil when there is none
 // (never opened, or expired).
@@ -107,7 +118,15 @@ func (h *Handoffs) Unclaim(ctx context.Context, k bot.Key) error {
 // MapThread records that the thread of message ts in channel is k's
 // handoff, for staff replies in it.
 func (h *Handoffs) MapThread(ctx context.Context, channel, ts string, k bot.Key) error {
-	return h.rdb.Set(ctx, threadKey(channel, ts), string(k), h.keep).Err()
+	if err := h.rdb.Set(ctx, threadKey(channel, ts), string(k), h.keep).Err(); err != nil {
+		return err
+	}
+	_, err := h.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.SAdd(ctx, threadsKey(k), channel+" "+ts)
+		p.Expire(ctx, threadsKey(k), h.keep)
+		return nil
+	})
+	return err
 }
 
 // ThreadOf returns the conversation whose handoff is the thread of message
@@ -169,6 +188,55 @@ func (h *Handoffs) RelaysLeft(ctx context.Context, k bot.Key) (int64, error) {
 	return h.rdb.LLen(ctx, relayKey(k)).Result()
 }
 
+// queueOnceScript adds ARGV[2] to the list unless an item starting with
+// ARGV[1] and a space is in it already, and keeps the list ARGV[3] ms.
+var queueOnceScript = redis.NewScript(`
+local prefix = ARGV[1] .. ' '
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if string.sub(item, 1, #prefix) == prefix then return 0 end
+end
+redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
+// QueueText adds a text for the texter (sealed by the caller, after its id
+// and a space) to the end of k's queue, unless one with id is queued.
+func (h *Handoffs) QueueText(ctx context.Context, k bot.Key, id, item string) error {
+	return queueOnceScript.Run(ctx, h.rdb, []string{outKey(k)}, id, item, h.keep.Milliseconds()).Err()
+}
+
+// NextText returns the oldest text queued for the texter, and false when
+// none is. It stays queued until DropText.
+func (h *Handoffs) NextText(ctx context.Context, k bot.Key) (string, bool, error) {
+	item, err := h.rdb.LIndex(ctx, outKey(k), 0).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	return item, err == nil, err
+}
+
+// ReplaceText rewrites the oldest queued text (how much of it was sent).
+func (h *Handoffs) ReplaceText(ctx context.Context, k bot.Key, item string) error {
+	return h.rdb.LSet(ctx, outKey(k), 0, item).Err()
+}
+
+// DropText takes the oldest text off the texter's queue.
+func (h *Handoffs) DropText(ctx context.Context, k bot.Key) error {
+	return h.rdb.LPop(ctx, outKey(k)).Err()
+}
+
+// ClearTexts drops every text queued for the texter.
+func (h *Handoffs) ClearTexts(ctx context.Context, k bot.Key) error {
+	return h.rdb.Del(ctx, outKey(k)).Err()
+}
+
+// LockTexts makes the caller the one worker sending k's texts, as
+// LockRelay does for the thread.
+func (h *Handoffs) LockTexts(ctx context.Context, k bot.Key) (unlock func(), ok bool, err error) {
+	return h.lock(ctx, outLock(k))
+}
+
 // relayHold is how long a worker may post a queue before another may.
 const relayHold = 30 * time.Second
 
@@ -182,42 +250,54 @@ return 0
 // is, and returns how to let go: the lock is the caller's alone, so a
 // worker whose hold ran out never lets go of another's.
 func (h *Handoffs) LockRelay(ctx context.Context, k bot.Key) (unlock func(), ok bool, err error) {
+	return h.lock(ctx, relayLock(k))
+}
+
+func (h *Handoffs) lock(ctx context.Context, key string) (unlock func(), ok bool, err error) {
 	token := strconv.FormatInt(rand.Int64(), 36)
-	ok, err = h.rdb.SetNX(ctx, relayLock(k), token, relayHold).Result()
+	ok, err = h.rdb.SetNX(ctx, key, token, relayHold).Result()
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	return func() { unlockScript.Run(context.WithoutCancel(ctx), h.rdb, []string{relayLock(k)}, token) }, true, nil
+	return func() { unlockScript.Run(context.WithoutCancel(ctx), h.rdb, []string{key}, token) }, true, nil
 }
 
-// partsKeep is how long sent parts are counted: as long as the outbox
-// retries a message.
-const partsKeep = 24 * time.Hour
-
-// PartsSent returns how many parts of outbox message msgID to k's texter
-// were sent.
-func (h *Handoffs) PartsSent(ctx context.Context, k bot.Key, msgID string) (int, error) {
-	n, err := h.rdb.Get(ctx, partsKey(k, msgID)).Int()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
-	return n, err
-}
-
-// MarkPartsSent records that n parts of msgID were sent.
-func (h *Handoffs) MarkPartsSent(ctx context.Context, k bot.Key, msgID string, n int) error {
-	return h.rdb.Set(ctx, partsKey(k, msgID), n, partsKeep).Err()
-}
-
-// ForgetPartsSent drops the count once every part is sent.
-func (h *Handoffs) ForgetPartsSent(ctx context.Context, k bot.Key, msgID string) error {
-	return h.rdb.Del(ctx, partsKey(k, msgID)).Err()
-}
-
-// Forget erases the texter's number, language, claim and alerts, when
-// they say STOP or DELETE.
+// Forget erases the texter's number, language, claim, alerts and the
+// texts queued for them, when they say STOP.
 func (h *Handoffs) Forget(ctx context.Context, k bot.Key) error {
-	return h.rdb.Del(ctx, numberKey(k), claimKey(k), langKey(k), alertKey(k)).Err()
+	return h.rdb.Del(ctx, numberKey(k), claimKey(k), langKey(k), alertKey(k), outKey(k)).Err()
+}
+
+// Threads returns the Slack threads (channel and ts) mapped to k.
+func (h *Handoffs) Threads(ctx context.Context, k bot.Key) ([][2]string, error) {
+	members, err := h.rdb.SMembers(ctx, threadsKey(k)).Result()
+	if err != nil {
+		return nil, err
+	}
+	var out [][2]string
+	for _, m := range members {
+		if channel, ts, ok := strings.Cut(m, " "); ok {
+			out = append(out, [2]string{channel, ts})
+		}
+	}
+	return out, nil
+}
+
+// Erase deletes every record of k's handoff, when the texter says DELETE:
+// the record, number, language, claim, alerts, the texts queued either
+// way, their locks, and the maps of its threads (threads: from Threads and
+// the record). Counts of parts sent that a release before the texter's
+// queue left expire within a day of their message, as they always did.
+func (h *Handoffs) Erase(ctx context.Context, k bot.Key, threads [][2]string) error {
+	keys := conversationKeys(k)
+	_, err := h.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, keys...)
+		for _, t := range threads {
+			p.Del(ctx, threadKey(t[0], t[1]))
+		}
+		return nil
+	})
+	return err
 }
 
 // get returns the string at key, and false when there is none.

@@ -31,13 +31,18 @@ func TestKeyNamesSurviveADeploy(t *testing.T) {
 	_, err := hs.Claim(ctx, k, "U1")
 	must(err)
 	must(hs.MapThread(ctx, "C1", "1.2", k))
-	must(hs.MarkPartsSent(ctx, k, "m1", 1))
+	must(hs.QueueText(ctx, k, "id1", "id1 sealed"))
 	_, _, err = hs.RaiseAlert(ctx, k, "suicide", 3, time.Now(), time.Hour, time.Minute)
 	must(err)
 	_, locked, err := hs.LockRelay(ctx, k)
 	must(err)
 	if !locked {
 		t.Fatal("a free relay lock was not taken")
+	}
+	_, locked, err = hs.LockTexts(ctx, k)
+	must(err)
+	if !locked {
+		t.Fatal("a free texts lock was not taken")
 	}
 	rt := st.CountRoundTrips()
 	must(hs.QueueRelayKeepingAlive(ctx, k, "text", "C1", "1.2"))
@@ -54,7 +59,7 @@ func TestKeyNamesSurviveADeploy(t *testing.T) {
 	want := []string{
 		"hl:slack:event:Ev1", "hl:stats:2026-03-02", "hl:thread:C1:1.2",
 		"hl:{k}:a", "hl:{k}:c", "hl:{k}:h", "hl:{k}:l", "hl:{k}:n", "hl:{k}:r", "hl:{k}:rl",
-		"hl:{k}:sent:m1", "hl:{k}:slack_prompt",
+		"hl:{k}:o", "hl:{k}:ol", "hl:{k}:t", "hl:{k}:slack_prompt",
 	}
 	got := m.Keys()
 	slices.Sort(got)

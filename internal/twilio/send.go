@@ -16,6 +16,11 @@ import (
 // recipient opted out (error 21610).
 var ErrOptedOut = errors.New("twilio: recipient opted out (21610)")
 
+// ErrRejected is returned by Sender.Send when Twilio refuses a message for
+// good (a 4xx answer, rate limiting aside: an empty body, a number that
+// cannot receive texts): sending it again would be refused again.
+var ErrRejected = errors.New("twilio: message refused")
+
 // ErrOutsideWindow is returned by Sender.Send when WhatsApp refuses a
 // free-form message because the recipient's last message is more than 24
 // hours old (error 63016).
@@ -106,6 +111,9 @@ func (s *Sender) Send(_ context.Context, to, body string) error {
 			return fmt.Errorf("%w (status %d)", ErrOptedOut, te.Status)
 		case 63016:
 			return fmt.Errorf("%w (status %d)", ErrOutsideWindow, te.Status)
+		}
+		if te.Status >= 400 && te.Status < 500 && te.Status != 429 {
+			return fmt.Errorf("%w: status %d, error %d", ErrRejected, te.Status, te.Code)
 		}
 		return fmt.Errorf("twilio send: status %d, error %d", te.Status, te.Code)
 	}
