@@ -6,7 +6,8 @@
 // text), and reports turns per second, the ratio to the bare handler
 // measured in the same run, p50/p99 latency at half the maximum rate, Redis
 // round trips per turn, memory per stored session and SMS segments per
-// screening; then the same on a 3-master Redis Cluster.
+// screening; then how long texters wait for an answer with Redis hung; then
+// the same on a 3-master Redis Cluster.
 //
 // Everything runs on loopback, with bounded loops and a fixed duration.
 //
@@ -147,6 +148,10 @@ func (b *bench) run(binary string, cluster bool) error {
 		return err
 	}
 	results := []result{single}
+	hung, err := b.hung(binary)
+	if err != nil {
+		return fmt.Errorf("redis hung: %w", err)
+	}
 	if cluster {
 		addrs, err := b.startCluster(3)
 		if err != nil {
@@ -159,6 +164,7 @@ func (b *bench) run(binary string, cluster bool) error {
 		results = append(results, c)
 	}
 	report(results)
+	reportHung(hung)
 	return nil
 }
 
