@@ -131,7 +131,8 @@ type Config struct {
 	Store   Store
 	OrgName string
 	Phone   string
-	// SessionTTL is how long an unfinished conversation is kept; 24h if zero.
+	// SessionTTL is how long an unfinished conversation is kept
+	// (HELPLINE_SESSION_TTL); required.
 	SessionTTL time.Duration
 	// ResumeAfter is the quiet time after which a returning texter is
 	// welcomed back with their place; 30 minutes if zero.
@@ -172,8 +173,8 @@ type Engine struct {
 
 // New returns an engine for the screening flow of cfg.Flows.
 func New(cfg Config) (*Engine, error) {
-	if cfg.Flows == nil || cfg.Store == nil {
-		return nil, errors.New("bot: flows and store are required")
+	if cfg.Flows == nil || cfg.Store == nil || cfg.SessionTTL <= 0 {
+		return nil, errors.New("bot: flows, store and the session TTL are required")
 	}
 	d, err := NewDetector(cfg.Flows)
 	if err != nil {
@@ -191,9 +192,6 @@ func New(cfg Config) (*Engine, error) {
 
 		handoffs: cfg.Handoffs,
 		rate:     cfg.RatePerMinute,
-	}
-	if e.ttl <= 0 {
-		e.ttl = 24 * time.Hour
 	}
 	if e.resume <= 0 {
 		e.resume = 30 * time.Minute

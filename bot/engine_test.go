@@ -24,7 +24,7 @@ func newEngine(t testing.TB, st bot.Store) *bot.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: strings.Repeat("O", flows.MaxOrgName), Phone: "1-800-000-0000"})
+	e, err := bot.New(bot.Config{Flows: set, Store: st, SessionTTL: 24 * time.Hour, OrgName: strings.Repeat("O", flows.MaxOrgName), Phone: "1-800-000-0000"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +299,7 @@ func TestHandoffRelayAndClose(t *testing.T) {
 	t.Parallel()
 	st, _ := miniStore(t)
 	set, _ := flows.Default()
-	e, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Org", Phone: "555", Handoffs: true})
+	e, err := bot.New(bot.Config{Flows: set, Store: st, SessionTTL: 24 * time.Hour, OrgName: "Org", Phone: "555", Handoffs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func TestDeleteConfirmationDuringHandoff(t *testing.T) {
 	t.Parallel()
 	st, _ := miniStore(t)
 	set, _ := flows.Default()
-	e, _ := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Org", Phone: "555", Handoffs: true})
+	e, _ := bot.New(bot.Config{Flows: set, Store: st, SessionTTL: 24 * time.Hour, OrgName: "Org", Phone: "555", Handoffs: true})
 	ctx := context.Background()
 	n := 0
 	send := func(text string) bot.Outcome {
@@ -419,7 +419,7 @@ func TestStopPastTheRateLimit(t *testing.T) {
 	t.Parallel()
 	st, _ := miniStore(t)
 	set, _ := flows.Default()
-	e, _ := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Org", Phone: "555", RatePerMinute: 3})
+	e, _ := bot.New(bot.Config{Flows: set, Store: st, SessionTTL: 24 * time.Hour, OrgName: "Org", Phone: "555", RatePerMinute: 3})
 	ctx := context.Background()
 	now := time.Now()
 	for i := 0; i < 5; i++ {

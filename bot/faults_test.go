@@ -189,7 +189,7 @@ func TestDangerFloodWithRedisHung(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	set, _ := flows.Default()
-	e, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Org", Phone: "555-0100"})
+	e, err := bot.New(bot.Config{Flows: set, Store: st, SessionTTL: 24 * time.Hour, OrgName: "Org", Phone: "555-0100"})
 	if err != nil {
 		t.Fatal(err)
 	}

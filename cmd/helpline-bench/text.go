@@ -14,6 +14,7 @@ import (
 	"helpline/bot"
 	"helpline/flows"
 	"helpline/flows/text"
+	"helpline/internal/config"
 )
 
 // sampleTexts are messages as people send them, for timing the text layer
@@ -144,7 +145,7 @@ func textLayer() ([]timing, error) {
 		return nil, err
 	}
 	ts = append(ts, perText("danger check (every language, clear rules)", texts, func(s string) { d.Check(s) }))
-	eng, err := bot.New(bot.Config{Flows: set, Store: noStore{}, OrgName: "Recovery Helpline", Phone: "555-0100"})
+	eng, err := bot.New(bot.Config{Flows: set, Store: noStore{}, SessionTTL: config.DefaultSessionTTL, OrgName: "Recovery Helpline", Phone: "555-0100"})
 	if err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	w.mount(srv)
 
-	if addr := getenv("HELPLINE_PPROF_ADDR"); addr != "" {
+	if addr := cfg.PprofAddr; addr != "" {
 		// Profiling on a separate, private listener (loopback in practice).
 		go func() {
 			err := http.ListenAndServe(addr, http.DefaultServeMux)

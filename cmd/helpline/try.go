@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"helpline/bot"
+	"helpline/internal/config"
 )
 
 // noStore refuses every write: flows try holds no conversation.
@@ -49,7 +50,7 @@ func flowsTry(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flows:\n%v\n", err)
 		return 1
 	}
-	eng, err := bot.New(bot.Config{Flows: set, Store: noStore{}, OrgName: "Recovery Helpline", Phone: "1-800-662-4357"})
+	eng, err := bot.New(bot.Config{Flows: set, Store: noStore{}, SessionTTL: config.DefaultSessionTTL, OrgName: "Recovery Helpline", Phone: "1-800-662-4357"})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

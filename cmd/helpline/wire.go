@@ -79,32 +79,21 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 	if !cfg.Slack() {
 		return w, nil
 	}
-	if cfg.SlackBotToken == "" {
-		return nil, errors.New("SLACK_BOT_TOKEN is required to answer in Slack")
-	}
-	opts := []slack.Option{}
-	if cfg.SlackAPIURL != "" {
-		opts = append(opts, slack.OptionAPIURL(cfg.SlackAPIURL))
-	}
-	if cfg.SlackAppToken != "" {
-		opts = append(opts, slack.OptionAppLevelToken(cfg.SlackAppToken))
-	}
-	w.slackAPI = slack.New(cfg.SlackBotToken, opts...)
-	if err := w.handoffService(wctx, cfg, secret, eng, set, st, path, m, log); err != nil {
-		w.stop()
-		return nil, err
-	}
 	sh, err := hlslack.New(hlslack.Config{
-		SigningSecret: cfg.SlackSigningSecret, BotToken: cfg.SlackBotToken, TeamID: cfg.SlackTeamID,
-		APIURL: cfg.SlackAPIURL, Path: path, Flows: set,
-		Stats: rec, Redis: st.Slack(), Log: log,
+		SigningSecret: cfg.SlackSigningSecret, BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, TeamID: cfg.SlackTeamID,
+		APIURL: cfg.SlackAPIURL, Path: path, Flows: set, Stats: rec, Redis: st.Slack(), SessionTTL: cfg.SessionTTL, Log: log,
 	})
 	if err != nil {
 		w.stop()
 		return nil, err
 	}
-	sh.PromptTTL = cfg.SessionTTL
 	sh.Insecure = dev && cfg.SlackSigningSecret == ""
+	// One Web API client: the handler's, which the handoffs post with too.
+	w.slackAPI = sh.Client()
+	if err := w.handoffService(wctx, cfg, secret, eng, set, st, path, m, log); err != nil {
+		w.stop()
+		return nil, err
+	}
 	if w.handoffs != nil {
 		sh.Handoffs = w.handoffs
 	}
@@ -115,7 +104,7 @@ func wire(ctx context.Context, cfg config.Config, dev bool, secret []byte, eng *
 		w.socket.Add(1)
 		go func() {
 			defer w.socket.Done()
-			if err := sh.RunSocketMode(sctx, cfg.SlackAppToken); err != nil {
+			if err := sh.RunSocketMode(sctx); err != nil {
 				log.Error("slack socket mode stopped", "err", err.Error())
 			}
 		}()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,12 +20,15 @@ type Config struct {
 	Addr string
 	// MetricsAddr, when set, serves /metrics there instead of on Addr.
 	MetricsAddr string
-	PublicURL   string
-	Secret      string
-	OrgName     string
-	Phone       string
-	SessionTTL  time.Duration
-	SMSUnicode  bool
+	// PprofAddr, when set, serves Go's profiler there (a debugging aid for
+	// make bench; never exposed).
+	PprofAddr  string
+	PublicURL  string
+	Secret     string
+	OrgName    string
+	Phone      string
+	SessionTTL time.Duration
+	SMSUnicode bool
 	// RatePerNumber bounds the texts one number may send a minute;
 	// RateGlobal the texts the whole line answers a second, per process.
 	RatePerNumber int
@@ -60,6 +64,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		Addr:                      or(getenv("HELPLINE_ADDR"), ":8080"),
 		MetricsAddr:               getenv("HELPLINE_METRICS_ADDR"),
+		PprofAddr:                 getenv("HELPLINE_PPROF_ADDR"),
 		PublicURL:                 strings.TrimRight(getenv("HELPLINE_PUBLIC_URL"), "/"),
 		Secret:                    getenv("HELPLINE_SECRET"),
 		OrgName:                   or(getenv("HELPLINE_ORG_NAME"), "Recovery Helpline"),
@@ -87,7 +92,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		},
 	}
 	var errs []error
-	c.SessionTTL = 24 * time.Hour
+	c.SessionTTL = DefaultSessionTTL
 	if v := getenv("HELPLINE_SESSION_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute {
@@ -150,6 +155,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// DefaultSessionTTL is how long an unfinished conversation is kept when
+// HELPLINE_SESSION_TTL is not set: the one place this default is written.
+const DefaultSessionTTL = 24 * time.Hour
+
+// RequireRedis reports whether the embedded Redis is refused
+// (HELPLINE_REQUIRE_REDIS=1), for the test helpers that start real
+// servers: CI sets it, so their real-Redis half fails rather than skips.
+func RequireRedis() bool { return os.Getenv("HELPLINE_REQUIRE_REDIS") == "1" }
+
 // defaultPhone lets `helpline chat` run with no configuration: SAMHSA's
 // National Helpline (24/7, English and Spanish, referrals). A real
 // deployment must name its own intake number.
@@ -180,6 +194,9 @@ func (c Config) Handoffs() bool {
 // secrets are allowed (the caller warns loudly that signatures are off).
 func (c Config) ValidateServe(dev bool) error {
 	if dev {
+		if c.Slack() && c.SlackBotToken == "" {
+			return errors.New("SLACK_BOT_TOKEN is required to answer in Slack")
+		}
 		return nil
 	}
 	var errs []error

@@ -68,7 +68,8 @@ func TestValidateServe(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%s: err = %v, want it to mention %s", tc.name, err, tc.want)
 		}
-		if err := c.ValidateServe(true); err != nil {
+		// --dev lets secrets go missing, never a bot token Slack needs to answer.
+		if err := c.ValidateServe(true); err != nil && tc.want != "SLACK_BOT_TOKEN" {
 			t.Errorf("%s: --dev still refuses: %v", tc.name, err)
 		}
 	}

@@ -124,7 +124,7 @@ func newRig(t *testing.T, options ...redistest.Option) *rig {
 	t.Helper()
 	st, m := redistest.Mini(t, options...)
 	set, _ := flows.Default()
-	eng, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Org", Phone: "555-0100", Handoffs: true})
+	eng, err := bot.New(bot.Config{Flows: set, Store: st, SessionTTL: 24 * time.Hour, OrgName: "Org", Phone: "555-0100", Handoffs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -697,7 +697,7 @@ func TestRelaysInOrderWithManyWorkers(t *testing.T) {
 	t.Parallel()
 	st := redistest.Store(t, redistest.Start(t).Addr)
 	set, _ := flows.Default()
-	eng, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Org", Phone: "555-0100", Handoffs: true})
+	eng, err := bot.New(bot.Config{Flows: set, Store: st, SessionTTL: 24 * time.Hour, OrgName: "Org", Phone: "555-0100", Handoffs: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,14 +130,14 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	st, mr := redistest.Mini(t)
-	eng, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Test Helpline", Phone: "555-0100"})
+	eng, err := bot.New(bot.Config{Flows: set, Store: st, SessionTTL: 24 * time.Hour, OrgName: "Test Helpline", Phone: "555-0100"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fs := newFakeSlack(t)
 	rec := stats.NewRecorder(st.Counters(stats.Retention))
 	h, err := New(Config{
-		SigningSecret: testSecret, BotToken: "xoxb-test", TeamID: testTeam, APIURL: fs.URL + "/api",
+		SigningSecret: testSecret, BotToken: "xoxb-test", TeamID: testTeam, APIURL: fs.URL + "/api", SessionTTL: 24 * time.Hour,
 		Path: channel.New(eng, []byte("0123456789abcdef0123456789abcdef"), nil), Flows: set, Stats: rec, Redis: st.Slack(),
 	})
 	if err != nil {

@@ -75,22 +75,26 @@ type Handler struct {
 	// question.
 	Redis *store.Slack
 	// PromptTTL is how long a screening's current question stays
-	// answerable (HELPLINE_SESSION_TTL); 24h if zero.
+	// answerable: as long as the engine keeps the session.
 	PromptTTL time.Duration
 	Log       *slog.Logger
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
 
-	clientOptions []slack.Option
-	botToken      string
-	wg            sync.WaitGroup
+	wg sync.WaitGroup
+	// client is the one Web API client, which Socket Mode also uses; API is
+	// it unless a test replaced it.
+	client *slack.Client
 }
 
 // Config is what New needs; the names follow the environment (SLACK_...).
 type Config struct {
 	SigningSecret string
 	BotToken      string
-	TeamID        string
+	// AppToken, when set, is the app-level token Socket Mode connects
+	// with; the one Web API client carries it.
+	AppToken string
+	TeamID   string
 	// APIURL replaces https://slack.com/api/ (SLACK_API_URL), for tests
 	// against a fake.
 	APIURL string
@@ -98,21 +102,24 @@ type Config struct {
 	Flows  *flows.Set
 	Stats  statsReader
 	Redis  *store.Slack
-	Log    *slog.Logger
+	// SessionTTL is how long the engine keeps a session
+	// (HELPLINE_SESSION_TTL): a screening's question stays answerable as long.
+	SessionTTL time.Duration
+	Log        *slog.Logger
 }
 
 // New returns a Handler whose Web API client uses cfg.BotToken and, when
 // set, cfg.APIURL.
 func New(cfg Config) (*Handler, error) {
 	var missing []error
-	if cfg.Path == nil || cfg.Flows == nil || cfg.Redis == nil {
-		missing = append(missing, errors.New("slack: path, flows and redis are required"))
+	if cfg.Path == nil || cfg.Flows == nil || cfg.Redis == nil || cfg.SessionTTL <= 0 {
+		missing = append(missing, errors.New("slack: path, flows, redis and the session TTL are required"))
 	}
 	if cfg.TeamID == "" {
 		missing = append(missing, errors.New("SLACK_TEAM_ID is required so only your workspace is served"))
 	}
 	if cfg.BotToken == "" {
-		missing = append(missing, errors.New("SLACK_BOT_TOKEN is required to answer in Slack"))
+		missing = append(missing, errors.New("slack: a bot token is required")) // config names the variable
 	}
 	if err := errors.Join(missing...); err != nil {
 		return nil, err
@@ -125,23 +132,31 @@ func New(cfg Config) (*Handler, error) {
 		}
 		opts = append(opts, slack.OptionAPIURL(u))
 	}
+	if cfg.AppToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	client := slack.New(cfg.BotToken, opts...)
 	return &Handler{
 		Path:          cfg.Path,
-		API:           slack.New(cfg.BotToken, opts...),
+		API:           client,
+		client:        client,
 		SigningSecret: cfg.SigningSecret,
 		TeamID:        cfg.TeamID,
 		Flows:         cfg.Flows,
 		Stats:         cfg.Stats,
 		Redis:         cfg.Redis,
+		PromptTTL:     cfg.SessionTTL,
 		Log:           log.With("channel", "slack"),
-		clientOptions: opts,
-		botToken:      cfg.BotToken,
 	}, nil
 }
+
+// Client returns the handler's Web API client, for other parts of the
+// service that post to Slack: one client for the whole process.
+func (h *Handler) Client() *slack.Client { return h.client }
 
 // Wait blocks until the work started after acknowledgements is done; call
 // it on shutdown, after the server stopped taking requests.

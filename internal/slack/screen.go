@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
 
@@ -15,18 +14,6 @@ import (
 // per question. Redis remembers which message holds the current question,
 // so a click on an older one (answered, or from a screening started over)
 // changes nothing.
-
-// defaultPromptTTL is how long the current question's message is
-// remembered when Handler.PromptTTL is not set: as long as the engine keeps
-// an unfinished conversation by default.
-const defaultPromptTTL = 24 * time.Hour
-
-func (h *Handler) promptTTL() time.Duration {
-	if h.PromptTTL > 0 {
-		return h.PromptTTL
-	}
-	return defaultPromptTTL
-}
 
 // from is a staff member's address on the path: a screening is keyed by an
 // HMAC of it, like a texter's number.
@@ -56,7 +43,7 @@ func (h *Handler) show(ctx context.Context, k bot.Key, channel string, out bot.O
 	ts := h.post(ctx, channel, "", fallbackOf(out), OutcomeBlocks(h.Flows.Criteria, out))
 	var err error
 	if out.Asked() != nil && ts != "" {
-		err = h.Redis.SetPrompt(ctx, k, ts, h.promptTTL())
+		err = h.Redis.SetPrompt(ctx, k, ts, h.PromptTTL)
 	} else {
 		err = h.Redis.ForgetPrompt(ctx, k)
 	}

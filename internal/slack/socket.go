@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -19,15 +20,19 @@ type acker interface {
 
 var _ acker = (*socketmode.Client)(nil)
 
-// RunSocketMode connects to Slack with the app-level token (SLACK_APP_TOKEN)
-// and serves commands, clicks and events over the websocket with the same
-// handling as the HTTP endpoints, until ctx ends. Every request is acked.
-// A connection that fails is logged and made again, with backoff.
-func (h *Handler) RunSocketMode(ctx context.Context, appToken string) error {
+// RunSocketMode connects to Slack with the app-level token the handler was
+// made with (Config.AppToken) and serves commands, clicks and events over
+// the websocket with the same handling as the HTTP endpoints, until ctx
+// ends. Every request is acked. A connection that fails is logged and made
+// again, with backoff.
+func (h *Handler) RunSocketMode(ctx context.Context) error {
+	if h.client == nil {
+		return errors.New("slack: socket mode needs the handler's own Web API client, made with an app token")
+	}
 	wait := time.Second
 	for {
 		start := time.Now()
-		err := h.socketOnce(ctx, appToken)
+		err := h.socketOnce(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -45,9 +50,8 @@ func (h *Handler) RunSocketMode(ctx context.Context, appToken string) error {
 }
 
 // socketOnce runs one Socket Mode connection until it fails or ctx ends.
-func (h *Handler) socketOnce(ctx context.Context, appToken string) error {
-	client := slack.New(h.botToken, append(h.clientOptions, slack.OptionAppLevelToken(appToken))...)
-	sm := socketmode.New(client)
+func (h *Handler) socketOnce(ctx context.Context) error {
+	sm := socketmode.New(h.client)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{})

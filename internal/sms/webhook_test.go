@@ -65,7 +65,7 @@ func newRig(t *testing.T, st *store.Store, addr string, rate int) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: "Riverside", Phone: "555-0100", RatePerMinute: rate})
+	eng, err := bot.New(bot.Config{Flows: set, Store: st, SessionTTL: 24 * time.Hour, OrgName: "Riverside", Phone: "555-0100", RatePerMinute: rate})
 	if err != nil {
 		t.Fatal(err)
 	}

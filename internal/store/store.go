@@ -276,7 +276,7 @@ func (s *Store) Update(ctx context.Context, k bot.Key, fn func(*bot.Session) err
 		}
 		ttl := sess.TTL
 		if ttl <= 0 {
-			ttl = 24 * time.Hour
+			return errors.New("save session: no TTL set (the engine sets every session's)")
 		}
 		nv, err := casScript.Run(ctx, s.rdb, []string{key}, sess.Version, data, ttl.Milliseconds()).Int64()
 		if err != nil {

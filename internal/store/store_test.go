@@ -140,10 +140,11 @@ func TestConformance(t *testing.T) {
 			t.Run("a write in between makes fn run again", func(t *testing.T) {
 				calls := 0
 				err := st.Update(ctx, "k4", func(s *bot.Session) error {
+					s.TTL = time.Hour
 					calls++
 					if calls == 1 {
 						// Another writer gets in first.
-						st.Update(ctx, "k4", func(o *bot.Session) error { o.Misses = 10; o.Status = bot.StatusActive; return nil })
+						st.Update(ctx, "k4", func(o *bot.Session) error { o.Misses, o.Status, o.TTL = 10, bot.StatusActive, time.Hour; return nil })
 					}
 					s.Misses++
 					s.Status = bot.StatusActive
@@ -168,6 +169,7 @@ func TestConformance(t *testing.T) {
 					go func() {
 						defer wg.Done()
 						errs <- st.Update(ctx, "k5", func(s *bot.Session) error {
+							s.TTL = time.Hour
 							s.Misses++
 							s.Status = bot.StatusActive
 							return nil
@@ -191,7 +193,7 @@ func TestConformance(t *testing.T) {
 			t.Run("an unreadable session starts afresh", func(t *testing.T) {
 				rdb.HSet(ctx, store.SessionKey("k6"), "v", "3", "d", "{not json")
 				var got bot.Session
-				err := st.Update(ctx, "k6", func(s *bot.Session) error { got = *s; s.Status = bot.StatusActive; return nil })
+				err := st.Update(ctx, "k6", func(s *bot.Session) error { s.TTL = time.Hour; got = *s; s.Status = bot.StatusActive; return nil })
 				if err != nil || got.Status != "" || got.Version != 3 {
 					t.Fatalf("got %+v, %v", got, err)
 				}
@@ -215,7 +217,7 @@ func TestStoreDownAndBack(t *testing.T) {
 	defer st.Close()
 	ctx := context.Background()
 	write := func() error {
-		return st.Update(ctx, "k", func(s *bot.Session) error { s.Status = bot.StatusActive; return nil })
+		return st.Update(ctx, "k", func(s *bot.Session) error { s.TTL = time.Hour; s.Status = bot.StatusActive; return nil })
 	}
 	if err := write(); err != nil {
 		t.Fatal(err)
@@ -278,10 +280,10 @@ func TestTwoRoundTripsPerUpdate(t *testing.T) {
 	ctx := context.Background()
 	// The first write loads the script (EVALSHA, NOSCRIPT, EVAL); after that
 	// every update is HMGET + EVALSHA.
-	st.Update(ctx, "warm", func(s *bot.Session) error { s.Status = bot.StatusActive; return nil })
+	st.Update(ctx, "warm", func(s *bot.Session) error { s.TTL = time.Hour; s.Status = bot.StatusActive; return nil })
 	before := rt.Count()
 	for i := 0; i < 10; i++ {
-		if err := st.Update(ctx, "k", func(s *bot.Session) error { s.Misses++; s.Status = bot.StatusActive; return nil }); err != nil {
+		if err := st.Update(ctx, "k", func(s *bot.Session) error { s.TTL = time.Hour; s.Misses++; s.Status = bot.StatusActive; return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -300,7 +302,7 @@ func TestSentinelFailover(t *testing.T) {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	if err := st.Update(ctx, "k", func(s *bot.Session) error { s.Status, s.Step = bot.StatusActive, "who"; return nil }); err != nil {
+	if err := st.Update(ctx, "k", func(s *bot.Session) error { s.TTL = time.Hour; s.Status, s.Step = bot.StatusActive, "who"; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	// Make sure the replica has the write before the master dies.
@@ -314,7 +316,7 @@ func TestSentinelFailover(t *testing.T) {
 	sn.Master.Stop()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		err = st.Update(ctx, "k", func(s *bot.Session) error { s.Misses++; return nil })
+		err = st.Update(ctx, "k", func(s *bot.Session) error { s.TTL = time.Hour; s.Misses++; return nil })
 		if err == nil {
 			break
 		}
@@ -349,7 +351,7 @@ func TestCacheOneRoundTripAndReplicas(t *testing.T) {
 	ctx := context.Background()
 	inc := func(st *store.Store) {
 		t.Helper()
-		if err := st.Update(ctx, "k", func(s *bot.Session) error { s.Misses++; s.Status = bot.StatusActive; return nil }); err != nil {
+		if err := st.Update(ctx, "k", func(s *bot.Session) error { s.TTL = time.Hour; s.Misses++; s.Status = bot.StatusActive; return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -393,7 +395,7 @@ func TestRecent(t *testing.T) {
 	ctx := context.Background()
 	set := func(k bot.Key, status bot.Status) {
 		t.Helper()
-		if err := st.Update(ctx, k, func(s *bot.Session) error { s.Status = status; return nil }); err != nil {
+		if err := st.Update(ctx, k, func(s *bot.Session) error { s.TTL = time.Hour; s.Status = status; return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -409,7 +411,7 @@ func TestRecent(t *testing.T) {
 	set("stopped", bot.StatusOptedOut)
 	set("erased", "")
 	other := store.New(rdb) // another replica wrote this one
-	other.Update(ctx, "elsewhere", func(s *bot.Session) error { s.Status = bot.StatusActive; return nil })
+	other.Update(ctx, "elsewhere", func(s *bot.Session) error { s.TTL = time.Hour; s.Status = bot.StatusActive; return nil })
 	before := rt.Count()
 	for k, want := range map[bot.Key]bool{"served": true, "handed": true, "stopped": false, "erased": false, "elsewhere": false, "never": false} {
 		if got := st.Recent(k); got != want {

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"helpline/internal/config"
 )
 
 // Server is a running redis-server.
@@ -37,7 +39,7 @@ func Binary(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		if os.Getenv("HELPLINE_REQUIRE_REDIS") == "1" {
+		if config.RequireRedis() {
 			t.Fatalf("redis-server is not installed and HELPLINE_REQUIRE_REDIS=1 (apt-get install -y redis-server)")
 		}
 		t.Skip("redis-server not installed; set HELPLINE_REQUIRE_REDIS=1 to make this a failure")
