@@ -12,7 +12,8 @@
 // Everything runs on loopback, with bounded loops and a fixed duration.
 //
 // It first times, in its own process, what every message costs outside the
-// store: the text layer, answer parsing and the danger check, per text.
+// store: the text layer, answer parsing and the danger check, per text,
+// and the worst of them on texts built to be slow to read.
 //
 //	go run ./cmd/helpline-bench [-texters 3000] [-workers 64] [-duration 5s] [-cluster=true] [-text]
 package main
@@ -71,6 +72,12 @@ func main() {
 		os.Exit(1)
 	}
 	reportTimings(ts)
+	ws, long, err := worstTexts()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	reportWorst(ws, long)
 	if *textOnly {
 		return
 	}

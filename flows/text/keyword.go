@@ -17,8 +17,12 @@ func (l *Language) Keyword(d *Doc) string {
 		}
 	}
 	for {
-		if name, ok := c.keywords[strings.Join(ws, " ")]; ok {
-			return name
+		// Polite words are set aside one at a time, so a long message is
+		// compared only once it is as short as a keyword.
+		if len(ws) <= c.keywordLen {
+			if name, ok := c.keywords[strings.Join(ws, " ")]; ok {
+				return name
+			}
 		}
 		trimmed := false
 		for _, p := range c.polite {

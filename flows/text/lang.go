@@ -182,6 +182,8 @@ type compiled struct {
 	lists    map[string][][]string
 	periods  map[string]string // word -> period name
 	times    set
+	// keywordLen is the most words a keyword has.
+	keywordLen int
 }
 
 type set map[string]bool
@@ -359,6 +361,7 @@ func (l *Language) Compile() []Problem {
 				continue
 			}
 			c.keywords[key] = name
+			c.keywordLen = max(c.keywordLen, len(ws))
 		}
 	}
 	for _, name := range sortedNames(l.Periods) {

@@ -3,10 +3,10 @@ package text
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Patterns are written over words as a language reads them:
@@ -41,6 +41,8 @@ type Matcher struct {
 	// bySqueeze holds words with a doubled letter by their form with it
 	// single: "pils" is "pills", "kil" is "kill", "wana" is "wanna".
 	bySqueeze map[string][]int32
+	// longest is the length, in letters, of the longest word in byDel.
+	longest int
 	// index holds, per list, its items by the words they may begin with,
 	// so a list of a hundred drugs is not tried item by item at every word.
 	index map[string]*listIndex
@@ -50,9 +52,19 @@ type Matcher struct {
 	// scratch keeps Find's working memory between texts.
 	scratch sync.Pool
 
+	// anon are the lists made of a pattern's field ("(alone|in the car)",
+	// "now|rn"), by the field as written.
+	anon map[string]string
+	// listStarts and listPairs are the lists by the words their items
+	// begin with (see listIndex): at a word, the lists that may match are
+	// found at once, not list by list.
+	listStarts map[int32][]*listRef
+	listPairs  map[[2]int32][]*listRef
+
 	pats    []pattern
-	anchors map[int32][]int // id of a possible first word -> patterns
-	numbers []int           // patterns that begin with a number
+	hidden  map[string]int // the parts of "A & B" patterns, as written
+	anchors map[int32][]anchor
+	numbers []int // patterns that begin with a number
 	combos  []combo
 }
 
@@ -88,8 +100,10 @@ type pattern struct {
 	// must be in a text for the pattern to match at all: most patterns
 	// are ruled out by that before they are tried word by word.
 	need [][]int32
-	// number marks a pattern that may begin with a number.
-	number bool
+	// number marks a pattern that may begin with a number; numIndex is
+	// its place among them.
+	number   bool
+	numIndex int
 }
 
 type seq []term
@@ -130,7 +144,7 @@ type Match struct {
 // or more may match with one typo.
 func (l *Language) NewMatcher(lists map[string][]string, typos bool) (*Matcher, error) {
 	m := &Matcher{lang: l, typos: typos, lists: map[string][]seq{}, byWord: map[string][]int32{},
-		byStem: map[string][]int32{}, byDel: map[string][]int32{}, bySqueeze: map[string][]int32{}, index: map[string]*listIndex{}, refs: map[string]*listRef{}, anchors: map[int32][]int{}}
+		byStem: map[string][]int32{}, byDel: map[string][]int32{}, bySqueeze: map[string][]int32{}, index: map[string]*listIndex{}, refs: map[string]*listRef{}, anon: map[string]string{}, listStarts: map[int32][]*listRef{}, listPairs: map[[2]int32][]*listRef{}, hidden: map[string]int{}, anchors: map[int32][]anchor{}}
 	var errs []string
 	for _, name := range sortedNames(lists) {
 		for _, item := range lists[name] {
@@ -160,13 +174,19 @@ func (m *Matcher) Add(name, src string) (int, error) {
 }
 
 // addCombo adds "A & B": each part as a hidden pattern, the whole reported
-// when every part is found within Within words.
+// when every part is found within Within words. A part written alike in
+// several patterns ("@drug & ...") is one hidden pattern, found once.
 func (m *Matcher) addCombo(name, src string, parts []string) (int, error) {
 	c := combo{}
 	for _, p := range parts {
-		i, err := m.add(name, strings.TrimSpace(p), true)
-		if err != nil {
-			return -1, err
+		p = strings.TrimSpace(p)
+		i, ok := m.hidden[p]
+		if !ok {
+			var err error
+			if i, err = m.add(name, p, true); err != nil {
+				return -1, err
+			}
+			m.hidden[p] = i
 		}
 		c.parts = append(c.parts, i)
 	}
@@ -197,11 +217,11 @@ func (m *Matcher) add(name, src string, hidden bool) (int, error) {
 	}
 	m.pats = append(m.pats, pattern{name: name, src: src, seq: s, hidden: hidden, need: need})
 	for _, id := range m.firstIDs(first) {
-		m.anchors[id] = append(m.anchors[id], i)
+		m.addAnchor(id, first.ref, i)
 	}
 	if m.startsWithNumber(first) {
+		m.pats[i].number, m.pats[i].numIndex = true, len(m.numbers)
 		m.numbers = append(m.numbers, i)
-		m.pats[i].number = true
 	}
 	return i, nil
 }
@@ -244,9 +264,30 @@ func (m *Matcher) AddPhrase(name, phrase string, stems bool) (int, error) {
 	i := len(m.pats)
 	m.pats = append(m.pats, pattern{name: name, src: phrase, seq: s})
 	for _, id := range s[0].ids {
-		m.anchors[id] = append(m.anchors[id], i)
+		m.addAnchor(id, nil, i)
 	}
 	return i, nil
+}
+
+// anchor is the patterns that may begin at a word, by the list they begin
+// with (nil for a word): where the list matches nothing, none of them is
+// tried. Hundreds of patterns may begin at one word ("my", "no").
+type anchor struct {
+	list *listRef
+	pats []int
+}
+
+// addAnchor notes that pattern i, beginning with list (nil for a word), may
+// begin at vocabulary word id.
+func (m *Matcher) addAnchor(id int32, list *listRef, i int) {
+	as := m.anchors[id]
+	for k := range as {
+		if as[k].list == list {
+			as[k].pats = append(as[k].pats, i)
+			return
+		}
+	}
+	m.anchors[id] = append(as, anchor{list: list, pats: []int{i}})
 }
 
 // Len returns how many patterns m holds, the hidden parts of "A & B"
@@ -463,6 +504,9 @@ func fields(src string) ([]string, error) {
 // phraseList makes the phrases of group f a list of their own and returns
 // its name. A phrase is words ("=word" exactly) or a list.
 func (m *Matcher) phraseList(f string, alts []string, withLists bool) (string, error) {
+	if name, ok := m.anon[f]; ok {
+		return name, nil
+	}
 	var seqs []seq
 	for _, a := range alts {
 		a = strings.TrimSpace(a)
@@ -492,14 +536,17 @@ func (m *Matcher) phraseList(f string, alts []string, withLists bool) (string, e
 		}
 		seqs = append(seqs, sq)
 	}
-	return m.anonList(seqs), nil
+	return m.anonList(f, seqs), nil
 }
 
-// anonList adds seqs as a list of their own, indexed, and returns its name.
-func (m *Matcher) anonList(seqs []seq) string {
+// anonList adds seqs, written as field f, as a list of their own, indexed,
+// and returns its name. A field written alike in several patterns is one
+// list, matched once at a token for all of them.
+func (m *Matcher) anonList(f string, seqs []seq) string {
 	name := fmt.Sprintf("|%d", len(m.lists))
 	m.lists[name] = seqs
 	m.indexList(name)
+	m.anon[f] = name
 	return name
 }
 
@@ -529,6 +576,7 @@ func (m *Matcher) indexTypos(id int32, form string) {
 	if len([]rune(form)) < MinTypoLen {
 		return
 	}
+	m.longest = max(m.longest, utf8.RuneCountInString(form))
 	for _, del := range deletions(form) {
 		m.byDel[del] = appendUnique(m.byDel[del], id)
 	}
@@ -548,6 +596,9 @@ func (m *Matcher) inlineList(f string, alts []string, withLists bool) (string, b
 	}
 	if plain {
 		return "", false, nil
+	}
+	if name, ok := m.anon[f]; ok {
+		return name, true, nil
 	}
 	var seqs []seq
 	for _, a := range alts {
@@ -572,7 +623,7 @@ func (m *Matcher) inlineList(f string, alts []string, withLists bool) (string, b
 		}
 		seqs = append(seqs, sq)
 	}
-	return m.anonList(seqs), true, nil
+	return m.anonList(f, seqs), true, nil
 }
 
 // intern returns the id of word w (exact or by stem), adding it to the
@@ -641,11 +692,16 @@ func deletions(w string) []string {
 type hits struct {
 	d   *Doc
 	ids [][]int32
+	// lists keeps where the lists tried at each token end; fill is where
+	// the fillers stand.
+	lists *listMemo
+	fill  *fillers
 }
 
 // annotate finds, for each token of d, the vocabulary words it matches.
 func (m *Matcher) annotate(d *Doc) hits {
 	h := hits{d: d, ids: make([][]int32, len(d.Tokens))}
+	var typos typoMemo
 	for i, t := range d.Tokens {
 		var ids []int32
 		add := func(list []int32, word bool) {
@@ -669,24 +725,51 @@ func (m *Matcher) annotate(d *Doc) hits {
 		// A typo is forgiven only in a word the vocabulary and the flows do
 		// not already know: "drunk" listed for one option is never "drink"
 		// of another, "noche" is never "coche".
-		if m.typos && !exact && t.Kind == KindWord && !m.lang.isNumberWord(t.Word) && m.lang.typoSafe(t.Word) {
-			ids = m.typoHits(ids, t.Word)
-			if t.Stem != t.Word {
-				ids = m.typoHits(ids, t.Stem)
-			}
-			for _, id := range m.bySqueeze[t.Word] {
-				ids = appendUnique(ids, id)
-			}
+		if m.typos && !exact && t.Kind == KindWord {
+			ids = m.typoTokenHits(&typos, t)
 		}
 		h.ids[i] = ids
 	}
 	return h
 }
 
-// typoHits adds the vocabulary words one typo away from w.
+// typoMemo keeps, for one document, the typo hits of each distinct word,
+// so that a word written a thousand times is looked up once.
+type typoMemo map[[2]string][]int32
+
+// typoTokenHits returns the vocabulary words the word token t is one typo
+// away from, as written, stemmed or with a doubled letter squeezed. The
+// hits are shared by every token of the same word: they are not to be
+// changed.
+func (m *Matcher) typoTokenHits(memo *typoMemo, t Token) []int32 {
+	key := [2]string{t.Word, t.Stem}
+	if ids, ok := (*memo)[key]; ok {
+		return ids
+	}
+	var ids []int32
+	if !m.lang.isNumberWord(t.Word) && m.lang.typoSafe(t.Word) {
+		ids = m.typoHits(ids, t.Word)
+		if t.Stem != t.Word {
+			ids = m.typoHits(ids, t.Stem)
+		}
+		for _, id := range m.bySqueeze[t.Word] {
+			ids = appendUnique(ids, id)
+		}
+	}
+	if *memo == nil {
+		*memo = typoMemo{}
+	}
+	(*memo)[key] = ids
+	return ids
+}
+
+// typoHits adds the vocabulary words one typo away from w. A word more
+// than one letter longer than the longest word the typo index holds is a
+// typo of none, and is not looked up: a "word" of a thousand letters would
+// cost a thousand lookups of a thousand letters each.
 func (m *Matcher) typoHits(ids []int32, w string) []int32 {
-	n := len([]rune(w))
-	if n < MinTypoLen-1 {
+	n := utf8.RuneCountInString(w)
+	if n < MinTypoLen-1 || n > m.longest+1 {
 		return ids
 	}
 	check := func(cands []int32) {
@@ -705,6 +788,9 @@ func (m *Matcher) typoHits(ids []int32, w string) []int32 {
 		buf = append(buf, r[i+1:]...)
 		check(m.byDel[string(buf)])
 	}
+	if probes != nil {
+		probes.Letters += len(r) * (len(r) + 1)
+	}
 	return ids
 }
 
@@ -721,10 +807,6 @@ func (m *Matcher) Find(d *Doc) []Match {
 	if d.Lang != m.lang {
 		d = m.lang.ReadPieces(d.Text, Split(d.Text))
 	}
-	h := m.annotate(d)
-	sent := sentences(d)
-	var out []Match
-	// The words of the text, to rule patterns out before trying them.
 	sc, _ := m.scratch.Get().(*findScratch)
 	if sc == nil || len(sc.viable) != len(m.pats) || len(sc.present) != (len(m.vocab)+63)/64 {
 		sc = &findScratch{present: make([]uint64, (len(m.vocab)+63)/64), viable: make([]uint8, len(m.pats)), stamp: make([]int32, len(m.pats))}
@@ -735,6 +817,18 @@ func (m *Matcher) Find(d *Doc) []Match {
 		clear(sc.stamp)
 		m.scratch.Put(sc)
 	}()
+	h := m.annotate(d)
+	sc.lists.reset(len(m.refs))
+	h.lists = &sc.lists
+	if len(sc.fill.bits) != len(sc.present) {
+		sc.fill.bits = make([]uint64, len(sc.present))
+	}
+	sc.fill.read(h)
+	defer sc.fill.reset()
+	h.fill = &sc.fill
+	sent := sentences(d)
+	var out []Match
+	// The words of the text, to rule patterns out before trying them.
 	present := sc.present
 	for _, ids := range h.ids {
 		for _, id := range ids {
@@ -753,7 +847,19 @@ func (m *Matcher) Find(d *Doc) []Match {
 	// 2 for one ruled out; stamp the token a pattern was last tried at,
 	// plus one.
 	viable, stamp := sc.viable, sc.stamp
-	tried := map[[2]int]bool{} // of patterns that may begin with a number
+	// tried holds, per pattern that may begin with a number, the tokens it
+	// was tried at from a word, in order, so that it is not tried there
+	// again from a number.
+	tried := sc.tried
+	if len(tried) < len(m.numbers) {
+		tried = append(tried, make([][]int32, len(m.numbers)-len(tried))...)
+	}
+	tried = tried[:len(m.numbers)]
+	for k := range tried {
+		tried[k] = tried[k][:0]
+	}
+	sc.tried = tried
+	parts := sc.parts[:0]
 	try := func(p, i int) {
 		if viable[p] == 0 {
 			viable[p] = 1
@@ -767,66 +873,94 @@ func (m *Matcher) Find(d *Doc) []Match {
 		if viable[p] == 2 {
 			return
 		}
-		if stamp[p] == int32(i)+1 || m.pats[p].number && tried[[2]int{p, i}] {
+		if stamp[p] == int32(i)+1 {
 			return
 		}
 		stamp[p] = int32(i) + 1
-		if m.pats[p].number {
-			tried[[2]int{p, i}] = true
+		if probes != nil {
+			probes.Attempts++
 		}
 		// A pattern's words stand in one sentence: "she was only 24.
 		// fentanyl." is no number of pills.
-		if end, ok := m.match(h, m.pats[p].seq, 0, i); ok && sent[i] == sent[max(i, end-1)] {
+		end, ok := m.match(h, m.pats[p].seq, 0, i)
+		switch {
+		case !ok || sent[i] != sent[max(i, end-1)]:
+		case m.pats[p].hidden:
+			parts = append(parts, partFound{pattern: p, span: [2]int{i, end}})
+		default:
 			out = append(out, Match{Pattern: p, Name: m.pats[p].name, From: i, To: end})
 		}
 	}
 	for i := range d.Tokens {
+		marked := false
 		for _, id := range h.ids[i] {
-			for _, p := range m.anchors[id] {
-				try(p, i)
+			for _, a := range m.anchors[id] {
+				if a.list != nil {
+					if !marked {
+						m.markLists(h, i)
+						marked = true
+					}
+					if !h.lists.mayMatch(a.list, i, h.fill) || len(m.listEnds(h, a.list, i)) == 0 {
+						continue
+					}
+				}
+				for _, p := range a.pats {
+					try(p, i)
+					if pat := &m.pats[p]; pat.number && stamp[p] == int32(i)+1 {
+						tried[pat.numIndex] = append(tried[pat.numIndex], int32(i))
+					}
+				}
 			}
 		}
 	}
-	if len(m.numbers) > 0 {
+	if len(m.numbers) > 0 && len(d.Numbers) > 0 {
+		at := make([]int, len(m.numbers)) // how far each of tried is read
 		for _, n := range d.Numbers {
-			for _, p := range m.numbers {
-				try(p, n.From)
+			for k, p := range m.numbers {
+				t := tried[k]
+				for at[k] < len(t) && int(t[at[k]]) < n.From {
+					at[k]++
+				}
+				if at[k] == len(t) || int(t[at[k]]) != n.From {
+					try(p, n.From)
+				}
 			}
 		}
 	}
-	out = m.combine(out, sent)
-	sort.SliceStable(out, func(a, b int) bool {
-		if out[a].From != out[b].From {
-			return out[a].From < out[b].From
+	out = m.combine(out, parts, sent)
+	sc.parts = parts[:0]
+	slices.SortStableFunc(out, func(a, b Match) int {
+		if a.From != b.From {
+			return a.From - b.From
 		}
-		return out[a].Pattern < out[b].Pattern
+		return a.Pattern - b.Pattern
 	})
 	return out
 }
 
-// combine reports each "A & B" pattern whose parts were all found within
-// Near words of each other, and drops the hidden parts.
-func (m *Matcher) combine(found []Match, sentence []int) []Match {
-	if len(m.combos) == 0 {
+// combine adds to found each "A & B" pattern whose parts were all found
+// within Near words of each other.
+func (m *Matcher) combine(found []Match, parts []partFound, sentence []int) []Match {
+	if len(parts) == 0 {
 		return found
 	}
-	byPattern := map[int][]Match{}
-	var out []Match
-	for _, f := range found {
-		if m.pats[f.Pattern].hidden {
-			byPattern[f.Pattern] = append(byPattern[f.Pattern], f)
-			continue
+	byPattern := map[int]*partMatches{}
+	for _, f := range parts {
+		pm := byPattern[f.pattern]
+		if pm == nil {
+			pm = &partMatches{}
+			byPattern[f.pattern] = pm
 		}
-		out = append(out, f)
+		pm.found = append(pm.found, f.span)
 	}
-	if len(byPattern) == 0 {
-		return out
+	for _, pm := range byPattern {
+		pm.index()
 	}
 	var buf [8][2]int
 combos:
 	for _, c := range m.combos {
 		for _, p := range c.parts {
-			if len(byPattern[p]) == 0 {
+			if byPattern[p] == nil {
 				continue combos
 			}
 		}
@@ -836,32 +970,53 @@ combos:
 		}
 		where = where[:len(c.parts)]
 		if span, ok := m.together(c.parts, byPattern, where, sentence); ok {
-			out = append(out, Match{Pattern: c.pattern, Name: m.pats[c.pattern].name, From: span[0], To: span[1], Parts: slices.Clone(where)})
+			found = append(found, Match{Pattern: c.pattern, Name: m.pats[c.pattern].name, From: span[0], To: span[1], Parts: slices.Clone(where)})
 		}
 	}
-	return out
+	return found
 }
 
 // together finds one match of each part, all within Within words or in one
 // sentence of at most Sentence words, and returns the span they cover;
 // where gets where each part stands. sentence holds the sentence of each
-// token.
-func (m *Matcher) together(parts []int, byPattern map[int][]Match, where [][2]int, sentence []int) ([2]int, bool) {
+// token. Parts are tried in the order they were found, the first of them
+// that fits winning; after the first part only those that start within
+// reach of the span so far can fit, and only they are tried.
+func (m *Matcher) together(parts []int, byPattern map[int]*partMatches, where [][2]int, sentence []int) ([2]int, bool) {
 	var walk func(k, from, to int) ([2]int, bool)
 	walk = func(k, from, to int) ([2]int, bool) {
 		if k == len(parts) {
 			return [2]int{from, to}, true
 		}
-		for _, f := range byPattern[parts[k]] {
-			lo, hi := f.From, f.To
+		pm := byPattern[parts[k]]
+		try := func(f [2]int) ([2]int, bool) {
+			if probes != nil {
+				probes.Combined++
+			}
+			lo, hi := f[0], f[1]
 			if k > 0 {
 				lo, hi = min(lo, from), max(hi, to)
 			}
 			if hi-lo > Within+4 && (hi-lo > Sentence || sentence[lo] != sentence[hi-1]) {
-				continue
+				return [2]int{}, false
 			}
 			if span, ok := walk(k+1, lo, hi); ok {
-				where[k] = [2]int{f.From, f.To}
+				where[k] = f
+				return span, true
+			}
+			return [2]int{}, false
+		}
+		if k == 0 {
+			for _, f := range pm.found {
+				if span, ok := try(f); ok {
+					return span, true
+				}
+			}
+			return [2]int{}, false
+		}
+		var buf [2 * reach]int
+		for _, i := range pm.starting(to-reach, from+reach, buf[:0]) {
+			if span, ok := try(pm.found[i]); ok {
 				return span, true
 			}
 		}
@@ -890,28 +1045,43 @@ func (m *Matcher) matchTerm(h hits, s seq, k, pos int) (int, bool) {
 	t := s[k]
 	toks := h.d.Tokens
 	if t.kind == tEnd {
-		for p := pos; p < len(toks); p++ {
-			if !toks[p].Filler && (toks[p].Kind == KindWord || toks[p].Kind == KindNumber) {
-				return 0, false
-			}
+		if h.fill.last >= pos {
+			return 0, false
 		}
 		return len(toks), true
 	}
 	if t.kind == tGap {
-		for skip, p := 0, pos; p <= len(toks); p++ {
+		// After a filler the rest is tried again at the next token, unless
+		// it cannot tell a filler from the token after the fillers.
+		blind := m.blind(h, s, k+1)
+		for skip, p := 0, pos; p <= len(toks); {
 			if end, ok := m.match(h, s, k+1, p); ok {
 				return end, true
 			}
-			if p < len(toks) && !toks[p].Filler {
-				skip++
-			}
-			if skip > t.n {
-				break
+			switch {
+			case p == len(toks):
+				return 0, false
+			case !toks[p].Filler:
+				if skip++; skip > t.n {
+					return 0, false
+				}
+				p++
+			case blind:
+				p = int(h.fill.next[p])
+			default:
+				p++
 			}
 		}
 		return 0, false
 	}
-	// Fillers may stand between two terms (not before the first).
+	// Fillers may stand between two terms (not before the first): when the
+	// term cannot match a filler, only the token after them is tried.
+	if k > 0 && !m.atFiller(h, t) {
+		if q := int(h.fill.next[pos]); q < len(toks) {
+			return m.one(h, s, k, q)
+		}
+		return 0, false
+	}
 	for p := pos; p < len(toks); p++ {
 		if end, ok := m.one(h, s, k, p); ok {
 			return end, true
@@ -923,9 +1093,54 @@ func (m *Matcher) matchTerm(h hits, s seq, k, pos int) (int, bool) {
 	return 0, false
 }
 
+// atFiller reports whether term t (a word, list, number or any word) may
+// match at a filler of h's document.
+func (m *Matcher) atFiller(h hits, t term) bool {
+	switch t.kind {
+	case tWords:
+		for _, id := range t.ids {
+			if h.fill.has(id) {
+				return true
+			}
+		}
+		return false
+	case tList:
+		return h.lists.atFiller(t.ref, h.fill)
+	case tNumber:
+		return h.fill.number
+	}
+	return true
+}
+
+// blind reports whether matching terms s[k:] (k > 0) from a filler ends
+// as matching them from the first token after the fillers does: no term
+// that must be tried there can match a filler.
+func (m *Matcher) blind(h hits, s seq, k int) bool {
+	if k == len(s) {
+		return false // the match ends where it is tried
+	}
+	t := s[k]
+	ok := false
+	switch t.kind {
+	case tEnd:
+		ok = true
+	case tGap:
+		ok = m.blind(h, s, k+1)
+	default:
+		ok = !m.atFiller(h, t)
+	}
+	if t.optional {
+		ok = ok && m.blind(h, s, k+1)
+	}
+	return ok
+}
+
 // one matches term k exactly at token p, then the rest.
 func (m *Matcher) one(h hits, s seq, k, p int) (int, bool) {
 	t := s[k]
+	if probes != nil {
+		probes.Steps++
+	}
 	switch t.kind {
 	case tAny:
 		if p < len(h.d.Tokens) {
@@ -940,17 +1155,39 @@ func (m *Matcher) one(h hits, s seq, k, p int) (int, bool) {
 			return m.match(h, s, k+1, n.To)
 		}
 	case tList:
-		items := t.ref.items
-		var buf [32]int
-		for _, i := range t.ref.ix.candidates(h, p, buf[:0]) {
-			if end, ok := m.match(h, items[i], 0, p); ok {
-				if end2, ok := m.match(h, s, k+1, end); ok {
-					return end2, true
-				}
+		for _, end := range m.listEnds(h, t.ref, p) {
+			if end2, ok := m.match(h, s, k+1, end); ok {
+				return end2, true
 			}
 		}
 	}
 	return 0, false
+}
+
+// listEnds returns where the items of list r that match at token p end,
+// in the order of the list, each end once: the rest of a pattern is tried
+// after each in turn, and after an end that failed it would fail again.
+func (m *Matcher) listEnds(h hits, r *listRef, p int) []int {
+	if ends, ok := h.lists.get(r, p); ok {
+		return ends
+	}
+	// The candidates stand on the memo's stack, above those of the lists
+	// being matched around this one.
+	lm := h.lists
+	from := len(lm.stack)
+	lm.stack = r.ix.candidates(h, p, lm.stack)
+	to := len(lm.stack)
+	var endBuf [8]int
+	ends := endBuf[:0]
+	for c := from; c < to; c++ {
+		if end, ok := m.match(h, r.items[lm.stack[c]], 0, p); ok && !slices.Contains(ends, end) {
+			ends = append(ends, end)
+		}
+	}
+	lm.stack = lm.stack[:from]
+	// Kept only once found: the items may hold lists of their own, kept
+	// meanwhile.
+	return h.lists.put(r, p, ends)
 }
 
 // listIndex is a list's items by the words they may begin with; rest are
@@ -958,11 +1195,55 @@ func (m *Matcher) one(h hits, s seq, k, p int) (int, bool) {
 type listIndex struct {
 	byID map[int32][]int
 	rest []int
+	// first holds the items again by their first word, those that begin
+	// with two words ("me quiero matar", as most do) by their second too,
+	// so that at "me" only the items whose second word follows are
+	// tried; seconds are the words such items may have second.
+	first   map[int32]*firstItems
+	seconds map[int32]bool
+}
+
+// firstItems are the items of a list that begin with one word: in words
+// those whose second term is not one word, in pairs the others, by their
+// second word.
+type firstItems struct {
+	words []int
+	pairs []pairItems
+}
+
+// pairItems are the items of a list that begin with a word and then
+// second.
+type pairItems struct {
+	second int32
+	items  []int
+}
+
+// of returns the items that begin with word id, made when first asked.
+func (ix *listIndex) of(id int32) *firstItems {
+	fi := ix.first[id]
+	if fi == nil {
+		fi = &firstItems{}
+		ix.first[id] = fi
+	}
+	return fi
+}
+
+// addPair adds item i, beginning with word first and then second.
+func (ix *listIndex) addPair(first, second int32, i int) {
+	fi := ix.of(first)
+	ix.seconds[second] = true
+	for k := range fi.pairs {
+		if fi.pairs[k].second == second {
+			fi.pairs[k].items = appendItem(fi.pairs[k].items, i)
+			return
+		}
+	}
+	fi.pairs = append(fi.pairs, pairItems{second: second, items: []int{i}})
 }
 
 // indexList indexes list name; call it once its items are compiled.
 func (m *Matcher) indexList(name string) {
-	ix := &listIndex{byID: map[int32][]int{}}
+	ix := &listIndex{byID: map[int32][]int{}, first: map[int32]*firstItems{}, seconds: map[int32]bool{}}
 	for i, item := range m.lists[name] {
 		var ids []int32
 		if len(item) > 0 && !item[0].optional {
@@ -972,15 +1253,69 @@ func (m *Matcher) indexList(name string) {
 			ix.rest = append(ix.rest, i)
 			continue
 		}
+		if inner := item[0].ref; item[0].kind == tList && inner != nil && inner.ix != nil {
+			ix.nest(i, inner.ix)
+			continue
+		}
+		pair := len(item) > 1 && item[0].kind == tWords && item[1].kind == tWords && !item[1].optional
 		for _, id := range ids {
-			if l := ix.byID[id]; len(l) == 0 || l[len(l)-1] != i {
-				ix.byID[id] = append(l, i)
+			ix.byID[id] = appendItem(ix.byID[id], i)
+			if !pair {
+				fi := ix.of(id)
+				fi.words = appendItem(fi.words, i)
+				continue
+			}
+			for _, second := range item[1].ids {
+				ix.addPair(id, second, i)
 			}
 		}
 	}
 	m.index[name] = ix
 	r := m.ref(name)
 	r.items, r.ix = m.lists[name], ix
+	for id, fi := range ix.first {
+		if len(fi.words) > 0 {
+			m.listStarts[id] = append(m.listStarts[id], r)
+		}
+		for _, pi := range fi.pairs {
+			m.listPairs[[2]int32{id, pi.second}] = append(m.listPairs[[2]int32{id, pi.second}], r)
+		}
+	}
+}
+
+// nest indexes item i, which begins with a list indexed as inner ("(kid|
+// @little)"), by the words the items of inner begin with: it is tried only
+// where one of them may match. When inner has items that begin with no
+// word ("#6+"), it is tried wherever one of its words stands.
+func (ix *listIndex) nest(i int, inner *listIndex) {
+	for id := range inner.byID {
+		ix.byID[id] = appendItem(ix.byID[id], i)
+		if len(inner.rest) > 0 {
+			fi := ix.of(id)
+			fi.words = appendItem(fi.words, i)
+		}
+	}
+	if len(inner.rest) > 0 {
+		return
+	}
+	for id, in := range inner.first {
+		if len(in.words) > 0 {
+			fi := ix.of(id)
+			fi.words = appendItem(fi.words, i)
+		}
+		for _, pi := range in.pairs {
+			ix.addPair(id, pi.second, i)
+		}
+	}
+}
+
+// appendItem appends item i to items, which end with the items before it,
+// once.
+func appendItem(items []int, i int) []int {
+	if len(items) == 0 || items[len(items)-1] != i {
+		items = append(items, i)
+	}
+	return items
 }
 
 // findScratch is what Find works in, kept for the next text.
@@ -988,10 +1323,15 @@ type findScratch struct {
 	present []uint64
 	viable  []uint8
 	stamp   []int32
+	lists   listMemo
+	fill    fillers
+	parts   []partFound
+	tried   [][]int32
 }
 
 // listRef is a list as a term matches it: its items and their index.
 type listRef struct {
+	id    int // in the order made
 	items []seq
 	ix    *listIndex
 }
@@ -1000,7 +1340,7 @@ type listRef struct {
 func (m *Matcher) ref(name string) *listRef {
 	r := m.refs[name]
 	if r == nil {
-		r = &listRef{}
+		r = &listRef{id: len(m.refs)}
 		m.refs[name] = r
 	}
 	return r
@@ -1009,15 +1349,31 @@ func (m *Matcher) ref(name string) *listRef {
 // candidates appends to buf, in list order and once each, the items that
 // may match at token p.
 func (ix *listIndex) candidates(h hits, p int, buf []int) []int {
+	from := len(buf)
 	buf = append(buf, ix.rest...)
 	if p < len(h.ids) {
+		// The second word of an item that begins with two stands right
+		// after the fillers that follow the first, or is one of them.
+		var next []int32
+		if q := h.fill.next[p+1]; int(q) < len(h.ids) {
+			next = h.ids[q]
+		}
 		for _, id := range h.ids[p] {
-			buf = append(buf, ix.byID[id]...)
+			fi := ix.first[id]
+			if fi == nil {
+				continue
+			}
+			buf = append(buf, fi.words...)
+			for _, pi := range fi.pairs {
+				if slices.Contains(next, pi.second) || h.fill.has(pi.second) {
+					buf = append(buf, pi.items...)
+				}
+			}
 		}
 	}
-	if len(buf) > 1 {
-		slices.Sort(buf)
-		buf = slices.Compact(buf)
+	if len(buf)-from > 1 {
+		slices.Sort(buf[from:])
+		buf = buf[:from+len(slices.Compact(buf[from:]))]
 	}
 	return buf
 }

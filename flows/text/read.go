@@ -1,6 +1,8 @@
 package text
 
 import (
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -73,7 +75,9 @@ func (l *Language) ReadPieces(s string, pieces []Piece) *Doc {
 			continue
 		}
 		if mixed(p.Text) {
-			for _, part := range cutDigits(p) {
+			parts := cutDigits(p)
+			d.Tokens = slices.Grow(d.Tokens, len(parts))
+			for _, part := range parts {
 				if part.Kind == KindNumber {
 					d.Tokens = append(d.Tokens, Token{Word: part.Text, Stem: part.Text, From: p.From, To: p.To, Kind: KindNumber, Clause: p.Clause})
 					continue
@@ -224,19 +228,30 @@ func (d *Doc) readNumbers() {
 		d.Numbers = append(d.Numbers, n)
 		i = n.To
 	}
+	var buf []byte
 	for k := range d.Numbers {
 		n := &d.Numbers[k]
 		if n.Words {
-			var ws []string
-			for _, t := range toks[n.From:n.To] {
-				ws = append(ws, t.Word)
-			}
-			if r, ok := c.vague[strings.Join(ws, " ")]; ok {
+			buf = phrase(buf[:0], toks[n.From:n.To])
+			if r, ok := c.vague[string(buf)]; ok {
 				n.Vague, n.Lo, n.Hi = true, r[0], r[1]
 			}
 		}
-		n.Approx = c.approxBefore(toks, n.From) || (n.To < len(toks) && c.approx[toks[n.To].Word])
+		n.Approx = c.approxBefore(toks, n.From, &buf) || (n.To < len(toks) && c.approx[toks[n.To].Word])
 	}
+}
+
+// phrase appends to buf the words of toks joined by spaces: a phrase as
+// the sets of phrases hold it, made without a string for each number of a
+// message that may hold hundreds.
+func phrase(buf []byte, toks []Token) []byte {
+	for k, t := range toks {
+		if k > 0 {
+			buf = append(buf, ' ')
+		}
+		buf = append(buf, t.Word...)
+	}
+	return buf
 }
 
 // numberAt reads a number written in words starting at token i: the
@@ -292,18 +307,15 @@ func (c *compiled) number(ws []string) (float64, bool) {
 }
 
 // approxBefore reports whether an approximation phrase ends right before
-// token i (fillers between are skipped).
-func (c *compiled) approxBefore(toks []Token, i int) bool {
+// token i (fillers between are skipped); buf is room to build phrases in.
+func (c *compiled) approxBefore(toks []Token, i int, buf *[]byte) bool {
 	end := i
 	for end > 0 && toks[end-1].Filler && !c.approx[toks[end-1].Word] {
 		end--
 	}
 	for n := 1; n <= 3 && end-n >= 0; n++ {
-		var ws []string
-		for _, t := range toks[end-n : end] {
-			ws = append(ws, t.Word)
-		}
-		if c.approx[strings.Join(ws, " ")] {
+		*buf = phrase((*buf)[:0], toks[end-n:end])
+		if c.approx[string(*buf)] {
 			return true
 		}
 	}
@@ -326,12 +338,13 @@ func (d *Doc) Norm() string { return strings.Join(d.Words(), " ") }
 // Empty reports whether d has no words, numbers or emoji.
 func (d *Doc) Empty() bool { return len(d.Tokens) == 0 }
 
-// NumberAt returns the number that starts at token i.
+// NumberAt returns the number that starts at token i. Numbers are read in
+// order and never overlap, so it is found by halves: patterns ask at every
+// token of a message that may hold hundreds of numbers.
 func (d *Doc) NumberAt(i int) (Number, bool) {
-	for _, n := range d.Numbers {
-		if n.From == i {
-			return n, true
-		}
+	k := sort.Search(len(d.Numbers), func(k int) bool { return d.Numbers[k].From >= i })
+	if k < len(d.Numbers) && d.Numbers[k].From == i {
+		return d.Numbers[k], true
 	}
 	return Number{}, false
 }

@@ -122,28 +122,35 @@ func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == '‘' ||
 // letters ("o.d."), a decimal point between digits ("1.5").
 func wordEnd(s string, i int) int {
 	j := i
+	// single says whether s[i:j] is letters separated by dots, one at a
+	// time ("o", "o.d"), as in an abbreviation; run counts the letters
+	// since the last dot. Both are kept as j grows, not read again at
+	// every dot.
+	run, single := 0, true
 	for j < len(s) {
 		r, size := utf8.DecodeRuneInString(s[j:])
-		if wordRune(r) {
-			j += size
-			continue
-		}
-		if j+size < len(s) {
+		in := wordRune(r)
+		if !in && j+size < len(s) {
 			next, _ := utf8.DecodeRuneInString(s[j+size:])
 			prev, _ := utf8.DecodeLastRuneInString(s[i:j])
 			switch {
 			case isApostrophe(r) && unicode.IsLetter(prev) && unicode.IsLetter(next):
-				j += size
-				continue
+				in = true
 			case r == '.' && unicode.IsDigit(prev) && unicode.IsDigit(next):
-				j += size
-				continue
-			case r == '.' && unicode.IsLetter(prev) && unicode.IsLetter(next) && singleLetters(s[i:j]) && singleAfter(s[j+size:]):
-				j += size
-				continue
+				in = true
+			case r == '.' && unicode.IsLetter(prev) && unicode.IsLetter(next) && single && singleAfter(s[j+size:]):
+				in = true
 			}
 		}
-		break
+		if !in {
+			break
+		}
+		j += size
+		if r == '.' {
+			run = 0
+		} else if run++; run > 1 {
+			single = false
+		}
 	}
 	// "o.d." keeps its last dot as part of the abbreviation, and "o.d.'d"
 	// its ending.
@@ -166,23 +173,6 @@ func wordEnd(s string, i int) int {
 		}
 	}
 	return j
-}
-
-// singleLetters reports whether w is letters separated by dots, one at a
-// time ("o", "o.d"), as in an abbreviation.
-func singleLetters(w string) bool {
-	n := 0
-	for _, r := range w {
-		if r == '.' {
-			n = 0
-			continue
-		}
-		n++
-		if n > 1 {
-			return false
-		}
-	}
-	return true
 }
 
 // singleAfter reports whether the text after a dot continues with one
