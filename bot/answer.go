@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"helpline/flows"
@@ -202,11 +203,32 @@ func (in *input) hits() []hit {
 				foreign = true
 			}
 		}
-		if foreign {
+		if h, ok := remap(en, h, in.d); foreign && ok {
 			out = append(out, h)
 		}
 	}
 	return longest(out)
+}
+
+// remap returns hit h of doc from as the tokens of doc to that cover the
+// same text: every hit a parser weighs counts tokens of one reading, the
+// conversation's, whichever language found it.
+func remap(from *text.Doc, h hit, to *text.Doc) (hit, bool) {
+	lo, hi := from.Tokens[h.from].From, from.Tokens[h.to-1].To
+	first, last := -1, -1
+	for i, t := range to.Tokens {
+		if t.To > lo && t.From < hi {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 {
+		return hit{}, false
+	}
+	h.from, h.to, h.clause = first, last+1, to.Tokens[first].Clause
+	return h, true
 }
 
 func (in *input) hitsIn(lang string, d *text.Doc) []hit {
@@ -272,9 +294,11 @@ func negatedHit(d *text.Doc, from, to int) bool {
 // "para mi").
 func longest(hs []hit) []hit {
 	var out []hit
+	near := byPosition(hs)
 	for i, h := range hs {
 		inside := false
-		for j, o := range hs {
+		for _, j := range near.around(h.from, h.to) {
+			o := hs[j]
 			if i == j || o.value == h.value {
 				continue
 			}
@@ -290,6 +314,37 @@ func longest(hs []hit) []hit {
 		if !inside {
 			out = append(out, h)
 		}
+	}
+	return out
+}
+
+// hitIndex finds hits by where they stand, so that comparing each hit with
+// its neighbours costs the number of neighbours, not of all the hits: a
+// long text of option words is read in time that grows with its length.
+type hitIndex struct {
+	hs    []hit
+	order []int // indexes of hs by first token
+	span  int   // the longest hit, in tokens
+}
+
+func byPosition(hs []hit) hitIndex {
+	x := hitIndex{hs: hs, order: make([]int, len(hs))}
+	for i, h := range hs {
+		x.order[i] = i
+		x.span = max(x.span, h.to-h.from)
+	}
+	slices.SortStableFunc(x.order, func(a, b int) int { return hs[a].from - hs[b].from })
+	return x
+}
+
+// around returns the indexes of the hits that overlap tokens from..to or
+// start within reach of them (no further than to, no earlier than the
+// longest hit before from).
+func (x hitIndex) around(from, to int) []int {
+	lo := sort.Search(len(x.order), func(i int) bool { return x.hs[x.order[i]].from >= from-x.span-2 })
+	var out []int
+	for i := lo; i < len(x.order) && x.hs[x.order[i]].from <= to+2; i++ {
+		out = append(out, x.order[i])
 	}
 	return out
 }
@@ -382,13 +437,15 @@ func ambiguous(hs []hit, d *text.Doc) (certain []string, groups [][]string) {
 			certain = append(certain, vs[0])
 		}
 	}
+	near := byPosition(hs)
 	for _, k := range order {
 		vs := seen[k]
 		if len(vs) == 1 {
 			continue
 		}
 		settled := ""
-		for _, h := range hs {
+		for _, j := range near.around(k[0], k[1]) {
+			h := hs[j]
 			if contains(vs, h.value) && len(seen[[2]int{h.from, h.to}]) == 1 && beside(d, k, h) {
 				settled = h.value
 			}
