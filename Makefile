@@ -17,7 +17,7 @@ check: ## validate the flows in ./flows, as an author would
 
 fuzz: ## a minute and a half of fuzzing on each parser
 	go test ./flows/text -run '^$$' -fuzz FuzzRead -fuzztime 20s
-	go test ./bot -run '^$$' -fuzz FuzzParse -fuzztime 20s
-	go test ./bot -run '^$$' -fuzz FuzzCrisisCheck -fuzztime 20s
+	go test ./bot/understand -run '^$$' -fuzz FuzzParse -fuzztime 20s
+	go test ./bot/understand -run '^$$' -fuzz FuzzCrisisCheck -fuzztime 20s
 	go test ./flows -run '^$$' -fuzz FuzzLoad -fuzztime 20s
 	go test ./internal/sms -run '^$$' -fuzz FuzzShape -fuzztime 20s

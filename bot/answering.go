@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"helpline/bot/understand"
 	"helpline/flows"
 )
 
@@ -22,39 +23,39 @@ func (t *turn) answer() {
 		return
 	}
 	r := t.readAnswer(st)
-	if r.result == clarify && s.Clarified == st.ID {
-		r = reading{} // at most one clarify per step
+	if r.Result == understand.Clarify && s.Clarified == st.ID {
+		r = understand.Reading{} // at most one clarify per step
 	}
-	switch r.result {
-	case clarify:
-		s.Clarify, s.Clarified = &Clarify{Step: st.ID, Cands: r.cands, Keep: r.keep}, st.ID
-		t.outcome, t.cands = "clarify", r.cands
+	switch r.Result {
+	case understand.Clarify:
+		s.Clarify, s.Clarified = &Clarify{Step: st.ID, Cands: r.Cands, Keep: r.Keep}, st.ID
+		t.outcome, t.cands = "clarify", r.Cands
 		t.note(st)
 		t.askClarify(st, r)
 		return
-	case askAgain:
+	case understand.AskAgain:
 		if st.Kind != flows.KindIntro || !t.mentions() || t.defers(st) {
 			t.miss(st)
 			return
 		}
 		// A reply to the greeting that already answers something ("my
 		// husband drinks every night") wants to start.
-		r = answer(st.Options[0].Value)
+		r = understand.Answer(st.Options[0].Value)
 	}
 	t.outcome = "answered"
-	t.take(st, r.value)
+	t.take(st, r.Value)
 }
 
 // readAnswer reads the message for st, as the pick of a clarify's
 // candidates when one is open, and as a yes to a checklist shown with
 // what was understood.
-func (t *turn) readAnswer(st *flows.Step) reading {
+func (t *turn) readAnswer(st *flows.Step) understand.Reading {
 	s, f := t.s, t.e.flow
-	d := t.msg.doc(s.Lang)
+	d := t.msg.Doc(s.Lang)
 	if c := s.Clarify; c != nil {
 		s.Clarify = nil
 		if c.Step == st.ID {
-			if nums, only := leadingNumbers(d, len(c.Cands)); only {
+			if nums, only := understand.LeadingNumbers(d, len(c.Cands)); only {
 				var picked []string
 				for _, n := range nums {
 					picked = append(picked, c.Cands[n-1])
@@ -62,34 +63,34 @@ func (t *turn) readAnswer(st *flows.Step) reading {
 				if st.Kind == flows.KindMulti {
 					picked = append(picked, c.Keep...)
 				}
-				if v, ok := combine(st, picked); ok {
-					return answer(v)
+				if v, ok := understand.Combine(st, picked); ok {
+					return understand.Answer(v)
 				}
-				return reading{}
+				return understand.Reading{}
 			}
-			r := read(f, st, s.Lang, t.msg, false, t.why)
-			if r.result == askAgain {
+			r := understand.Read(f, st, s.Lang, t.msg, false, t.why)
+			if r.Result == understand.AskAgain {
 				// "the pain ones": a word of one candidate's label.
 				if v := t.oneCandidate(st, c.Cands); v != "" {
-					r = answer(v)
+					r = understand.Answer(v)
 				}
 			}
 			switch {
-			case r.result == answered && st.Kind == flows.KindMulti:
-				v, _ := combine(st, append(strings.Split(r.value, ","), c.Keep...))
-				return answer(v)
-			case r.result == answered:
+			case r.Result == understand.Answered && st.Kind == flows.KindMulti:
+				v, _ := understand.Combine(st, append(strings.Split(r.Value, ","), c.Keep...))
+				return understand.Answer(v)
+			case r.Result == understand.Answered:
 				return r
-			case r.result == clarify:
+			case r.Result == understand.Clarify:
 				// Still two: those that were offered before win.
 				var both []string
-				for _, v := range r.cands {
-					if contains(c.Cands, v) {
+				for _, v := range r.Cands {
+					if slices.Contains(c.Cands, v) {
 						both = append(both, v)
 					}
 				}
 				if len(both) == 1 {
-					return answer(both[0])
+					return understand.Answer(both[0])
 				}
 			}
 			if len(c.Keep) > 0 {
@@ -97,17 +98,17 @@ func (t *turn) readAnswer(st *flows.Step) reading {
 				if s.Fill == nil {
 					s.Fill = map[string]string{}
 				}
-				s.Fill[st.ID], _ = combine(st, c.Keep)
+				s.Fill[st.ID], _ = understand.Combine(st, c.Keep)
 			}
-			return reading{}
+			return understand.Reading{}
 		}
 	}
 	if noted := s.Fill[st.ID]; noted != "" && st.Kind == flows.KindMulti {
-		if yn, ok := yesNoAny(t.msg); ok && yn == "yes" {
-			return answer(noted)
+		if yn, ok := understand.YesNoAny(t.msg); ok && yn == "yes" {
+			return understand.Answer(noted)
 		}
 	}
-	return read(f, st, s.Lang, t.msg, false, t.why)
+	return understand.Read(f, st, s.Lang, t.msg, false, t.why)
 }
 
 // oneCandidate returns the candidate whose label shares a word with the
@@ -118,12 +119,12 @@ func (t *turn) oneCandidate(st *flows.Step, cands []string) string {
 	if o == nil {
 		return ""
 	}
-	d := t.msg.doc(t.s.Lang)
+	d := t.msg.Doc(t.s.Lang)
 	found := ""
 	for _, v := range cands {
 		for _, label := range o.Labels[v] {
 			for _, i := range d.Content() {
-				if len(d.Tokens[i].Word) > 2 && contains(label, d.Tokens[i].Stem) {
+				if len(d.Tokens[i].Word) > 2 && slices.Contains(label, d.Tokens[i].Stem) {
 					if found != "" && found != v {
 						return ""
 					}
@@ -181,9 +182,9 @@ func (t *turn) hint(st *flows.Step) string {
 }
 
 // askClarify asks which of the candidates the texter meant, numbered.
-func (t *turn) askClarify(st *flows.Step, r reading) {
+func (t *turn) askClarify(st *flows.Step, r understand.Reading) {
 	q := &Question{Step: st.ID, Kind: st.Kind, Text: t.text("clarify")}
-	for i, v := range r.cands {
+	for i, v := range r.Cands {
 		q.Choices = append(q.Choices, Choice{Number: i + 1, Value: v, Label: t.label(st, v)})
 	}
 	t.say(Reply{Kind: ReplyClarify, Name: "clarify", Text: q.String(), Question: q})
@@ -305,8 +306,8 @@ func (t *turn) note(current *flows.Step) {
 			// also how often they drink.
 			continue
 		}
-		r := read(f, st, s.Lang, t.msg, true, nil)
-		if r.result != answered {
+		r := understand.Read(f, st, s.Lang, t.msg, true, nil)
+		if r.Result != understand.Answered {
 			continue
 		}
 		if had, ok := s.Answers[st.ID]; ok {
@@ -314,8 +315,8 @@ func (t *turn) note(current *flows.Step) {
 			// frequency or a count, is asked about again: a mother named
 			// in "my mom supports me" does not change who this is for.
 			if slices.Contains(s.Filled, st.ID) && (st.Kind == flows.KindFrequency || st.Kind == flows.KindCount) &&
-				had != r.value && s.Change == nil && s.Pending == PendingNone {
-				s.Change = &Change{Step: st.ID, Value: r.value}
+				had != r.Value && s.Change == nil && s.Pending == PendingNone {
+				s.Change = &Change{Step: st.ID, Value: r.Value}
 			}
 			continue
 		}
@@ -323,15 +324,15 @@ func (t *turn) note(current *flows.Step) {
 			s.Fill = map[string]string{}
 		}
 		if st.Kind == flows.KindMulti && s.Fill[st.ID] != "" {
-			v, ok := combine(st, append(strings.Split(s.Fill[st.ID], ","), strings.Split(r.value, ",")...))
+			v, ok := understand.Combine(st, append(strings.Split(s.Fill[st.ID], ","), strings.Split(r.Value, ",")...))
 			if ok {
 				s.Fill[st.ID] = v
 			}
 			continue
 		}
-		s.Fill[st.ID] = r.value
+		s.Fill[st.ID] = r.Value
 		if st.Kind != flows.KindMulti {
-			t.answers[st.ID] = r.value
+			t.answers[st.ID] = r.Value
 		}
 	}
 }
@@ -340,7 +341,7 @@ func (t *turn) note(current *flows.Step) {
 // answers from other texts.
 func (t *turn) mentions() bool {
 	for _, st := range t.e.flow.Steps {
-		if st.Fill && read(t.e.flow, st, t.s.Lang, t.msg, true, nil).result == answered {
+		if st.Fill && understand.Read(t.e.flow, st, t.s.Lang, t.msg, true, nil).Result == understand.Answered {
 			return true
 		}
 	}
@@ -351,9 +352,7 @@ func (t *turn) mentions() bool {
 // option anywhere ("I need to speak with my husband first and get back to
 // you"), which wins over what else it mentions.
 func (t *turn) defers(st *flows.Step) bool {
-	in := &input{flow: t.e.flow, step: st, lang: t.s.Lang, msg: t.msg, d: t.msg.doc(t.s.Lang)}
-	yes, _ := positive(in.hits())
-	return len(st.Options) > 1 && contains(yes, st.Options[1].Value)
+	return understand.Defers(t.e.flow, st, t.s.Lang, t.msg)
 }
 
 // askChange asks whether a later text's answer should replace the earlier.
@@ -375,9 +374,9 @@ func (t *turn) changeReply() bool {
 	if ch == nil {
 		return false
 	}
-	d := t.msg.doc(s.Lang)
-	yn, ok := yesNoAny(t.msg)
-	if nums, only := leadingNumbers(d, 2); only && len(nums) == 1 {
+	d := t.msg.Doc(s.Lang)
+	yn, ok := understand.YesNoAny(t.msg)
+	if nums, only := understand.LeadingNumbers(d, 2); only && len(nums) == 1 {
 		yn, ok = []string{"yes", "no"}[nums[0]-1], true
 	}
 	if !ok {

@@ -3,8 +3,8 @@ package bot
 import (
 	"context"
 
+	"helpline/bot/understand"
 	"helpline/flows"
-	"helpline/flows/text"
 )
 
 // Danger has two tiers. Urgent is answered at once with the
@@ -15,7 +15,7 @@ import (
 // item: a yes asks the same question.
 
 // dangerOutcome is the immediate answer to urgent danger, in lang.
-func (e *Engine) dangerOutcome(f Finding, lang string) Outcome {
+func (e *Engine) dangerOutcome(f understand.Finding, lang string) Outcome {
 	return Outcome{
 		Replies: []Reply{e.dangerReply(f.Reply, lang, nil, f.Kind, flows.TierUrgent)},
 		Events:  []Event{{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierUrgent, Flow: e.flow.ID, Lang: lang}},
@@ -50,7 +50,7 @@ func (e *Engine) dangerReply(name, lang string, s *Session, kind, tier string) R
 // language, and at the safety question the danger is its answer, a yes,
 // and the screening goes on to the next question. A failing store changes
 // nothing: the answer stands.
-func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Outcome) {
+func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f understand.Finding, out *Outcome) {
 	unlock, err := e.locks.lock(ctx, in.Key)
 	if err != nil {
 		return // the answer stands; the conversation is told next time
@@ -77,7 +77,7 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 			}
 			return nil
 		}
-		t := turn{e: e, s: s, in: in, out: &next, msg: newMessage(e.flows, in.Text, s.Lang), answers: map[string]string{}}
+		t := turn{e: e, s: s, in: in, out: &next, msg: understand.NewMessage(e.flows, in.Text, s.Lang), answers: map[string]string{}}
 		if s.Lang != "" && s.Lang != out.Lang {
 			next.Lang = s.Lang
 		}
@@ -114,7 +114,7 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f Finding, out *Ou
 // fillSafety keeps, for when the screening reaches the safety question,
 // the yes that words of suicide about the person it is for already gave:
 // it is recorded then, not asked again.
-func (t *turn) fillSafety(f Finding) {
+func (t *turn) fillSafety(f understand.Finding) {
 	s, fl := t.s, t.e.flow
 	about := flows.WhoSelf
 	if s.Answers[fl.Audience] == flows.WhoOther {
@@ -135,7 +135,7 @@ func (t *turn) fillSafety(f Finding) {
 
 // concern asks the direct question about a text of the concern tier, about
 // the other person when the texter speaks of someone else.
-func (t *turn) concern(f Finding) {
+func (t *turn) concern(f understand.Finding) {
 	t.outcome = "danger"
 	f = t.e.crisis.For(f, t.s.Answers[t.e.flow.Audience])
 	t.fillSafety(f)
@@ -247,46 +247,15 @@ func (t *turn) yesOrNo() (yes, no bool) {
 	if a := t.in.Answer; a != nil && a.Step == NowStep && len(a.Values) == 1 {
 		return a.Values[0] == "yes", a.Values[0] == "no"
 	}
-	d := t.msg.doc(t.s.Lang)
-	if nums, only := leadingNumbers(d, 2); only && len(nums) == 1 {
-		return nums[0] == 1, nums[0] == 2
-	}
-	for _, l := range t.msg.langs() {
-		// "no, not right now" answers the question; "not really" does not.
-		d := t.msg.in(l)
-		if nn := d.Find("not_now"); len(nn) > 0 && !outside(d.Find("yes"), nn) {
-			return false, true
-		}
-	}
-	for _, l := range t.msg.langs() {
-		if len(t.msg.in(l).Find("hedges")) > 0 {
-			return true, false
-		}
-	}
-	yn, ok := yesNoAny(t.msg)
-	return ok && yn == "yes", ok && yn == "no"
+	return understand.RightNow(t.msg, t.s.Lang)
 }
 
 // storeDownConcern is the answer to words of concern when the store is
 // down: the answer to a question could not be tied to it, so 988 now.
-func (e *Engine) storeDownConcern(f Finding, lang string) Outcome {
+func (e *Engine) storeDownConcern(f understand.Finding, lang string) Outcome {
 	return Outcome{
 		Replies: []Reply{e.dangerReply("concern_down", lang, nil, f.Kind, flows.TierConcern)},
 		Events:  []Event{{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierConcern, Flow: e.flow.ID, Lang: lang}},
 		Lang:    lang,
 	}
-}
-
-// outside reports whether a span of a lies outside every span of b.
-func outside(a, b []text.Span) bool {
-	for _, x := range a {
-		in := false
-		for _, y := range b {
-			in = in || x.From >= y.From && x.To <= y.To
-		}
-		if !in {
-			return true
-		}
-	}
-	return false
 }

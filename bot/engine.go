@@ -11,6 +11,7 @@ import (
 
 	"time"
 
+	"helpline/bot/understand"
 	"helpline/flows"
 )
 
@@ -159,7 +160,7 @@ type Engine struct {
 	flows    *flows.Set
 	flow     *flows.Flow
 	store    Store
-	crisis   *Detector
+	crisis   *understand.Detector
 	org      string
 	phone    string
 	ttl      time.Duration
@@ -176,7 +177,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Flows == nil || cfg.Store == nil || cfg.SessionTTL <= 0 {
 		return nil, errors.New("bot: flows, store and the session TTL are required")
 	}
-	d, err := NewDetector(cfg.Flows)
+	d, err := understand.NewDetector(cfg.Flows)
 	if err != nil {
 		return nil, err
 	}
@@ -215,12 +216,12 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	// One reading of the whole text serves the danger check, keywords and
 	// the answer: nothing is cut before danger is looked for, however long
 	// the text (the reading's cost grows with its length, no faster).
-	msg := newMessage(e.flows, in.Text, in.Lang)
-	if kw, ok := keywordNames[string(in.Command)]; ok {
+	msg := understand.NewMessage(e.flows, in.Text, in.Lang)
+	if kw, ok := understand.KeywordNamed(string(in.Command)); ok {
 		// A button's command is the keyword, whatever the text.
-		msg.cmd = kw
+		msg = msg.WithCommand(kw)
 	}
-	f := e.crisis.checkMessage(msg, in.Lang)
+	f := e.crisis.CheckMessage(msg, in.Lang)
 	if f.Tier == flows.TierUrgent {
 		// Danger now is answered before the store is touched.
 		out := e.dangerOutcome(f, e.pickLang(f.Lang, in.Lang))
@@ -230,9 +231,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		cancel()
 		return out, nil
 	}
-	kw, kwLang := msg.keyword()
+	kw, kwLang := msg.Keyword()
 	wait := turnWait
-	if f.Tier == flows.TierConcern || kw == kwStop || kw == kwHelp {
+	if f.Tier == flows.TierConcern || kw == understand.Stop || kw == understand.Help {
 		wait = dangerWait
 	}
 	sctx, cancel := context.WithTimeout(ctx, wait)
@@ -250,14 +251,14 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	if err != nil {
 		return e.storeDown(in, f, kw, kwLang), fmt.Errorf("update session: %w", err)
 	}
-	if kw == kwStop {
+	if kw == understand.Stop {
 		e.stops.drop(in.Key, in.Time) // the opt-out is stored
 	}
 	return out, nil
 }
 
 // handleTurn handles one message against its loaded session s.
-func (e *Engine) handleTurn(s *Session, in Inbound, msg *message, f Finding, out *Outcome) {
+func (e *Engine) handleTurn(s *Session, in Inbound, msg *understand.Message, f understand.Finding, out *Outcome) {
 	if s.seen(in.MessageID) {
 		out.Duplicate = true
 		if s.newest(in.MessageID) {
@@ -265,10 +266,10 @@ func (e *Engine) handleTurn(s *Session, in Inbound, msg *message, f Finding, out
 		}
 		return
 	}
-	t := turn{e: e, s: s, in: in, out: out, msg: msg.as(e.pickLang(s.Lang, in.Lang)), answers: map[string]string{}, danger: f}
+	t := turn{e: e, s: s, in: in, out: out, msg: msg.As(e.pickLang(s.Lang, in.Lang)), answers: map[string]string{}, danger: f}
 	// STOP is honoured even past the rate limit (danger was answered
 	// before the store was touched).
-	if kw, _ := t.msg.keyword(); kw == kwStop || !t.limited() {
+	if kw, _ := t.msg.Keyword(); kw == understand.Stop || !t.limited() {
 		t.run()
 	}
 	s.record(in.MessageID, out.Replies, t.tail, t.tailN)
@@ -295,13 +296,13 @@ func (e *Engine) noWriteIfDuplicate(out Outcome) error {
 // it); STOP is confirmed and kept by the process until the store records
 // it; HELP is answered (carriers require it, and it needs no store);
 // anything else gets the apology with the provider's number.
-func (e *Engine) storeDown(in Inbound, f Finding, kw keyword, kwLang string) Outcome {
+func (e *Engine) storeDown(in Inbound, f understand.Finding, kw understand.Keyword, kwLang string) Outcome {
 	switch {
 	case f.Tier == flows.TierConcern:
 		out := e.storeDownConcern(f, e.pickLang(f.Lang, in.Lang))
 		out.Said = in.Text
 		return out
-	case kw == kwStop:
+	case kw == understand.Stop:
 		e.stops.add(in.Key, in.Time)
 		lang := e.pickLang(kwLang, in.Lang)
 		out := Outcome{Events: []Event{{Kind: EventOptOut, Flow: e.flow.ID, Lang: lang}, {Kind: EventStoreDown, Flow: e.flow.ID}}, Lang: lang}
@@ -309,7 +310,7 @@ func (e *Engine) storeDown(in Inbound, f Finding, kw keyword, kwLang string) Out
 			out.Replies = []Reply{{Kind: ReplyMessage, Name: "stop", Text: e.FixedText("stop", lang)}}
 		}
 		return out
-	case kw == kwHelp:
+	case kw == understand.Help:
 		lang := e.pickLang(kwLang, in.Lang)
 		out := Outcome{Events: []Event{{Kind: EventStoreDown, Flow: e.flow.ID}}, Lang: lang}
 		if !in.CarrierReplied {
@@ -376,12 +377,12 @@ func (e *Engine) pickLang(langs ...string) string {
 // detectLang returns the language a first message is clearly written in,
 // by the detect words of the language files ("hola", "necesito ayuda"),
 // or "".
-func (e *Engine) detectLang(m *message) string {
+func (e *Engine) detectLang(m *understand.Message) string {
 	for _, code := range e.flow.Languages {
 		if code == "en" {
 			continue
 		}
-		if len(m.doc(code).Find("detect")) > 0 {
+		if len(m.Doc(code).Find("detect")) > 0 {
 			return code
 		}
 	}
@@ -403,7 +404,7 @@ type turn struct {
 	s   *Session
 	in  Inbound
 	out *Outcome
-	msg *message
+	msg *understand.Message
 	// outcome is what became of the message, for flows try: answered,
 	// clarify, ask_again, danger or keyword; cands are a clarify's
 	// candidates and answers every step the message filled.
@@ -414,7 +415,7 @@ type turn struct {
 	why *[]string
 	// danger is what the danger check found in the message (urgent danger
 	// never reaches a turn: it is answered before the store).
-	danger Finding
+	danger understand.Finding
 	// tail and tailN say that the last tailN replies are the current
 	// question or the summary, which can be rendered again.
 	tail  Tail
@@ -475,22 +476,22 @@ func (t *turn) run() {
 	if s.Answers == nil {
 		s.Answers = map[string]string{}
 	}
-	kw, asked := t.msg.keyword()
+	kw, asked := t.msg.Keyword()
 
 	// Carrier keywords.
 	switch {
-	case kw == kwStop && s.Status == StatusOptedOut:
+	case kw == understand.Stop && s.Status == StatusOptedOut:
 		return // one confirmation, then silence, even for another STOP
-	case kw == kwStop:
+	case kw == understand.Stop:
 		t.optOut()
 		return
 	case s.Status == StatusOptedOut:
-		if kw == kwStart || t.msg.doc(s.Lang).Is("yes") {
+		if kw == understand.Start || t.msg.Doc(s.Lang).Is("yes") {
 			t.optIn()
 		}
 		// Otherwise silence: the texter said STOP.
 		return
-	case kw == kwHelp:
+	case kw == understand.Help:
 		if s.Status == "" {
 			t.begin()
 		}
@@ -501,7 +502,7 @@ func (t *turn) run() {
 		return
 	}
 
-	if s.Status == StatusHandoff && kw != kwDelete {
+	if s.Status == StatusHandoff && kw != understand.Delete {
 		// A DELETE confirmation is answered; anything else is for staff,
 		// who also hear of words of concern.
 		if t.danger.Tier == flows.TierConcern {
@@ -529,7 +530,7 @@ func (t *turn) run() {
 		t.concern(t.danger)
 		return
 	}
-	if (s.Pending == PendingConcern || s.Pending == PendingNow) && kw == kwNone {
+	if (s.Pending == PendingConcern || s.Pending == PendingNow) && kw == understand.NoKeyword {
 		t.nowReply()
 		return
 	}
@@ -539,11 +540,11 @@ func (t *turn) run() {
 		// What the first text says ("my son drinks every day") is kept for
 		// after the greeting.
 		t.note(nil)
-		if t.in.Media > 0 && t.msg.empty() {
+		if t.in.Media > 0 && t.msg.Empty() {
 			t.tell("media")
 		}
 		switch kw {
-		case kwCall, kwDelete, kwLang:
+		case understand.Call, understand.Delete, understand.Language:
 			t.keyword(kw, asked)
 		default:
 			t.ask()
@@ -551,7 +552,7 @@ func (t *turn) run() {
 		return
 	}
 
-	if t.in.Media > 0 && t.msg.empty() {
+	if t.in.Media > 0 && t.msg.Empty() {
 		t.tell("media")
 		t.ask()
 		return
@@ -564,12 +565,12 @@ func (t *turn) run() {
 	if s.Pending != PendingNone && t.pending() {
 		return
 	}
-	if kw == kwStart && len(s.History) > 0 {
+	if kw == understand.Start && len(s.History) > 0 {
 		s.Pending = PendingStart
 		t.confirm("start")
 		return
 	}
-	if kw != kwNone && kw != kwStart {
+	if kw != understand.NoKeyword && kw != understand.Start {
 		t.keyword(kw, asked)
 		return
 	}
@@ -582,7 +583,7 @@ func (t *turn) run() {
 		// A reply to the greeting in another language switches to it.
 		if lang := t.e.detectLang(t.msg); lang != "" && lang != s.Lang {
 			s.Lang = lang
-			t.msg.first = lang
+			t.msg = t.msg.As(lang)
 		}
 	}
 	t.answer()
@@ -621,7 +622,7 @@ func typedValue(st *flows.Step, values []string) (string, bool) {
 		}
 	}
 	if st.Kind == flows.KindMulti {
-		return combine(st, values)
+		return understand.Combine(st, values)
 	}
 	if len(values) != 1 {
 		return "", false
@@ -720,9 +721,9 @@ func (t *turn) pending() bool {
 	s.Pending = PendingNone
 	switch kind {
 	case PendingDelete:
-		yn, ok := yesNo(t.msg.doc(s.Lang))
+		yn, ok := understand.YesNo(t.msg.Doc(s.Lang))
 		if !ok {
-			if kw, _ := t.msg.keyword(); kw == kwDelete {
+			if kw, _ := t.msg.Keyword(); kw == understand.Delete {
 				yn, ok = "yes", true
 			}
 		}
@@ -744,15 +745,15 @@ func (t *turn) pending() bool {
 	case PendingChange:
 		return t.changeReply()
 	case PendingStart:
-		d := t.msg.doc(s.Lang)
-		nums, _ := leadingNumbers(d, 2)
-		yn, _ := yesNo(d)
-		kw, _ := t.msg.keyword()
+		d := t.msg.Doc(s.Lang)
+		nums, _ := understand.LeadingNumbers(d, 2)
+		yn, _ := understand.YesNo(d)
+		kw, _ := t.msg.Keyword()
 		switch {
 		case len(nums) == 1 && nums[0] == 1, yn == "yes", d.Is("continue"):
 			t.welcomeBack()
 			return true
-		case len(nums) == 1 && nums[0] == 2, kw == kwRestart:
+		case len(nums) == 1 && nums[0] == 2, kw == understand.Restart:
 			t.restart()
 			return true
 		}
@@ -760,12 +761,12 @@ func (t *turn) pending() bool {
 	return false
 }
 
-func (t *turn) keyword(kw keyword, asked string) {
+func (t *turn) keyword(kw understand.Keyword, asked string) {
 	s := t.s
 	switch kw {
-	case kwRestart:
+	case understand.Restart:
 		t.restart()
-	case kwBack:
+	case understand.Back:
 		if len(s.History) == 0 {
 			t.tell("back_none")
 			t.ask()
@@ -778,14 +779,14 @@ func (t *turn) keyword(kw keyword, asked string) {
 		s.Step, s.Status, s.Misses = last, StatusActive, 0
 		s.Clarify, s.Clarified, s.Change = nil, "", nil
 		t.ask()
-	case kwSummary:
+	case understand.Summary:
 		if s.Status == StatusCompleted {
 			t.summary()
 			return
 		}
 		t.tell("summary_not_yet")
 		t.ask()
-	case kwCall:
+	case understand.Call:
 		s.Handoff = t.in.Time.Unix()
 		t.event(Event{Kind: EventHandoff, Step: s.Step})
 		t.out.Handoff = t.e.handoffInfo(s)
@@ -793,10 +794,10 @@ func (t *turn) keyword(kw keyword, asked string) {
 			s.Before, s.Status, s.Relays = s.Status, StatusHandoff, 0
 		}
 		t.tell("call")
-	case kwDelete:
+	case understand.Delete:
 		s.Pending = PendingDelete
 		t.confirm("delete_confirm")
-	case kwLang:
+	case understand.Language:
 		lang := asked
 		if lang == "" || t.e.pickLang(lang) != lang {
 			// A language the flows do not speak yet: read it as an answer.
@@ -815,7 +816,7 @@ func (t *turn) keyword(kw keyword, asked string) {
 // relay passes the texter's message to the staff member handling their
 // handoff; the first is acknowledged, the rest go quietly.
 func (t *turn) relay() {
-	if t.in.Media > 0 && t.msg.empty() {
+	if t.in.Media > 0 && t.msg.Empty() {
 		t.tell("media")
 		return
 	}
@@ -885,16 +886,16 @@ func (e *Engine) Urgent(text string) bool {
 	if e.crisis.Check(text).Tier != "" {
 		return true
 	}
-	kw, _ := newMessage(e.flows, text, "en").keyword()
-	return kw == kwStop
+	kw, _ := understand.NewMessage(e.flows, text, "en").Keyword()
+	return kw == understand.Stop
 }
 
 // HelpText returns the answer to HELP when text is HELP in any language the
 // flows speak (HELP, INFO, AYUDA), in that language, without the store; ""
 // otherwise. Carriers require HELP answered even when the line is flooded.
 func (e *Engine) HelpText(text string) string {
-	kw, lang := newMessage(e.flows, text, "en").keyword()
-	if kw != kwHelp {
+	kw, lang := understand.NewMessage(e.flows, text, "en").Keyword()
+	if kw != understand.Help {
 		return ""
 	}
 	return e.FixedText("help", lang)

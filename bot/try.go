@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"helpline/bot/understand"
 	"helpline/flows"
 )
 
@@ -65,7 +66,7 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 	var out Outcome
 	var why []string
 	t := turn{e: e, s: s, in: Inbound{Channel: "try", Text: text, Time: now, Lang: lang}, out: &out,
-		msg: newMessage(e.flows, text, lang), answers: map[string]string{}, why: &why, danger: e.crisis.CheckIn(text, lang)}
+		msg: understand.NewMessage(e.flows, text, lang), answers: map[string]string{}, why: &why, danger: e.crisis.CheckIn(text, lang)}
 	t.run()
 	tr.Why = why
 	tr.Outcome = t.outcome

@@ -2,6 +2,8 @@ package bot_test
 
 import (
 	"fmt"
+	"os"
+	"sort"
 	"strings"
 	"testing"
 
@@ -124,4 +126,46 @@ func TestUnderstandingAnswers(t *testing.T) {
 			t.Errorf("%s: clear answers understood on the first try: %.1f%%, want 97%% or more", file, 100*rate)
 		}
 	}
+}
+
+// tableRow is one line of a tab-separated test table and its number.
+type tableRow struct {
+	line int
+	c    []string
+}
+
+// readTable reads a table of tab-separated fields, each row with fields
+// of them, past its header line, skipping comments and blank lines.
+func readTable(t testing.TB, file string, fields int) []tableRow {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []tableRow
+	for n, line := range strings.Split(string(raw), "\n") {
+		if n == 0 || strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		c := strings.Split(line, "\t")
+		if len(c) != fields {
+			t.Fatalf("%s:%d: %d fields, want %d", file, n+1, len(c), fields)
+		}
+		rows = append(rows, tableRow{n + 1, c})
+	}
+	return rows
+}
+
+// figures renders counts per key as " key right/all".
+func figures(counts map[string][2]int) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s %d/%d", k, counts[k][0], counts[k][1])
+	}
+	return b.String()
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"helpline/bot"
+	"helpline/bot/understand"
 	"helpline/flows"
 )
 
@@ -89,18 +89,18 @@ type worst struct {
 
 // worstTexts times each step on every adversary and returns the worst,
 // after checking that the danger at the end of the long text is found.
-func worstTexts() ([]worst, bot.Finding, error) {
+func worstTexts() ([]worst, understand.Finding, error) {
 	set, err := flows.Default()
 	if err != nil {
-		return nil, bot.Finding{}, err
+		return nil, understand.Finding{}, err
 	}
 	steps, err := textSteps(set)
 	if err != nil {
-		return nil, bot.Finding{}, err
+		return nil, understand.Finding{}, err
 	}
-	d, err := bot.NewDetector(set)
+	d, err := understand.NewDetector(set)
 	if err != nil {
-		return nil, bot.Finding{}, err
+		return nil, understand.Finding{}, err
 	}
 	short, long := adversaries()
 	if f := d.Check(longDay(longLen)); f.Tier != "" {
@@ -136,7 +136,7 @@ func leastOf(s string, fn func(string)) time.Duration {
 	return least
 }
 
-func reportWorst(ws []worst, long bot.Finding) {
+func reportWorst(ws []worst, long understand.Finding) {
 	if len(ws) == 0 {
 		return
 	}

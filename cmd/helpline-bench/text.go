@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"helpline/bot"
+	"helpline/bot/understand"
 	"helpline/flows"
 	"helpline/flows/text"
 	"helpline/internal/config"
@@ -53,10 +54,13 @@ func answerRows() []answerRow {
 	return out
 }
 
-// corpus returns the texts of the test tables (bot/testdata/*.tsv, column
-// "text") when the benchmark runs from the repository, else sampleTexts.
+// corpus returns the texts of the test tables (bot/testdata/*.tsv and
+// bot/understand/testdata/*.tsv, column "text") when the benchmark runs
+// from the repository, else sampleTexts.
 func corpus() []string {
 	files, _ := filepath.Glob(filepath.Join("bot", "testdata", "*.tsv"))
+	more, _ := filepath.Glob(filepath.Join("bot", "understand", "testdata", "*.tsv"))
+	files = append(files, more...)
 	var out []string
 	for _, f := range files {
 		fh, err := os.Open(f)
@@ -146,7 +150,7 @@ func textSteps(set *flows.Set) ([]step, error) {
 			l.Keyword(l.ReadPieces(s, ps))
 		}
 	}}
-	d, err := bot.NewDetector(set)
+	d, err := understand.NewDetector(set)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"helpline/bot"
+	"helpline/bot/understand"
 )
 
 // crisisCheck shows what the danger check makes of a text, for clinical
@@ -32,7 +32,7 @@ func crisisCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flows:\n%v\n", err)
 		return 1
 	}
-	d, err := bot.NewDetector(set)
+	d, err := understand.NewDetector(set)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -91,7 +91,7 @@ func crisisCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // explain is d.Explain(t) when asked for.
-func explain(d *bot.Detector, t string, asked bool) []string {
+func explain(d *understand.Detector, t string, asked bool) []string {
 	if !asked {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package bot
+package understand
 
 import (
 	"strings"
@@ -37,7 +37,7 @@ func TestDangerCheckReadsLinearly(t *testing.T) {
 		// Every match is cleared or not, as for clinical review: a check
 		// stops clearing matches once none can win.
 		count := func(n int) (int64, Finding) {
-			m := newMessage(set, repeatTo(unit, n), "en")
+			m := NewMessage(set, repeatTo(unit, n), "en")
 			reads.Store(0)
 			counting.Store(true)
 			defer counting.Store(false)

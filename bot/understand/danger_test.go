@@ -1,4 +1,4 @@
-package bot_test
+package understand_test
 
 import (
 	"bufio"
@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"helpline/bot"
+	"helpline/bot/understand"
 	"helpline/flows"
 )
 
@@ -84,7 +84,7 @@ func readTable(t testing.TB, file string, fields int) []tableRow {
 // dangerFigures checks every row of a danger table and returns the share
 // of danger caught, the share of harmless texts alarmed on, and what went
 // wrong.
-func dangerFigures(t *testing.T, d *bot.Detector, file string) (caught, falseAlarms float64, missed, alarms, mismatched []string) {
+func dangerFigures(t *testing.T, d *understand.Detector, file string) (caught, falseAlarms float64, missed, alarms, mismatched []string) {
 	rows := readDanger(t, file)
 	danger, harmless, hit, fa := 0, 0, 0, 0
 	perKind := map[string][2]int{}

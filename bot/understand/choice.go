@@ -1,4 +1,4 @@
-package bot
+package understand
 
 import "helpline/flows/text"
 
@@ -7,9 +7,9 @@ import "helpline/flows/text"
 // ("me and my husband"), a word of two options, or a message inside two
 // labels ("outpatient") is asked about; an option named only in a negation
 // ("not me, my sister") is not picked.
-func parseChoice(in *input) reading {
+func parseChoice(in *input) Reading {
 	st := in.step
-	if nums, only := leadingNumbers(in.d, len(st.Options)); len(nums) > 0 && !in.strict {
+	if nums, only := LeadingNumbers(in.d, len(st.Options)); len(nums) > 0 && !in.strict {
 		vs := picks(st, nums)
 		if only || len(vs) == 1 && !contradicts(in, vs[0]) {
 			return ask(st, vs...)
@@ -17,7 +17,7 @@ func parseChoice(in *input) reading {
 	} else if n, ok := firstNumber(in.d, len(st.Options)); ok && !in.strict && !contradicts(in, st.Values()[n-1]) {
 		// "2 driving": the option, then why.
 		in.because("option number %d, then words that name no other option", n)
-		return answer(st.Values()[n-1])
+		return Answer(st.Values()[n-1])
 	}
 	hs := in.hits()
 	if in.strict {
@@ -49,7 +49,7 @@ func parseChoice(in *input) reading {
 		}
 		groups = left
 		if len(certain) == 1 && len(groups) == 0 {
-			return answer(certain[0])
+			return Answer(certain[0])
 		}
 		var cands []string
 		cands = append(cands, certain...)
@@ -59,7 +59,7 @@ func parseChoice(in *input) reading {
 		return ask(st, cands...)
 	}
 	if in.strict {
-		return reading{}
+		return Reading{}
 	}
 	return ask(st, inLabels(st, in.lang, in.d)...)
 }
@@ -185,20 +185,20 @@ func strong(hs []hit) []hit {
 // parseIntro reads the answer to the greeting: its options ("yes", "not
 // now") in words or numbers, yes and no, and any request for help, which
 // is a yes: they texted a helpline.
-func parseIntro(in *input) reading {
+func parseIntro(in *input) Reading {
 	st := in.step
-	if nums, only := leadingNumbers(in.d, len(st.Options)); only {
+	if nums, only := LeadingNumbers(in.d, len(st.Options)); only {
 		return ask(st, picks(st, nums)...)
 	}
 	r := parseChoice(in)
-	if r.result != askAgain {
+	if r.Result != AskAgain {
 		return r
 	}
-	if yn, ok := yesNoAny(in.msg); ok {
+	if yn, ok := YesNoAny(in.msg); ok {
 		if yn == "yes" {
-			return answer(st.Options[0].Value)
+			return Answer(st.Options[0].Value)
 		}
-		return answer(st.Options[1].Value)
+		return Answer(st.Options[1].Value)
 	}
-	return reading{}
+	return Reading{}
 }

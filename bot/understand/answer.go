@@ -1,4 +1,4 @@
-package bot
+package understand
 
 import (
 	"fmt"
@@ -15,50 +15,50 @@ import (
 // share what is below: the message as the text layer reads it, the
 // options found in it, negation and contrast.
 
-// result says what a parser made of a message.
-type result int
+// Result says what a parser made of a message.
+type Result int
 
 const (
-	askAgain result = iota // it fits nothing: ask again, saying what fits
-	answered               // one answer, value
-	clarify                // it fits two or more options: ask which
+	AskAgain Result = iota // it fits nothing: ask again, saying what fits
+	Answered               // one answer, value
+	Clarify                // it fits two or more options: ask which
 )
 
-func (r result) String() string {
+func (r Result) String() string {
 	switch r {
-	case answered:
+	case Answered:
 		return "answered"
-	case clarify:
+	case Clarify:
 		return "clarify"
 	}
 	return "ask_again"
 }
 
-// reading is what a parser made of a message.
-type reading struct {
-	result result
-	// value is the answer: an option value, "yes"/"no", a point of a
+// Reading is what a parser made of a message.
+type Reading struct {
+	Result Result
+	// Value is the answer: an option Value, "yes"/"no", a point of a
 	// scale, or option values joined by commas for a multi step.
-	value string
-	// cands are the values a clarify offers, in the step's order; keep are
+	Value string
+	// Cands are the values a clarify offers, in the step's order; keep are
 	// the values of a multi step already certain, kept through it.
-	cands []string
-	keep  []string
+	Cands []string
+	Keep  []string
 }
 
-func answer(v string) reading { return reading{result: answered, value: v} }
+func Answer(v string) Reading { return Reading{Result: Answered, Value: v} }
 
 // ask returns a clarify among cands (one candidate is an answer; none is
 // ask again).
-func ask(st *flows.Step, cands ...string) reading {
+func ask(st *flows.Step, cands ...string) Reading {
 	cands = inOrder(st, cands)
 	switch len(cands) {
 	case 0:
-		return reading{}
+		return Reading{}
 	case 1:
-		return answer(cands[0])
+		return Answer(cands[0])
 	}
-	return reading{result: clarify, cands: cands}
+	return Reading{Result: Clarify, Cands: cands}
 }
 
 // input is what a parser reads: the step, the message, and the message as
@@ -67,7 +67,7 @@ type input struct {
 	flow *flows.Flow
 	step *flows.Step
 	lang string
-	msg  *message
+	msg  *Message
 	d    *text.Doc
 	// strict is set when a text is read for a step other than the one
 	// asked ("my son drinks every day" for who and how often): only plain
@@ -85,7 +85,7 @@ func (in *input) because(format string, args ...any) {
 }
 
 // parsers read answers, by step kind.
-var parsers = map[string]func(*input) reading{
+var parsers = map[string]func(*input) Reading{
 	flows.KindIntro:     parseIntro,
 	flows.KindChoice:    parseChoice,
 	flows.KindMulti:     parseMulti,
@@ -95,24 +95,24 @@ var parsers = map[string]func(*input) reading{
 	flows.KindFrequency: parseFrequency,
 }
 
-// read reads m as an answer to st in lang; why, if not nil, collects
+// Read reads m as an answer to st in lang; why, if not nil, collects
 // what was found.
-func read(f *flows.Flow, st *flows.Step, lang string, m *message, strict bool, why *[]string) reading {
-	in := &input{flow: f, step: st, lang: lang, msg: m, d: m.doc(lang), strict: strict, why: why}
+func Read(f *flows.Flow, st *flows.Step, lang string, m *Message, strict bool, why *[]string) Reading {
+	in := &input{flow: f, step: st, lang: lang, msg: m, d: m.Doc(lang), strict: strict, why: why}
 	if in.d.Empty() {
-		return reading{}
+		return Reading{}
 	}
 	if in.d.Prefix("questions") > 0 {
 		// "what are DTs", "q es eso de benzos": a question back, not an answer.
 		in.because("a question back (%q)", in.d.Norm())
-		return reading{}
+		return Reading{}
 	}
 	parse, ok := parsers[st.Kind]
 	if !ok {
-		return reading{}
+		return Reading{}
 	}
 	r := parse(in)
-	if r.result == answered && !strict {
+	if r.Result == Answered && !strict {
 		r = in.caution(r)
 	}
 	return r
@@ -122,9 +122,9 @@ func read(f *flows.Flow, st *flows.Step, lang string, m *message, strict bool, w
 // cancelled by one of its unless phrases ("he lives with other users" is
 // not a home where no one uses), or a frequency or checklist said about
 // the past ("used to be daily, clean 2 weeks now").
-func (in *input) caution(r reading) reading {
+func (in *input) caution(r Reading) Reading {
 	st := in.step
-	vs := strings.Split(r.value, ",")
+	vs := strings.Split(r.Value, ",")
 	zero := onlyOption(st)
 	if st.Kind == flows.KindFrequency {
 		zero = zeroOption(st)
@@ -137,8 +137,8 @@ func (in *input) caution(r reading) reading {
 				rest := without(vs, v)
 				if st.Kind == flows.KindMulti && len(rest) > 0 {
 					// "i got 3 kids at home": the kids are certain, the home is not said.
-					joined, _ := combine(st, rest)
-					return answer(joined)
+					joined, _ := Combine(st, rest)
+					return Answer(joined)
 				}
 				cands := []string{v}
 				if st.Kind != flows.KindMulti {
@@ -152,7 +152,7 @@ func (in *input) caution(r reading) reading {
 				if st.Kind != flows.KindMulti {
 					rest = nil
 				}
-				return reading{result: clarify, cands: inOrder(st, uniq(cands)), keep: rest}
+				return Reading{Result: Clarify, Cands: inOrder(st, uniq(cands)), Keep: rest}
 			}
 		}
 	}
@@ -160,7 +160,7 @@ func (in *input) caution(r reading) reading {
 	if past && zero != "" && !contains(vs, zero) && (st.Kind == flows.KindFrequency || st.Kind == flows.KindMulti) {
 		in.because("said about the past: is it still so?")
 		if st.Kind == flows.KindMulti {
-			return reading{result: clarify, cands: inOrder(st, append(vs, zero))}
+			return Reading{Result: Clarify, Cands: inOrder(st, append(vs, zero))}
 		}
 		return ask(st, vs[0], zero)
 	}
@@ -195,7 +195,7 @@ func (in *input) hits() []hit {
 	}
 	// English words the conversation's language does not know count too
 	// ("weed y aveces coca"); with no hit of its own, any English word.
-	en := in.msg.doc("en")
+	en := in.msg.Doc("en")
 	for _, h := range in.hitsIn("en", en) {
 		foreign := len(out) == 0
 		for i := h.from; i < h.to && !foreign; i++ {
@@ -475,11 +475,11 @@ func beside(d *text.Doc, k [2]int, h hit) bool {
 	return true
 }
 
-// leadingNumbers returns the option numbers a message begins with ("2",
+// LeadingNumbers returns the option numbers a message begins with ("2",
 // "1 3", "2 cause i have medicaid"), each from 1 to count, and whether
 // the message is made of nothing else. A number followed by a noun ("2
 // kids") is not an option number.
-func leadingNumbers(d *text.Doc, count int) (nums []int, only bool) {
+func LeadingNumbers(d *text.Doc, count int) (nums []int, only bool) {
 	return optionNumbers(d, count, true)
 }
 
@@ -579,10 +579,10 @@ func containsSeq(seq, words []string) bool {
 	return false
 }
 
-// yesNo reads d as yes or no: the longest phrase of the language's yes or
+// YesNo reads d as yes or no: the longest phrase of the language's yes or
 // no lists the message is, or begins with ("yes but only once" is yes, "i
 // do not" is no rather than "i do").
-func yesNo(d *text.Doc) (string, bool) {
+func YesNo(d *text.Doc) (string, bool) {
 	if unsure(d) {
 		return "", false
 	}
@@ -611,26 +611,26 @@ func unsure(d *text.Doc) bool {
 	return u > 0 && u >= d.Prefix("no") && u >= d.Prefix("yes")
 }
 
-// yesNoAny reads m as yes or no in the conversation's language, then in
+// YesNoAny reads m as yes or no in the conversation's language, then in
 // the others ("si" in an English conversation is yes); a message that
 // says "I don't know" in its own language is neither.
-func yesNoAny(m *message) (string, bool) {
-	for _, l := range m.langs() {
-		d := m.in(l)
+func YesNoAny(m *Message) (string, bool) {
+	for _, l := range m.Langs() {
+		d := m.In(l)
 		if unsure(d) {
 			return "", false
 		}
-		if yn, ok := yesNo(d); ok {
+		if yn, ok := YesNo(d); ok {
 			return yn, true
 		}
 	}
 	return "", false
 }
 
-// combine turns picked values into an answer: one for a single-answer
+// Combine turns picked values into an answer: one for a single-answer
 // step, a set for a multi step, where an only-option ("none of these")
 // cannot stand with others.
-func combine(st *flows.Step, picked []string) (string, bool) {
+func Combine(st *flows.Step, picked []string) (string, bool) {
 	picked = uniq(picked)
 	switch {
 	case len(picked) == 0:
@@ -669,4 +669,13 @@ func uniq(vs []string) []string {
 		}
 	}
 	return out
+}
+
+// Defers reports whether a reply to the greeting step st names its "not
+// now" option anywhere ("I need to speak with my husband first and get
+// back to you"), which wins over what else it mentions.
+func Defers(f *flows.Flow, st *flows.Step, lang string, m *Message) bool {
+	in := &input{flow: f, step: st, lang: lang, msg: m, d: m.Doc(lang)}
+	yes, _ := positive(in.hits())
+	return len(st.Options) > 1 && contains(yes, st.Options[1].Value)
 }

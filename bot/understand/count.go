@@ -1,4 +1,4 @@
-package bot
+package understand
 
 import (
 	"math"
@@ -15,12 +15,12 @@ import (
 // 8", "3ish") or a number above the options is a count placed in the
 // options' ranges. A count or range that falls in two options, a vague
 // amount ("a few") or two counts that disagree are asked about.
-func parseCount(in *input) reading {
+func parseCount(in *input) Reading {
 	st := in.step
 	var optNums []int
 	if !in.strict {
 		if n, ok := bareNumber(in.d, len(st.Options)); ok {
-			return answer(st.Values()[n-1])
+			return Answer(st.Values()[n-1])
 		}
 		// "2, he only has 2 beers": one option number, then words.
 		if nums, only := optionNumbers(in.d, len(st.Options), false); !only && len(nums) == 1 && !in.d.Numbers[0].Words {
@@ -30,7 +30,7 @@ func parseCount(in *input) reading {
 	counts := countsIn(in)
 	if len(counts) == 0 {
 		if in.strict {
-			return reading{}
+			return Reading{}
 		}
 		if len(optNums) > 0 {
 			return ask(st, picks(st, optNums)...)
@@ -53,12 +53,12 @@ func parseCount(in *input) reading {
 	cands = uniq(cands)
 	if in.strict {
 		if sure && len(cands) == 1 {
-			return answer(cands[0])
+			return Answer(cands[0])
 		}
-		return reading{}
+		return Reading{}
 	}
 	if !sure && len(cands) == 1 {
-		return reading{result: clarify, cands: cands} // "a few" that fits one option is still a guess
+		return Reading{Result: Clarify, Cands: cands} // "a few" that fits one option is still a guess
 	}
 	return ask(st, cands...)
 }
@@ -67,7 +67,7 @@ func parseCount(in *input) reading {
 // written in digits from 1 to count and nothing else but fillers ("3",
 // "#3", "option 3").
 func bareNumber(d *text.Doc, count int) (int, bool) {
-	nums, only := leadingNumbers(d, count)
+	nums, only := LeadingNumbers(d, count)
 	if !only || len(nums) != 1 || len(d.Numbers) != 1 || d.Numbers[0].Words || d.Numbers[0].Approx {
 		return 0, false
 	}
@@ -84,7 +84,7 @@ func countsIn(in *input) []quantity {
 		if o == nil {
 			continue
 		}
-		d := in.msg.doc(lang)
+		d := in.msg.Doc(lang)
 		var amounts, withUnit, plain []quantity
 		for _, m := range o.Amounts.Find(d) {
 			v, _ := strconv.ParseFloat(o.Amounts.Name(m.Pattern), 64)

@@ -1,4 +1,4 @@
-package bot
+package understand
 
 import (
 	"fmt"
@@ -72,7 +72,7 @@ func (d *Detector) Check(s string) Finding { return d.CheckIn(s, "") }
 // the rule that cleared it, for clinical review of a text.
 func (d *Detector) Explain(s string) []string {
 	var out []string
-	d.check(newMessage(d.set, s, ""), "", func(lang string, fam *flows.DangerPattern, src, cleared string) {
+	d.check(NewMessage(d.set, s, ""), "", func(lang string, fam *flows.DangerPattern, src, cleared string) {
 		line := fmt.Sprintf("%s %s (%s %s): %q", lang, fam.Name, fam.Tier, fam.Kind, src)
 		if cleared != "" {
 			line += " cleared by " + cleared
@@ -85,24 +85,24 @@ func (d *Detector) Explain(s string) []string {
 // CheckIn is Check preferring the language prefer when two languages find
 // the same danger.
 func (d *Detector) CheckIn(s, prefer string) Finding {
-	return d.checkMessage(newMessage(d.set, s, prefer), prefer)
+	return d.CheckMessage(NewMessage(d.set, s, prefer), prefer)
 }
 
-// checkMessage is CheckIn over a message whose readings the engine goes
+// CheckMessage is CheckIn over a message whose readings the engine goes
 // on to use for keywords and answers, so that a text is read once.
-func (d *Detector) checkMessage(msg *message, prefer string) Finding {
+func (d *Detector) CheckMessage(msg *Message, prefer string) Finding {
 	return d.check(msg, prefer, nil)
 }
 
 // check is checkMessage telling seen, when not nil, of every match.
-func (d *Detector) check(msg *message, prefer string, seen func(lang string, fam *flows.DangerPattern, src, cleared string)) Finding {
-	if msg.empty() {
+func (d *Detector) check(msg *Message, prefer string, seen func(lang string, fam *flows.DangerPattern, src, cleared string)) Finding {
+	if msg.Empty() {
 		return Finding{}
 	}
 	docs := make([]*text.Doc, len(d.langs))
 	for i, code := range d.langs {
 		if d.set.Crisis.Match(code) != nil {
-			docs[i] = msg.in(d.set.Lang(code))
+			docs[i] = msg.In(d.set.Lang(code))
 		}
 	}
 	var best Finding

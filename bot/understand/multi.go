@@ -1,4 +1,4 @@
-package bot
+package understand
 
 import "helpline/flows"
 
@@ -7,7 +7,7 @@ import "helpline/flows"
 // left out; a word of several options ("pills") is asked about, keeping
 // what is certain; "all" takes every option but the only-option ("none of
 // these"), and "no" or naming nothing but negations takes the only-option.
-func parseMulti(in *input) reading {
+func parseMulti(in *input) Reading {
 	st := in.step
 	if !in.strict {
 		if in.d.Is("all") {
@@ -17,18 +17,18 @@ func parseMulti(in *input) reading {
 					all = append(all, o.Value)
 				}
 			}
-			v, _ := combine(st, all)
-			return answer(v)
+			v, _ := Combine(st, all)
+			return Answer(v)
 		}
-		if nums, only := leadingNumbers(in.d, len(st.Options)); len(nums) > 0 {
+		if nums, only := LeadingNumbers(in.d, len(st.Options)); len(nums) > 0 {
 			vs := picks(st, nums)
 			if !only {
 				// "1 3 and weed": the words add to the numbers.
 				yes, _ := positive(in.hits())
 				vs = uniq(append(vs, yes...))
 			}
-			if v, ok := combine(st, vs); ok {
-				return answer(v)
+			if v, ok := Combine(st, vs); ok {
+				return Answer(v)
 			}
 			return ask(st, vs...) // "1 6": one of them is "none"
 		}
@@ -46,8 +46,8 @@ func parseMulti(in *input) reading {
 					rest = append(rest, o.Value)
 				}
 			}
-			if v, ok := combine(st, rest); ok && len(but) > 0 {
-				return answer(v)
+			if v, ok := Combine(st, rest); ok && len(but) > 0 {
+				return Answer(v)
 			}
 		}
 	}
@@ -74,7 +74,7 @@ func parseMulti(in *input) reading {
 	switch {
 	case len(yes) == 0 && len(no) > 0 && only != "":
 		if in.strict {
-			return reading{}
+			return Reading{}
 		}
 		// Everything named was denied: if that covers every other option,
 		// it is "none"; otherwise ask which of the rest apply.
@@ -85,40 +85,40 @@ func parseMulti(in *input) reading {
 			}
 		}
 		if len(rest) == 0 {
-			return answer(only)
+			return Answer(only)
 		}
 		return ask(st, append(rest, only)...)
 	case len(groups) > 0:
 		if in.strict {
-			if v, ok := combine(st, certain); ok {
-				return answer(v)
+			if v, ok := Combine(st, certain); ok {
+				return Answer(v)
 			}
-			return reading{}
+			return Reading{}
 		}
 		var cands []string
 		for _, g := range groups {
 			cands = append(cands, g...)
 		}
 		r := ask(st, cands...)
-		if r.result == clarify {
-			r.keep = inOrder(st, certain)
-		} else if r.result == answered {
-			v, _ := combine(st, append(certain, r.value))
-			r.value = v
+		if r.Result == Clarify {
+			r.Keep = inOrder(st, certain)
+		} else if r.Result == Answered {
+			v, _ := Combine(st, append(certain, r.Value))
+			r.Value = v
 		}
 		return r
 	case len(certain) > 0:
-		if v, ok := combine(st, certain); ok {
-			return answer(v)
+		if v, ok := Combine(st, certain); ok {
+			return Answer(v)
 		}
 		return ask(st, certain...)
 	}
 	if in.strict {
-		return reading{}
+		return Reading{}
 	}
 	// "no" to "which of these are true": none of them.
-	if yn, ok := yesNoAny(in.msg); ok && yn == "no" && only != "" {
-		return answer(only)
+	if yn, ok := YesNoAny(in.msg); ok && yn == "no" && only != "" {
+		return Answer(only)
 	}
 	return ask(st, inLabels(st, in.lang, in.d)...)
 }

@@ -1,4 +1,4 @@
-package bot
+package understand
 
 import (
 	"strings"
@@ -25,13 +25,13 @@ func parse(t testing.TB, step, lang, text string) (string, bool) {
 	t.Helper()
 	set := shippedSet(t)
 	f := set.Screening()
-	r := read(f, f.Step(step), lang, newMessage(set, text, lang), false, nil)
-	return r.value, r.result == answered
+	r := Read(f, f.Step(step), lang, NewMessage(set, text, lang), false, nil)
+	return r.Value, r.Result == Answered
 }
 
-// keywordOf returns the keyword text is, in any language.
-func keywordOf(t testing.TB, text string) keyword {
-	kw, _ := newMessage(shippedSet(t), text, "en").keyword()
+// keywordOf returns the Keyword text is, in any language.
+func keywordOf(t testing.TB, text string) Keyword {
+	kw, _ := NewMessage(shippedSet(t), text, "en").Keyword()
 	return kw
 }
 
@@ -128,37 +128,37 @@ func TestKeywords(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		text string
-		want keyword
+		want Keyword
 	}{
-		{"STOP", kwStop},
-		{"Stop.", kwStop},
-		{"unsubscribe", kwStop},
-		{"unsubscrbe", kwNone}, // keywords are never read through a typo
-		{"please stop texting me now", kwStop},
-		{"can you stop sending me these", kwStop},
-		{"stop texting me", kwStop},
-		{"leave me alone", kwStop},
-		{"he won't leave me alone", kwNone},
-		{"i cant stop drinking", kwNone},
-		{"stop by tomorrow?", kwNone},
-		{"ALTO", kwStop},
-		{"ya no me escriban", kwStop},
-		{"no puedo parar de tomar", kwNone},
-		{"I want to stop drinking", kwNone},
-		{"how do I stop using", kwNone},
-		{"stop", kwStop},
-		{"cancer", kwNone},
-		{"START", kwStart},
-		{"help", kwHelp},
-		{"restart", kwRestart},
-		{"start over", kwRestart},
-		{"BACK", kwBack},
-		{"summary", kwSummary},
-		{"call me", kwCall},
-		{"talk to someone", kwCall},
-		{"delete", kwDelete},
-		{"ESPANOL", kwLang},
-		{"español", kwLang},
+		{"STOP", Stop},
+		{"Stop.", Stop},
+		{"unsubscribe", Stop},
+		{"unsubscrbe", NoKeyword}, // keywords are never read through a typo
+		{"please stop texting me now", Stop},
+		{"can you stop sending me these", Stop},
+		{"stop texting me", Stop},
+		{"leave me alone", Stop},
+		{"he won't leave me alone", NoKeyword},
+		{"i cant stop drinking", NoKeyword},
+		{"stop by tomorrow?", NoKeyword},
+		{"ALTO", Stop},
+		{"ya no me escriban", Stop},
+		{"no puedo parar de tomar", NoKeyword},
+		{"I want to stop drinking", NoKeyword},
+		{"how do I stop using", NoKeyword},
+		{"stop", Stop},
+		{"cancer", NoKeyword},
+		{"START", Start},
+		{"help", Help},
+		{"restart", Restart},
+		{"start over", Restart},
+		{"BACK", Back},
+		{"summary", Summary},
+		{"call me", Call},
+		{"talk to someone", Call},
+		{"delete", Delete},
+		{"ESPANOL", Language},
+		{"español", Language},
 	} {
 		if got := keywordOf(t, tc.text); got != tc.want {
 			t.Errorf("keywordOf(%q) = %d, want %d", tc.text, got, tc.want)
@@ -173,16 +173,16 @@ func FuzzParse(f *testing.F) {
 	}
 	set := shippedSet(f)
 	f.Fuzz(func(t *testing.T, text string) {
-		m := newMessage(set, text, "en")
+		m := NewMessage(set, text, "en")
 		for _, st := range fl.Steps {
-			r := read(fl, st, "en", m, false, nil)
-			v := r.value
-			for _, c := range r.cands {
+			r := Read(fl, st, "en", m, false, nil)
+			v := r.Value
+			for _, c := range r.Cands {
 				if !st.CanAnswer(c) {
 					t.Fatalf("step %s: %q offers %q, not an answer the step has", st.ID, text, c)
 				}
 			}
-			if r.result != answered {
+			if r.Result != Answered {
 				continue
 			}
 			for _, part := range strings.Split(v, ",") {
@@ -191,7 +191,7 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
-		m.keyword()
+		m.Keyword()
 	})
 }
 
@@ -225,8 +225,7 @@ func TestAnswerToRightNow(t *testing.T) {
 		{"es", "mas o menos", true, false},
 		{"en", "what do you mean", false, false},
 	} {
-		tr := turn{s: &Session{Lang: tc.lang}, msg: newMessage(set, tc.text, tc.lang)}
-		if yes, no := tr.yesOrNo(); yes != tc.yes || no != tc.no {
+		if yes, no := RightNow(NewMessage(set, tc.text, tc.lang), tc.lang); yes != tc.yes || no != tc.no {
 			t.Errorf("%s %q: yes %v no %v, want yes %v no %v", tc.lang, tc.text, yes, no, tc.yes, tc.no)
 		}
 	}

@@ -1,4 +1,4 @@
-package bot
+package understand
 
 import (
 	"strconv"
@@ -10,7 +10,7 @@ import (
 // or the step's words for points ("pretty ready" is 4). A range ("3 or
 // 4") or a word that spans points ("ready": 4 or 5) is asked about; a
 // number off the scale is asked again.
-func parseScale(in *input) reading {
+func parseScale(in *input) Reading {
 	st := in.step
 	var cands []string
 	add := func(lo, hi float64) {
@@ -57,7 +57,7 @@ func points(in *input) [][2]float64 {
 		if o == nil || o.Points == nil {
 			continue
 		}
-		d := in.msg.doc(lang)
+		d := in.msg.Doc(lang)
 		var hs []hit
 		for _, m := range o.Points.Find(d) {
 			hs = append(hs, hit{value: o.Points.Name(m.Pattern), from: m.From, to: m.To, negated: negatedHit(d, m.From, m.To)})

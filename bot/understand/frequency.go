@@ -1,4 +1,4 @@
-package bot
+package understand
 
 import (
 	"math"
@@ -15,11 +15,11 @@ import (
 // "fri and sat". A frequency between two options or across two, or a vague
 // one ("sometimes", "a lot", "a veces"), is asked about, never turned into
 // a score. A frequency named in a negation ("not every day") picks nothing.
-func parseFrequency(in *input) reading {
+func parseFrequency(in *input) Reading {
 	st := in.step
 	if !in.strict {
 		if n, ok := bareNumber(in.d, len(st.Options)); ok {
-			return answer(st.Values()[n-1])
+			return Answer(st.Values()[n-1])
 		}
 	}
 	hs := in.hits()
@@ -45,26 +45,26 @@ func parseFrequency(in *input) reading {
 		// "no not really": not at all, or a few days?
 		return ask(st, z, nonZero(st)[0])
 	case in.strict && len(said) == 1 && said[0] == z:
-		return reading{}
+		return Reading{}
 	case len(said) == 1 && (len(byRate) == 0 || contains(byRate, said[0])):
-		return answer(said[0])
+		return Answer(said[0])
 	case len(said) > 1:
 		if in.strict {
-			return reading{}
+			return Reading{}
 		}
 		return ask(st, said...)
 	case len(said) == 1:
 		// The option's words and the rate disagree: ask.
 		if in.strict {
-			return reading{}
+			return Reading{}
 		}
 		return ask(st, append(said, byRate...)...)
 	case in.strict && len(byRate) == 1 && byRate[0] == z:
-		return reading{} // "never" said to another question says nothing of this one
+		return Reading{} // "never" said to another question says nothing of this one
 	case len(byRate) == 1 && !vague:
-		return answer(byRate[0])
+		return Answer(byRate[0])
 	case in.strict:
-		return reading{}
+		return Reading{}
 	case len(byRate) > 0 && vague:
 		// "weekends and sometimes weeknights": that, or more.
 		return ask(st, append(byRate, above(st, byRate))...)
@@ -73,14 +73,14 @@ func parseFrequency(in *input) reading {
 	case vague:
 		return ask(st, nonZero(st)...)
 	case negatedOnly:
-		return reading{}
+		return Reading{}
 	}
 	// "no" to "how often": never ("no not really": asked about).
-	if yn, ok := yesNoAny(in.msg); ok && yn == "no" && z != "" {
+	if yn, ok := YesNoAny(in.msg); ok && yn == "no" && z != "" {
 		if hedged(in) {
 			return ask(st, z, nonZero(st)[0])
 		}
-		return answer(z)
+		return Answer(z)
 	}
 	return ask(st, inLabels(st, in.lang, in.d)...)
 }
@@ -144,7 +144,7 @@ type rateHit struct {
 // language or, when it names none, in English.
 func ratesIn(in *input) []rateHit {
 	for _, lang := range []string{in.lang, "en"} {
-		d := in.msg.doc(lang)
+		d := in.msg.Doc(lang)
 		if rs := rates(d, in.step.Window); len(rs) > 0 {
 			for _, r := range rs {
 				neg := ""

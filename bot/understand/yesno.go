@@ -1,4 +1,6 @@
-package bot
+package understand
+
+import "helpline/flows/text"
 
 // parseYesNo reads yes or no: "1" or "2", the language's ways of saying
 // them, and the step's own words for each (naming a condition to the
@@ -6,20 +8,20 @@ package bot
 // but im pregnant" is yes). On the safety question any hedge anywhere
 // ("sometimes", "kind of", "not really but sometimes", "i don't think so")
 // is a yes: asking again costs a line, a missed yes can cost a life.
-func parseYesNo(in *input) reading {
+func parseYesNo(in *input) Reading {
 	st := in.step
-	if nums, only := leadingNumbers(in.d, 2); only && len(nums) == 1 {
-		return answer(st.Values()[nums[0]-1])
+	if nums, only := LeadingNumbers(in.d, 2); only && len(nums) == 1 {
+		return Answer(st.Values()[nums[0]-1])
 	}
 	if st.Safety {
-		for _, l := range in.msg.langs() {
-			if len(in.msg.in(l).Find("hedges")) > 0 {
+		for _, l := range in.msg.Langs() {
+			if len(in.msg.In(l).Find("hedges")) > 0 {
 				in.because("on the safety question a hedge anywhere is yes")
-				return answer("yes")
+				return Answer("yes")
 			}
 		}
 	}
-	said, saidOK := yesNoAny(in.msg)
+	said, saidOK := YesNoAny(in.msg)
 	pos, negs := positive(in.hits())
 	// "no esta sano": a word for no, denied, says yes.
 	yes, no := contains(pos, "yes") || contains(negs, "no"), contains(pos, "no")
@@ -28,27 +30,27 @@ func parseYesNo(in *input) reading {
 		after, _ := positive(afterOnly(in, last))
 		switch {
 		case contains(after, "yes") && !contains(after, "no"):
-			return answer("yes")
+			return Answer("yes")
 		case contains(after, "no") && !contains(after, "yes"):
-			return answer("no")
+			return Answer("no")
 		}
 	}
 	switch {
 	case saidOK && said == "yes" && !no:
-		return answer("yes")
+		return Answer("yes")
 	case saidOK && said == "no" && !yes:
-		return answer("no")
+		return Answer("no")
 	case saidOK && said == "no" && yes:
 		// "no, my liver is bad": which is it?
 		return ask(st, "yes", "no")
 	case yes && !no:
-		return answer("yes")
+		return Answer("yes")
 	case no && !yes:
-		return answer("no")
+		return Answer("no")
 	case !st.Safety && hedged(in):
 		return ask(st, "yes", "no") // "maybe", "idk": which is closer?
 	}
-	return reading{}
+	return Reading{}
 }
 
 // afterOnly returns the hits of the step's words after token i.
@@ -65,7 +67,7 @@ func afterOnly(in *input, i int) []hit {
 		sub := *in.d
 		sub.Tokens = rest
 		sub.Numbers = nil
-		if yn, ok := yesNo(&sub); ok {
+		if yn, ok := YesNo(&sub); ok {
 			out = append(out, hit{value: yn})
 		}
 	}
@@ -74,8 +76,47 @@ func afterOnly(in *input, i int) []hit {
 
 // hedged reports whether the message hedges ("maybe", "not sure").
 func hedged(in *input) bool {
-	for _, l := range in.msg.langs() {
-		if len(in.msg.in(l).Find("hedges")) > 0 {
+	for _, l := range in.msg.Langs() {
+		if len(in.msg.In(l).Find("hedges")) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// RightNow reads the answer to the direct question, "are you having
+// thoughts of killing yourself right now?": "1" or "2", yes or no in any
+// language, a hedge as yes (when in doubt, alarm); neither when it is no
+// answer to it.
+func RightNow(m *Message, lang string) (yes, no bool) {
+	d := m.Doc(lang)
+	if nums, only := LeadingNumbers(d, 2); only && len(nums) == 1 {
+		return nums[0] == 1, nums[0] == 2
+	}
+	for _, l := range m.Langs() {
+		// "no, not right now" answers the question; "not really" does not.
+		d := m.In(l)
+		if nn := d.Find("not_now"); len(nn) > 0 && !outside(d.Find("yes"), nn) {
+			return false, true
+		}
+	}
+	for _, l := range m.Langs() {
+		if len(m.In(l).Find("hedges")) > 0 {
+			return true, false
+		}
+	}
+	yn, ok := YesNoAny(m)
+	return ok && yn == "yes", ok && yn == "no"
+}
+
+// outside reports whether a span of a lies outside every span of b.
+func outside(a, b []text.Span) bool {
+	for _, x := range a {
+		in := false
+		for _, y := range b {
+			in = in || x.From >= y.From && x.To <= y.To
+		}
+		if !in {
 			return true
 		}
 	}

@@ -1,21 +1,21 @@
-package bot_test
+package understand_test
 
 import (
 	"slices"
 	"strings"
 	"testing"
 
-	"helpline/bot"
+	"helpline/bot/understand"
 	"helpline/flows"
 )
 
-func detector(t testing.TB) *bot.Detector {
+func detector(t testing.TB) *understand.Detector {
 	t.Helper()
 	set, err := flows.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := bot.NewDetector(set)
+	d, err := understand.NewDetector(set)
 	if err != nil {
 		t.Fatal(err)
 	}
