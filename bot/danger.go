@@ -41,7 +41,7 @@ func (e *Engine) crisisReply(name, lang string, s *Session) string {
 
 // dangerReply is reply name of the crisis file as a reply to danger of kind
 // and tier.
-func (e *Engine) dangerReply(name, lang string, s *Session, kind, tier string) Reply {
+func (e *Engine) dangerReply(name, lang string, s *Session, kind string, tier flows.Tier) Reply {
 	return Reply{Kind: ReplyDanger, Name: name, Text: e.crisisReply(name, lang, s), Danger: &Danger{Kind: kind, Tier: tier}}
 }
 
@@ -211,7 +211,7 @@ func (t *turn) nowReply() {
 		}
 		tier := flows.TierUrgent
 		if pending == PendingConcern {
-			tier = TierConcernYes
+			tier = flows.TierConcernYes
 		}
 		t.say(t.e.dangerReply(reply, s.Lang, s, "suicide", tier))
 		t.event(Event{Kind: EventCrisis, Crisis: "suicide", Tier: tier})
@@ -231,7 +231,7 @@ func (t *turn) nowReply() {
 	t.outcome = "answered"
 	t.say(Reply{Kind: ReplyMessage, Name: "concern_no", Text: t.e.crisisReply("concern_no", s.Lang, s)})
 	if pending == PendingNow {
-		t.event(Event{Kind: EventCrisis, Crisis: "suicide", Tier: TierNonAcute})
+		t.event(Event{Kind: EventCrisis, Crisis: "suicide", Tier: flows.TierNonAcute})
 		t.advance(s.Step)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"helpline/flows/text"
 
 	"slices"
 	"strconv"
@@ -70,17 +71,9 @@ type Outcome struct {
 // EventKind names something that happened in a conversation.
 type EventKind string
 
-// Tiers of a crisis event besides flows.TierUrgent and flows.TierConcern.
-const (
-	TierConcernYes = "concern_yes"
-	TierNonAcute   = "non_acute"
-)
-
 // Urgent reports whether a crisis event is danger now: staff are alerted
 // and it counts as an escalation.
-func (e Event) Urgent() bool {
-	return e.Kind == EventCrisis && (e.Tier == "" || e.Tier == flows.TierUrgent || e.Tier == TierConcernYes)
-}
+func (e Event) Urgent() bool { return e.Kind == EventCrisis && e.Tier.Urgent() }
 
 // Events the engine reports. None carries a message body or an answer.
 const (
@@ -106,7 +99,7 @@ type Event struct {
 	// after the safety question), "concern_yes" (words of concern, then yes
 	// to the direct question), "non_acute" (yes to the safety question, no
 	// to "right now") or "concern" (the direct question asked).
-	Tier string
+	Tier flows.Tier
 	Lean string
 	Flow string
 	Step string
@@ -382,7 +375,7 @@ func (e *Engine) detectLang(m *understand.Message) string {
 		if code == "en" {
 			continue
 		}
-		if len(m.Doc(code).Find("detect")) > 0 {
+		if len(m.Doc(code).Find(text.ListDetect)) > 0 {
 			return code
 		}
 	}
@@ -486,7 +479,7 @@ func (t *turn) run() {
 		t.optOut()
 		return
 	case s.Status == StatusOptedOut:
-		if kw == understand.Start || t.msg.Doc(s.Lang).Is("yes") {
+		if kw == understand.Start || t.msg.Doc(s.Lang).Is(text.ListYes) {
 			t.optIn()
 		}
 		// Otherwise silence: the texter said STOP.
@@ -750,7 +743,7 @@ func (t *turn) pending() bool {
 		yn, _ := understand.YesNo(d)
 		kw, _ := t.msg.Keyword()
 		switch {
-		case len(nums) == 1 && nums[0] == 1, yn == "yes", d.Is("continue"):
+		case len(nums) == 1 && nums[0] == 1, yn == "yes", d.Is(text.ListContinue):
 			t.welcomeBack()
 			return true
 		case len(nums) == 1 && nums[0] == 2, kw == understand.Restart:

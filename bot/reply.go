@@ -72,7 +72,7 @@ type Danger struct {
 	// Kind is the kind of danger (suicide, overdose, ...); Tier is
 	// flows.TierUrgent or flows.TierConcern.
 	Kind string
-	Tier string
+	Tier flows.Tier
 }
 
 // Answer is a typed answer from a channel that drew the choices (a Slack

@@ -196,7 +196,7 @@ func writeOutcome(b *strings.Builder, out bot.Outcome) {
 		case e.Crisis != "":
 			s += " " + e.Crisis
 			if e.Tier != "" && e.Tier != "urgent" {
-				s += " (" + e.Tier + ")"
+				s += " (" + string(e.Tier) + ")"
 			}
 		case e.Lean != "":
 			s += " " + e.Lean

@@ -30,11 +30,26 @@ type Crisis struct {
 	match map[string]*CrisisMatch
 }
 
-// Tiers of danger.
+// Tier is how urgent danger is: the one type of it, from the crisis file
+// to the staff alert.
+type Tier string
+
+// Tiers of danger. The crisis file's patterns are urgent or concern; the
+// direct question turns a concern into one of the other two.
 const (
-	TierUrgent  = "urgent"
-	TierConcern = "concern"
+	TierUrgent  Tier = "urgent"
+	TierConcern Tier = "concern"
+	// TierConcernYes is words of concern, then yes to the direct question:
+	// danger now.
+	TierConcernYes Tier = "concern_yes"
+	// TierNonAcute is yes to the screening's safety question and no to
+	// "right now": staff hear of it, not as danger now.
+	TierNonAcute Tier = "non_acute"
 )
+
+// Urgent reports whether the tier is danger now: staff are alerted at once
+// and it counts as an escalation.
+func (t Tier) Urgent() bool { return t == TierUrgent || t == TierConcernYes }
 
 // Whose screening or danger it is: the texter's own, or someone else's.
 // A danger pattern's WhoAny is read from the words before the match.
@@ -49,7 +64,7 @@ const (
 type DangerPattern struct {
 	Name string `yaml:"name"`
 	Kind string `yaml:"kind"`
-	Tier string `yaml:"tier"`
+	Tier Tier   `yaml:"tier"`
 	// Who is self, other, or any (read from the words before the match).
 	Who string `yaml:"who"`
 	// Reply names the reply; by default the kind's (or kind_other's).
@@ -82,7 +97,7 @@ type ClearRule struct {
 	// Kinds limits the rule to these kinds, Tiers to these tiers; all when
 	// empty.
 	Kinds []string `yaml:"kinds"`
-	Tiers []string `yaml:"tiers"`
+	Tiers []Tier   `yaml:"tiers"`
 	// Negated clears a match that stands in a negation's scope.
 	Negated bool `yaml:"negated"`
 	// Soft limits the rule to soft patterns.
@@ -206,7 +221,7 @@ func (c *Crisis) checkPatterns(langs []string, p *problems) {
 			p.add(c.File, at("kind"), "%s: kind %q is not one of %v%s", where, dp.Kind, CrisisKinds, didYouMean(dp.Kind, CrisisKinds))
 		}
 		if dp.Tier != TierUrgent && dp.Tier != TierConcern {
-			p.add(c.File, at("tier"), "%s: tier %q is not urgent or concern%s", where, dp.Tier, didYouMean(dp.Tier, []string{TierUrgent, TierConcern}))
+			p.add(c.File, at("tier"), "%s: tier %q is not urgent or concern%s", where, dp.Tier, didYouMean(string(dp.Tier), []string{string(TierUrgent), string(TierConcern)}))
 		}
 		if dp.Who != "" && dp.Who != WhoSelf && dp.Who != WhoOther && dp.Who != WhoAny {
 			p.add(c.File, at("who"), "%s: who %q is not self, other or any%s", where, dp.Who, didYouMean(dp.Who, []string{WhoSelf, WhoOther, WhoAny}))

@@ -102,7 +102,7 @@ func Read(f *flows.Flow, st *flows.Step, lang string, m *Message, strict bool, w
 	if in.d.Empty() {
 		return Reading{}
 	}
-	if in.d.Prefix("questions") > 0 {
+	if in.d.Prefix(text.ListQuestions) > 0 {
 		// "what are DTs", "q es eso de benzos": a question back, not an answer.
 		in.because("a question back (%q)", in.d.Norm())
 		return Reading{}
@@ -156,7 +156,7 @@ func (in *input) caution(r Reading) Reading {
 			}
 		}
 	}
-	past := len(in.d.Find("past")) > 0
+	past := len(in.d.Find(text.ListPast)) > 0
 	if past && zero != "" && !contains(vs, zero) && (st.Kind == flows.KindFrequency || st.Kind == flows.KindMulti) {
 		in.because("said about the past: is it still so?")
 		if st.Kind == flows.KindMulti {
@@ -239,7 +239,7 @@ func (in *input) hitsIn(lang string, d *text.Doc) []hit {
 	// Words inside "I don't know" ("no se", "idk") are not option words,
 	// unless an option is that whole phrase ("not sure").
 	unsureTo := 0
-	if u := d.Prefix("unsure"); u > 0 {
+	if u := d.Prefix(text.ListUnsure); u > 0 {
 		unsureTo = d.Content()[min(u, len(d.Content()))-1] + 1
 	}
 	var out []hit
@@ -250,11 +250,11 @@ func (in *input) hitsIn(lang string, d *text.Doc) []hit {
 		h := hit{value: o.Value[m.Pattern], from: m.From, to: m.To, label: o.Label[m.Pattern],
 			negated: negatedHit(d, m.From, m.To), clause: d.Tokens[m.From].Clause, weak: true}
 		for i := m.From; i < m.To; i++ {
-			if t := d.Tokens[i]; !t.Filler && d.At("pronouns", i) == 0 {
+			if t := d.Tokens[i]; !t.Filler && d.At(text.ListPronouns, i) == 0 {
 				h.weak = false
 			}
 		}
-		h.possessive = d.At("possessives", m.To-1) > 0
+		h.possessive = d.At(text.ListPossessives, m.To-1) > 0
 		if h.possessive && m.To < len(d.Tokens) && d.Tokens[m.To].Clause == d.Tokens[m.To-1].Clause && !d.Tokens[m.To].Filler {
 			// "para mi sun", "for my cousin": the word after is whose.
 			continue
@@ -399,7 +399,7 @@ func after[T any](found []T, last int, from func(T) int) []T {
 // ("para mi pero tambien mi pareja": both).
 func additive(d *text.Doc, i int) bool {
 	for j := i + 1; j < len(d.Tokens); j++ {
-		if d.At("also", j) > 0 {
+		if d.At(text.ListAlso, j) > 0 {
 			return true
 		}
 	}
@@ -468,7 +468,7 @@ func beside(d *text.Doc, k [2]int, h hit) bool {
 		return false
 	}
 	for i := a; i < b; i++ {
-		if d.At("and", i) > 0 {
+		if d.At(text.ListAnd, i) > 0 {
 			return false
 		}
 	}
@@ -486,7 +486,7 @@ func LeadingNumbers(d *text.Doc, count int) (nums []int, only bool) {
 // optionNumbers is leadingNumbers; split says whether "13" may be 1 and 3.
 func optionNumbers(d *text.Doc, count int, split bool) (nums []int, only bool) {
 	i := 0
-	if y := d.Prefix("yes"); y > 0 && y < len(d.Tokens) {
+	if y := d.Prefix(text.ListYes); y > 0 && y < len(d.Tokens) {
 		i = y // "yes the first one", "si 2"
 	}
 	for i < len(d.Tokens) {
@@ -514,7 +514,7 @@ func optionNumbers(d *text.Doc, count int, split bool) (nums []int, only bool) {
 			i = n.To
 			continue
 		}
-		if t.Kind == text.KindEmoji || t.Filler || d.Lang.Is("or", t.Word) {
+		if t.Kind == text.KindEmoji || t.Filler || d.Lang.Is(text.WordOr, t.Word) {
 			i++
 			continue
 		}
@@ -525,7 +525,7 @@ func optionNumbers(d *text.Doc, count int, split bool) (nums []int, only bool) {
 	}
 	// Words follow: the numbers stand for options only when the next word
 	// begins a new clause ("1, alcohol", "2 because i have medicaid").
-	if len(nums) > 0 && (d.Tokens[i].Clause > d.Tokens[0].Clause || d.Lang.Is("contrast", d.Tokens[i].Word) || d.Lang.Is("clause", d.Tokens[i].Word)) {
+	if len(nums) > 0 && (d.Tokens[i].Clause > d.Tokens[0].Clause || d.Lang.Is(text.WordContrast, d.Tokens[i].Word) || d.Lang.Is(text.WordClause, d.Tokens[i].Word)) {
 		return nums, false
 	}
 	return nil, false
@@ -586,7 +586,7 @@ func YesNo(d *text.Doc) (string, bool) {
 	if unsure(d) {
 		return "", false
 	}
-	y, n := d.Prefix("yes"), d.Prefix("no")
+	y, n := d.Prefix(text.ListYes), d.Prefix(text.ListNo)
 	switch {
 	case y > n:
 		return "yes", true
@@ -594,7 +594,7 @@ func YesNo(d *text.Doc) (string, bool) {
 		return "no", true
 	}
 	// "gracias a dios no", "honestly no": the last word says it.
-	y, n = d.Suffix("yes"), d.Suffix("no")
+	y, n = d.Suffix(text.ListYes), d.Suffix(text.ListNo)
 	switch {
 	case y > n:
 		return "yes", true
@@ -607,8 +607,8 @@ func YesNo(d *text.Doc) (string, bool) {
 // unsure reports whether the message begins by saying "I don't know"
 // ("idk", "no se"), which is never a no.
 func unsure(d *text.Doc) bool {
-	u := d.Prefix("unsure")
-	return u > 0 && u >= d.Prefix("no") && u >= d.Prefix("yes")
+	u := d.Prefix(text.ListUnsure)
+	return u > 0 && u >= d.Prefix(text.ListNo) && u >= d.Prefix(text.ListYes)
 }
 
 // YesNoAny reads m as yes or no in the conversation's language, then in

@@ -76,7 +76,7 @@ func firstNumber(d *text.Doc, count int) (int, bool) {
 	if float64(v) != n.Value || v < 1 || v > count {
 		return 0, false
 	}
-	if n.To < len(d.Tokens) && (d.At("ranges", n.To) > 0 || d.Tokens[n.To].Kind == text.KindSymbol || d.Lang.Is("times", d.Tokens[n.To].Word) || d.Lang.Period(d.Tokens[n.To].Word) != "") {
+	if n.To < len(d.Tokens) && (d.At(text.ListRanges, n.To) > 0 || d.Tokens[n.To].Kind == text.KindSymbol || d.Lang.Is(text.WordTimes, d.Tokens[n.To].Word) || d.Lang.Period(d.Tokens[n.To].Word) != "") {
 		return 0, false // "2 or 3", "2 times a week": not an option number
 	}
 	return v, true
@@ -108,7 +108,7 @@ func nonNegated(hs []hit) []hit {
 // "maybe") follows token i.
 func hedgedAfter(d *text.Doc, i int) bool {
 	for j := i + 1; j < len(d.Tokens); j++ {
-		if d.Lang.Is("approx", d.Tokens[j].Word) || d.At("approx", j) > 0 || d.At("hedges", j) > 0 || d.At("unsure", j) > 0 {
+		if d.Lang.Is(text.WordApprox, d.Tokens[j].Word) || d.At(text.ListApprox, j) > 0 || d.At(text.ListHedges, j) > 0 || d.At(text.ListUnsure, j) > 0 {
 			return true
 		}
 	}
@@ -162,7 +162,7 @@ func joined(d *text.Doc, h hit, hs []hit) bool {
 			continue
 		}
 		for i := a; i < b; i++ {
-			if d.At("and", i) > 0 {
+			if d.At(text.ListAnd, i) > 0 {
 				return true
 			}
 		}

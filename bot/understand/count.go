@@ -89,7 +89,7 @@ func countsIn(in *input) []quantity {
 		for _, m := range o.Amounts.Find(d) {
 			v, _ := strconv.ParseFloat(o.Amounts.Name(m.Pattern), 64)
 			q := quantity{lo: v, hi: v, from: m.From, to: m.To}
-			if d.EndsAt("more", m.From) > 0 || d.At("more", m.To) > 0 {
+			if d.EndsAt(text.ListMore, m.From) > 0 || d.At(text.ListMore, m.To) > 0 {
 				q.hi, q.bounded = math.Inf(1), true
 			}
 			amounts = append(amounts, q)
@@ -101,7 +101,7 @@ func countsIn(in *input) []quantity {
 			}
 			if end, ok := unitAfter(d, q, units); ok {
 				// "a 6 pack sometimes more": the bound may follow the unit.
-				if !q.bounded && d.At("more", end) > 0 {
+				if !q.bounded && d.At(text.ListMore, end) > 0 {
 					q.hi, q.bounded = math.Inf(1), true
 				}
 				withUnit = append(withUnit, q)
@@ -165,9 +165,9 @@ func countsSomethingElse(d *text.Doc, q quantity) bool {
 		if t.Filler {
 			continue
 		}
-		return d.Lang.Is("times", t.Word) || d.Lang.Period(t.Word) != "" || d.Lang.Is("times", t.Stem)
+		return d.Lang.Is(text.WordTimes, t.Word) || d.Lang.Period(t.Word) != "" || d.Lang.Is(text.WordTimes, t.Stem)
 	}
-	return q.from > 0 && d.EndsAt("every", q.from) > 0
+	return q.from > 0 && d.EndsAt(text.ListEvery, q.from) > 0
 }
 
 // unitAfter reports whether one of the step's units follows q closely ("6

@@ -21,7 +21,7 @@ type Detector struct {
 // Finding is what the danger check made of a message.
 type Finding struct {
 	// Tier is "urgent", "concern" or "" for none.
-	Tier string
+	Tier flows.Tier
 	Kind string
 	// Who is "self" or "other": whose danger it is. Named says a word of
 	// the message said so; when not, the conversation may know better (a
@@ -192,7 +192,7 @@ func (d *Detector) cleared(docs []*text.Doc, at int, fam *flows.DangerPattern, m
 		}
 	}
 	for i, r := range d.set.Crisis.Clear {
-		if len(r.Kinds) > 0 && !contains(r.Kinds, fam.Kind) || len(r.Tiers) > 0 && !contains(r.Tiers, fam.Tier) || r.Soft && !fam.Soft {
+		if len(r.Kinds) > 0 && !contains(r.Kinds, fam.Kind) || len(r.Tiers) > 0 && !slices.Contains(r.Tiers, fam.Tier) || r.Soft && !fam.Soft {
 			continue
 		}
 		applies, kept := false, false
@@ -546,15 +546,15 @@ func whose(f *docFinds, m text.Match) string {
 	}
 	for _, i := range starts {
 		// "my little brother ate", "la bebe se comio": past "my", "la".
-		for i < m.To && (d.Tokens[i].Filler || d.At("possessives", i) > 0) && d.At("others", i) == 0 {
+		for i < m.To && (d.Tokens[i].Filler || d.At(text.ListPossessives, i) > 0) && d.At(text.ListOthers, i) == 0 {
 			i++
 		}
-		if i < m.To && d.At("others", i) > 0 && d.At("self", i) == 0 {
+		if i < m.To && d.At(text.ListOthers, i) > 0 && d.At(text.ListSelf, i) == 0 {
 			return flows.WhoOther
 		}
 	}
 	for i := m.From; i < m.To; i++ {
-		if d.At("self", i) > 0 {
+		if d.At(text.ListSelf, i) > 0 {
 			return flows.WhoSelf // "quitarme la vida", "kill myself"
 		}
 	}
@@ -576,11 +576,11 @@ func (f *docFinds) personBefore(i int) string {
 			who = f.person[k]
 			break
 		}
-		if d.At("self", k) > 0 {
+		if d.At(text.ListSelf, k) > 0 {
 			who = flows.WhoSelf
 			break
 		}
-		if d.At("others", k) > 0 {
+		if d.At(text.ListOthers, k) > 0 {
 			who = flows.WhoOther
 			break
 		}

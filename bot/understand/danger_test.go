@@ -107,7 +107,7 @@ func dangerFigures(t *testing.T, d *understand.Detector, file string) (caught, f
 		} else {
 			hit++
 			pk[0]++
-			if f.Tier != r.tier || f.Kind != r.kind || r.who != "-" && f.Who != r.who {
+			if string(f.Tier) != r.tier || f.Kind != r.kind || r.who != "-" && f.Who != r.who {
 				mismatched = append(mismatched, fmt.Sprintf("%s: %s %s %s by %s %q", where, f.Tier, f.Kind, f.Who, f.Matched, f.Pattern))
 			}
 		}

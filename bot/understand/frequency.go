@@ -108,7 +108,7 @@ func notNegations(d *text.Doc, hs []hit, rs []rateHit) []hit {
 // ("almost never").
 func almost(d *text.Doc, hs []hit, v string) bool {
 	for _, h := range hs {
-		if h.value == v && !h.negated && h.from > 0 && (d.Lang.Is("approx", d.Tokens[h.from-1].Word) || d.EndsAt("approx", h.from) > 0) {
+		if h.value == v && !h.negated && h.from > 0 && (d.Lang.Is(text.WordApprox, d.Tokens[h.from-1].Word) || d.EndsAt(text.ListApprox, h.from) > 0) {
 			return true
 		}
 	}
@@ -215,7 +215,7 @@ func rates(d *text.Doc, window string) []rateHit {
 // PERIODs" and, with a window, "N days" after quantity q.
 func perPeriod(d *text.Doc, q quantity, window string) (rateHit, bool) {
 	i := q.to
-	if e := d.EndsAt("every", q.from); e > 0 {
+	if e := d.EndsAt(text.ListEvery, q.from); e > 0 {
 		// "every couple weeks", "cada 3 dias": once in that many periods.
 		for i < len(d.Tokens) && d.Tokens[i].Filler {
 			i++
@@ -230,13 +230,13 @@ func perPeriod(d *text.Doc, q quantity, window string) (rateHit, bool) {
 		return rateHit{}, false
 	}
 	skip := func() {
-		for i < len(d.Tokens) && d.Tokens[i].Filler && d.At("per", i) == 0 {
+		for i < len(d.Tokens) && d.Tokens[i].Filler && d.At(text.ListPer, i) == 0 {
 			i++
 		}
 	}
 	skip()
 	unit := ""
-	if i < len(d.Tokens) && (d.Lang.Is("times", d.Tokens[i].Word) || d.Lang.Is("times", d.Tokens[i].Stem)) {
+	if i < len(d.Tokens) && (d.Lang.Is(text.WordTimes, d.Tokens[i].Word) || d.Lang.Is(text.WordTimes, d.Tokens[i].Stem)) {
 		i++
 	} else if i < len(d.Tokens) {
 		if p := d.Lang.Period(d.Tokens[i].Word); p == "day" || p == "night" {
@@ -246,7 +246,7 @@ func perPeriod(d *text.Doc, q quantity, window string) (rateHit, bool) {
 	}
 	skip()
 	every := 1.0
-	if n := d.At("per", i); n > 0 {
+	if n := d.At(text.ListPer, i); n > 0 {
 		i += n
 		skip()
 		// "once every 2 weeks", "cada 3 dias".

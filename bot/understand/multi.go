@@ -1,6 +1,9 @@
 package understand
 
-import "helpline/flows"
+import (
+	"helpline/flows"
+	"helpline/flows/text"
+)
 
 // parseMulti reads a checklist: every option named by number or in words.
 // An option named in a negation ("not alcohol, just weed", "no car") is
@@ -10,7 +13,7 @@ import "helpline/flows"
 func parseMulti(in *input) Reading {
 	st := in.step
 	if !in.strict {
-		if in.d.Is("all") {
+		if in.d.Is(text.ListAll) {
 			var all []string
 			for _, o := range st.Options {
 				if !o.Only {
@@ -32,7 +35,7 @@ func parseMulti(in *input) Reading {
 			}
 			return ask(st, vs...) // "1 6": one of them is "none"
 		}
-		if last := lastContrast(in.d); last > 0 && len(in.d.Find("all")) > 0 && in.d.Find("all")[0].To <= last {
+		if last := lastContrast(in.d); last > 0 && len(in.d.Find(text.ListAll)) > 0 && in.d.Find(text.ListAll)[0].To <= last {
 			// "all except court": all but the options named after it.
 			var but []string
 			for _, h := range in.hits() {

@@ -36,17 +36,17 @@ func quantities(d *text.Doc) []quantity {
 			if m.Vague {
 				q.vague, q.hi = true, max(q.hi, m.Hi)
 			}
-			if b := d.EndsAt("between", q.from); b > 0 {
+			if b := d.EndsAt(text.ListBetween, q.from); b > 0 {
 				q.from -= b
 			}
 			k++
 		}
 		switch {
-		case d.EndsAt("more", q.from) > 0:
+		case d.EndsAt(text.ListMore, q.from) > 0:
 			q.hi, q.bounded = math.Inf(1), true
-		case d.At("more", q.to) > 0 || q.to < len(d.Tokens) && d.Tokens[q.to].Word == "+":
+		case d.At(text.ListMore, q.to) > 0 || q.to < len(d.Tokens) && d.Tokens[q.to].Word == "+":
 			q.hi, q.bounded = math.Inf(1), true
-		case d.EndsAt("less", q.from) > 0 || d.At("less", q.to) > 0:
+		case d.EndsAt(text.ListLess, q.from) > 0 || d.At(text.ListLess, q.to) > 0:
 			q.lo, q.bounded = 0, true
 		}
 		out = append(out, q)
@@ -68,7 +68,7 @@ func rangeBetween(d *text.Doc, a, b int) bool {
 			i++
 			continue
 		}
-		if n := d.At("ranges", i); n > 0 && !joined {
+		if n := d.At(text.ListRanges, i); n > 0 && !joined {
 			joined = true
 			i += n
 			continue
@@ -92,7 +92,7 @@ func standalone(d *text.Doc, q quantity) bool {
 		switch {
 		case t.Clause != d.Tokens[q.to-1].Clause || t.Kind == text.KindEmoji:
 			return true
-		case t.Filler || d.Lang.Is("approx", t.Word) || d.At("more", i) > 0 || d.At("less", i) > 0:
+		case t.Filler || d.Lang.Is(text.WordApprox, t.Word) || d.At(text.ListMore, i) > 0 || d.At(text.ListLess, i) > 0:
 			continue
 		}
 		return false

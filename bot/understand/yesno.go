@@ -15,7 +15,7 @@ func parseYesNo(in *input) Reading {
 	}
 	if st.Safety {
 		for _, l := range in.msg.Langs() {
-			if len(in.msg.In(l).Find("hedges")) > 0 {
+			if len(in.msg.In(l).Find(text.ListHedges)) > 0 {
 				in.because("on the safety question a hedge anywhere is yes")
 				return Answer("yes")
 			}
@@ -77,7 +77,7 @@ func afterOnly(in *input, i int) []hit {
 // hedged reports whether the message hedges ("maybe", "not sure").
 func hedged(in *input) bool {
 	for _, l := range in.msg.Langs() {
-		if len(in.msg.In(l).Find("hedges")) > 0 {
+		if len(in.msg.In(l).Find(text.ListHedges)) > 0 {
 			return true
 		}
 	}
@@ -96,12 +96,12 @@ func RightNow(m *Message, lang string) (yes, no bool) {
 	for _, l := range m.Langs() {
 		// "no, not right now" answers the question; "not really" does not.
 		d := m.In(l)
-		if nn := d.Find("not_now"); len(nn) > 0 && !outside(d.Find("yes"), nn) {
+		if nn := d.Find(text.ListNotNow); len(nn) > 0 && !outside(d.Find(text.ListYes), nn) {
 			return false, true
 		}
 	}
 	for _, l := range m.Langs() {
-		if len(m.In(l).Find("hedges")) > 0 {
+		if len(m.In(l).Find(text.ListHedges)) > 0 {
 			return true, false
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"helpline/bot/understand"
+	"helpline/flows"
 )
 
 // crisisCheck shows what the danger check makes of a text, for clinical
@@ -57,16 +58,16 @@ func crisisCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		if *asJSON {
 			if err := enc.Encode(struct {
-				Text    string   `json:"text"`
-				Tier    string   `json:"tier"`
-				Kind    string   `json:"kind"`
-				Who     string   `json:"who"`
-				Lang    string   `json:"lang"`
-				Matched string   `json:"matched"`
-				Pattern string   `json:"pattern"`
-				Cleared string   `json:"cleared"`
-				Reply   string   `json:"reply"`
-				Why     []string `json:"why,omitempty"`
+				Text    string     `json:"text"`
+				Tier    flows.Tier `json:"tier"`
+				Kind    string     `json:"kind"`
+				Who     string     `json:"who"`
+				Lang    string     `json:"lang"`
+				Matched string     `json:"matched"`
+				Pattern string     `json:"pattern"`
+				Cleared string     `json:"cleared"`
+				Reply   string     `json:"reply"`
+				Why     []string   `json:"why,omitempty"`
 			}{t, tier, f.Kind, f.Who, f.Lang, f.Matched, f.Pattern, f.Cleared, f.Reply, explain(d, t, *why)}); err != nil {
 				fmt.Fprintln(stderr, err)
 				return 1

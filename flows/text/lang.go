@@ -515,13 +515,12 @@ func (c *stemCache) get(w string, stem func(string) string) string {
 	return s
 }
 
-// Is reports whether word (folded, after forms) is in the named list of l:
-// "negation", "contrast", "clause", "fillers", "times".
-func (l *Language) Is(list, word string) bool {
+// Is reports whether word (folded, after forms) is in the word list of l.
+func (l *Language) Is(list WordList, word string) bool {
 	if l.c == nil {
 		return false
 	}
-	switch list {
+	switch list.name {
 	case "negation":
 		return l.c.negation[word]
 	case "contrast":

@@ -9,8 +9,58 @@ import (
 // "detect") are compared with a document word by word, after texting
 // forms, with no stems and no typos: they are short and exact.
 
-// Lists are the phrase lists a Doc can be compared with.
-var Lists = []string{"yes", "no", "hedges", "all", "continue", "detect", "ranges", "between", "more", "less", "per", "every", "pronouns", "others", "self", "possessives", "questions", "also", "unsure", "and", "past", "not_now"}
+// List names a phrase list of the language files. Only the lists declared
+// below exist, and code names them by these variables, never by a string:
+// a misspelt list does not compile, where a misspelt string matched nothing.
+type List struct{ name string }
+
+func (l List) String() string { return l.name }
+
+// The phrase lists a Doc can be compared with, as the language files name
+// them.
+var (
+	ListYes         = List{"yes"}
+	ListNo          = List{"no"}
+	ListHedges      = List{"hedges"}
+	ListAll         = List{"all"}
+	ListContinue    = List{"continue"}
+	ListDetect      = List{"detect"}
+	ListRanges      = List{"ranges"}
+	ListBetween     = List{"between"}
+	ListMore        = List{"more"}
+	ListLess        = List{"less"}
+	ListPer         = List{"per"}
+	ListEvery       = List{"every"}
+	ListPronouns    = List{"pronouns"}
+	ListOthers      = List{"others"}
+	ListSelf        = List{"self"}
+	ListPossessives = List{"possessives"}
+	ListQuestions   = List{"questions"}
+	ListAlso        = List{"also"}
+	ListUnsure      = List{"unsure"}
+	ListAnd         = List{"and"}
+	ListPast        = List{"past"}
+	ListNotNow      = List{"not_now"}
+	ListApprox      = List{"approx"}
+)
+
+// Lists are every phrase list, in the order the language files give them.
+var Lists = []List{ListYes, ListNo, ListHedges, ListAll, ListContinue, ListDetect, ListRanges, ListBetween, ListMore, ListLess, ListPer, ListEvery, ListPronouns, ListOthers, ListSelf, ListPossessives, ListQuestions, ListAlso, ListUnsure, ListAnd, ListPast, ListNotNow, ListApprox}
+
+// WordList names a list of single words of the language files, which
+// Language.Is asks about one word.
+type WordList struct{ name string }
+
+// The word lists Language.Is knows.
+var (
+	WordNegation = WordList{"negation"}
+	WordContrast = WordList{"contrast"}
+	WordClause   = WordList{"clause"}
+	WordFillers  = WordList{"fillers"}
+	WordTimes    = WordList{"times"}
+	WordApprox   = WordList{"approx"}
+	WordOr       = WordList{"or"}
+)
 
 // Span is a run of tokens, To exclusive.
 type Span struct{ From, To int }
@@ -29,9 +79,9 @@ func (d *Doc) content() []int {
 
 // Is reports whether the whole message is one phrase of list in d's
 // language ("yes": "yeah", "of course").
-func (d *Doc) Is(list string) bool {
+func (d *Doc) Is(list List) bool {
 	idx := d.content()
-	for _, p := range d.Lang.c.lists[list] {
+	for _, p := range d.Lang.c.lists[list.name] {
 		if len(p) == len(idx) && d.at(idx, 0, p) {
 			return true
 		}
@@ -41,9 +91,9 @@ func (d *Doc) Is(list string) bool {
 
 // StartsWith reports whether the message begins with a phrase of list
 // followed by more ("yes but only once").
-func (d *Doc) StartsWith(list string) bool {
+func (d *Doc) StartsWith(list List) bool {
 	idx := d.content()
-	for _, p := range d.Lang.c.lists[list] {
+	for _, p := range d.Lang.c.lists[list.name] {
 		if len(p) < len(idx) && d.at(idx, 0, p) {
 			return true
 		}
@@ -52,10 +102,10 @@ func (d *Doc) StartsWith(list string) bool {
 }
 
 // Find returns every place a phrase of list stands in the message.
-func (d *Doc) Find(list string) []Span {
+func (d *Doc) Find(list List) []Span {
 	idx := d.content()
 	var out []Span
-	for _, p := range d.Lang.c.lists[list] {
+	for _, p := range d.Lang.c.lists[list.name] {
 		for i := 0; i+len(p) <= len(idx); i++ {
 			if d.at(idx, i, p) {
 				out = append(out, Span{From: idx[i], To: idx[i+len(p)-1] + 1})
@@ -77,11 +127,11 @@ func (d *Doc) at(idx []int, i int, p []string) bool {
 // Prefix returns how many words of the message the longest phrase of list
 // it begins with takes, or 0: "i do not" is longer than "i do".
 // Fillers before it are set aside: "honestly yes", "la verdad si".
-func (d *Doc) Prefix(list string) int {
+func (d *Doc) Prefix(list List) int {
 	idx := d.content()
 	best := 0
 	for start := 0; start < len(idx); start++ {
-		for _, p := range d.Lang.c.lists[list] {
+		for _, p := range d.Lang.c.lists[list.name] {
 			if start+len(p) <= len(idx) && start+len(p) > best && d.at(idx, start, p) {
 				best = start + len(p)
 			}
@@ -96,10 +146,10 @@ func (d *Doc) Prefix(list string) int {
 // Suffix returns how many words the longest phrase of list the message
 // ends with takes, when it stands alone in its clause ("gracias a dios,
 // no"; "honestly no"), or 0.
-func (d *Doc) Suffix(list string) int {
+func (d *Doc) Suffix(list List) int {
 	idx := d.content()
 	best := 0
-	for _, p := range d.Lang.c.lists[list] {
+	for _, p := range d.Lang.c.lists[list.name] {
 		start := len(idx) - len(p)
 		if start <= 0 || len(p) <= best || !d.at(idx, start, p) {
 			continue
@@ -107,7 +157,7 @@ func (d *Doc) Suffix(list string) int {
 		// Only a word that ends the message and follows a clause break or
 		// fillers: "gracias a dios no", not "i do not know".
 		prev := d.Tokens[idx[start-1]]
-		if prev.Clause != d.Tokens[idx[start]].Clause || prev.Filler || d.Lang.c.polite != nil && d.At("yes", idx[start-1]) == 0 && prev.Kind == KindWord && isPolite(d, idx[start-1]) {
+		if prev.Clause != d.Tokens[idx[start]].Clause || prev.Filler || d.Lang.c.polite != nil && d.At(ListYes, idx[start-1]) == 0 && prev.Kind == KindWord && isPolite(d, idx[start-1]) {
 			best = len(p)
 		}
 	}
@@ -137,9 +187,9 @@ func (d *Doc) Content() []int {
 
 // At returns how many tokens the longest phrase of list starting at token
 // i takes (fillers inside the message are not skipped), or 0.
-func (d *Doc) At(list string, i int) int {
+func (d *Doc) At(list List, i int) int {
 	best := 0
-	for _, p := range d.Lang.c.lists[list] {
+	for _, p := range d.Lang.c.lists[list.name] {
 		if len(p) > best && d.matchAt(i, p) {
 			best = len(p)
 		}
@@ -149,9 +199,9 @@ func (d *Doc) At(list string, i int) int {
 
 // EndsAt returns how many tokens the longest phrase of list ending right
 // before token i takes, or 0.
-func (d *Doc) EndsAt(list string, i int) int {
+func (d *Doc) EndsAt(list List, i int) int {
 	best := 0
-	for _, p := range d.Lang.c.lists[list] {
+	for _, p := range d.Lang.c.lists[list.name] {
 		if len(p) > best && i-len(p) >= 0 && d.matchAt(i-len(p), p) {
 			best = len(p)
 		}

@@ -20,9 +20,9 @@ import (
 
 // Tiers of danger, from the engine's events; "" is urgent (when in doubt,
 // alarm). A concern that becomes urgent is a new alert.
-var tierRanks = map[string]int{flows.TierConcern: 1, bot.TierNonAcute: 2, flows.TierUrgent: 3, bot.TierConcernYes: 3}
+var tierRanks = map[flows.Tier]int{flows.TierConcern: 1, flows.TierNonAcute: 2, flows.TierUrgent: 3, flows.TierConcernYes: 3}
 
-func tierRank(tier string) int {
+func tierRank(tier flows.Tier) int {
 	if r, ok := tierRanks[tier]; ok {
 		return r
 	}
@@ -36,7 +36,7 @@ type Alert struct {
 	Kind   string
 	// Tier is the engine's tier of danger ("urgent", "non_acute",
 	// "concern"), shown when set.
-	Tier string `json:",omitempty"`
+	Tier flows.Tier `json:",omitempty"`
 	Lang string
 	At   int64 // unix seconds
 	// Opened is the alert's generation (unix ms), to record where it was
@@ -75,7 +75,7 @@ func (s *Service) onCrisis(ctx context.Context, t *channel.Turn, ev bot.Event) e
 
 // raise counts a text of danger and alerts staff as the rule above says.
 // The number and language are kept for a claim of the alert.
-func (s *Service) raise(ctx context.Context, key bot.Key, via, number, msgID, kind, tier, lang string) error {
+func (s *Service) raise(ctx context.Context, key bot.Key, via, number, msgID, kind string, tier flows.Tier, lang string) error {
 	now := s.Now()
 	a := Alert{Key: key, Masked: Mask(number), Kind: kind, Tier: tier, Lang: lang, At: now.Unix()}
 	action, at, err := s.hs.RaiseAlert(ctx, key, kind, tierRank(tier), now, s.AlertOpen, s.AgainEvery)

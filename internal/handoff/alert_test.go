@@ -9,6 +9,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
+	"helpline/flows"
 	"helpline/internal/store/outbox"
 	"helpline/internal/store/redistest"
 )
@@ -58,7 +59,7 @@ func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 		{"", 2}, // no tier is urgent
 	} {
 		now = now.Add(time.Second)
-		if err := s.raise(ctx, "k1", "sms", "+15555550123", string(rune('a'+i)), "suicide", step.tier, "en"); err != nil {
+		if err := s.raise(ctx, "k1", "sms", "+15555550123", string(rune('a'+i)), "suicide", flows.Tier(step.tier), "en"); err != nil {
 			t.Fatal(err)
 		}
 		if got := alerted(); len(got) != step.alerts {
@@ -70,7 +71,7 @@ func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 		t.Fatalf("second alert has tier %q", a.Tier)
 	}
 	// Words of concern answered yes are a new alert too.
-	for i, tier := range []string{"concern", "concern_yes", "concern_yes"} {
+	for i, tier := range []flows.Tier{flows.TierConcern, flows.TierConcernYes, flows.TierConcernYes} {
 		if err := s.raise(ctx, "k2", "sms", "+15555550124", string(rune('x'+i)), "suicide", tier, "en"); err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +79,10 @@ func TestConcernBecomingUrgentPostsAnew(t *testing.T) {
 	if got := len(alerted()); got != 4 {
 		t.Fatalf("%d alerts, want 4 (two for k1, then a concern and its yes for k2)", got)
 	}
-	for _, tc := range []struct{ tier, want string }{
+	for _, tc := range []struct {
+		tier flows.Tier
+		want string
+	}{
 		{"urgent", "tier *urgent*: danger now"},
 		{"", "tier *urgent*: danger now"}, // when in doubt, alarm
 		{"concern", "tier *concern*: words of concern; they were asked directly"},

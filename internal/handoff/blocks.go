@@ -7,7 +7,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"helpline/bot"
 	"helpline/flows"
 	"helpline/internal/slack/mrkdwn"
 )
@@ -104,7 +103,7 @@ func DigestBlocks(alerts []Alert, from, to int, at time.Time, n Names) (string, 
 	for _, a := range alerts[from:to] {
 		line := fmt.Sprintf("%s (%s), *%s*, tier *%s*, %s", mrkdwn.Code(a.Masked), n.LangName(a.Lang), mrkdwn.Escape(a.Kind),
 			mrkdwn.Escape(tierName(a.Tier)), slackDate(time.Unix(a.At, 0)))
-		claim := slack.NewButtonBlockElement(ActionClaimFolded, string(a.Key)+"|"+a.Kind+"|"+a.Tier,
+		claim := slack.NewButtonBlockElement(ActionClaimFolded, string(a.Key)+"|"+a.Kind+"|"+string(a.Tier),
 			slack.NewTextBlockObject(slack.PlainTextType, "Claim", false, false))
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, line, false, false), nil, slack.NewAccessory(claim)))
 	}
@@ -172,26 +171,26 @@ func CardBlocks(r *Record, n Names) (string, []Block) {
 }
 
 // tierName is how staff read a tier.
-func tierName(tier string) string {
+func tierName(tier flows.Tier) string {
 	switch tier {
 	case flows.TierConcern:
 		return "concern"
-	case bot.TierConcernYes:
+	case flows.TierConcernYes:
 		return "concern answered yes"
-	case bot.TierNonAcute:
+	case flows.TierNonAcute:
 		return "non-acute"
 	}
 	return "urgent"
 }
 
 // tierText says what the texter was told, by tier.
-func tierText(tier string) string {
+func tierText(tier flows.Tier) string {
 	switch tier {
 	case flows.TierConcern:
 		return "words of concern; they were asked directly whether they are thinking of killing themselves right now"
-	case bot.TierConcernYes:
+	case flows.TierConcernYes:
 		return "words of concern, then yes to thoughts of suicide right now; they were sent 911 and 988 guidance at once"
-	case bot.TierNonAcute:
+	case flows.TierNonAcute:
 		return "yes to the screening's suicide question, no to right now; they were given 988"
 	}
 	return "danger now; they were sent 911 and 988 guidance at once"

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"helpline/bot"
+	"helpline/flows"
 	"helpline/internal/store/outbox"
 )
 
@@ -139,7 +140,7 @@ func kindCounts(alerts []Alert) string {
 // ClaimFolded claims for user a conversation listed in a digest: its alert
 // is posted again on its own, and claimed for them once it is, so staff
 // reply in its own thread. It fails when the number is no longer kept.
-func (s *Service) ClaimFolded(ctx context.Context, key bot.Key, kind, tier, user string) error {
+func (s *Service) ClaimFolded(ctx context.Context, key bot.Key, kind string, tier flows.Tier, user string) error {
 	_, number, kept, err := s.address(ctx, key)
 	if err != nil {
 		return err

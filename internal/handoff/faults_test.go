@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"helpline/bot"
+	"helpline/flows"
 	"helpline/internal/handoff"
 )
 
@@ -308,7 +309,7 @@ func TestAlertFloodFoldedIntoADigest(t *testing.T) {
 		value = value[:strings.Index(value, `"`)]
 	}
 	parts := strings.Split(value, "|")
-	if err := r.svc.ClaimFolded(ctx, bot.Key(parts[0]), parts[1], parts[2], "USAM"); err != nil {
+	if err := r.svc.ClaimFolded(ctx, bot.Key(parts[0]), parts[1], flows.Tier(parts[2]), "USAM"); err != nil {
 		t.Fatal(err)
 	}
 	r.drain(t)

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"helpline/bot"
+	"helpline/flows"
 	"helpline/internal/handoff"
 	"helpline/internal/slack/mrkdwn"
 )
@@ -20,7 +21,7 @@ type handoffs interface {
 	Close(ctx context.Context, key bot.Key, user string) error
 	ShowNumber(ctx context.Context, key bot.Key, user string) (string, error)
 	StaffReply(ctx context.Context, channel, threadTS, eventID, text string) (bool, error)
-	ClaimFolded(ctx context.Context, key bot.Key, kind, tier, user string) error
+	ClaimFolded(ctx context.Context, key bot.Key, kind string, tier flows.Tier, user string) error
 	InHandoff(ctx context.Context, channel, threadTS string) (bool, error)
 }
 
@@ -89,7 +90,7 @@ func (h *Handler) claimFolded(ctx context.Context, cb slack.InteractionCallback,
 	}
 	key, user, channel := bot.Key(parts[0]), cb.User.ID, cb.Channel.ID
 	h.later(ctx, func(ctx context.Context) {
-		if err := h.Handoffs.ClaimFolded(ctx, key, parts[1], parts[2], user); err != nil {
+		if err := h.Handoffs.ClaimFolded(ctx, key, parts[1], flows.Tier(parts[2]), user); err != nil {
 			h.Log.Error("claim from a digest", "conv", string(key), "err", err)
 			h.ephemeral(ctx, channel, user, "Sorry, that texter cannot be claimed: their number is no longer kept, or the claim did not go through.")
 			return

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"helpline/bot"
+	"helpline/flows"
 	"helpline/internal/store/redistest"
 )
 
@@ -35,7 +36,7 @@ func TestRecordAndSummary(t *testing.T) {
 	must(t, r.Record(ctx, "sms", steps("concern", "home"), day.AddDate(0, 0, -1)))
 	must(t, r.Record(ctx, "sms", []bot.Event{{Kind: bot.EventCompleted, Lean: "iop"}}, day))
 	must(t, r.Record(ctx, "slack", append([]bot.Event{{Kind: bot.EventStarted}}, steps("who", "concern")...), day))
-	must(t, r.Record(ctx, "slack", []bot.Event{{Kind: bot.EventCrisis, Crisis: "suicide"}, {Kind: bot.EventHandoff}, {Kind: bot.EventMiss, Step: "who"}}, day))
+	must(t, r.Record(ctx, "slack", []bot.Event{{Kind: bot.EventCrisis, Crisis: "suicide", Tier: flows.TierUrgent}, {Kind: bot.EventHandoff}, {Kind: bot.EventMiss, Step: "who"}}, day))
 	// Three days ago: outside a two-day window.
 	must(t, r.Record(ctx, "sms", []bot.Event{{Kind: bot.EventStarted}}, day.AddDate(0, 0, -3)))
 
