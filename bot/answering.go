@@ -28,8 +28,9 @@ func (t *turn) answer() {
 	}
 	switch r.Result {
 	case understand.Clarify:
+		s.Wait.wait(WaitClarify)
 		s.Clarify, s.Clarified = &Clarify{Step: st.ID, Cands: r.Cands, Keep: r.Keep}, st.ID
-		t.outcome, t.cands = "clarify", r.Cands
+		t.handled, t.cands = HandledClarify, r.Cands
 		t.note(st)
 		t.askClarify(st, r)
 		return
@@ -42,7 +43,7 @@ func (t *turn) answer() {
 		// husband drinks every night") wants to start.
 		r = understand.Answer(st.Options[0].Value)
 	}
-	t.outcome = "answered"
+	t.handled = HandledAnswered
 	t.take(st, r.Value)
 }
 
@@ -50,57 +51,11 @@ func (t *turn) answer() {
 // candidates when one is open, and as a yes to a checklist shown with
 // what was understood.
 func (t *turn) readAnswer(st *flows.Step) understand.Reading {
-	s, f := t.s, t.e.flow
-	d := t.msg.Doc(s.Lang)
-	if c := s.Clarify; c != nil {
-		s.Clarify = nil
+	s := t.s
+	if c := s.Clarify; c != nil && s.For == WaitClarify {
+		s.Wait.done()
 		if c.Step == st.ID {
-			if nums, only := understand.LeadingNumbers(d, len(c.Cands)); only {
-				var picked []string
-				for _, n := range nums {
-					picked = append(picked, c.Cands[n-1])
-				}
-				if st.Kind == flows.KindMulti {
-					picked = append(picked, c.Keep...)
-				}
-				if v, ok := understand.Combine(st, picked); ok {
-					return understand.Answer(v)
-				}
-				return understand.Reading{}
-			}
-			r := understand.Read(f, st, s.Lang, t.msg, false, t.why)
-			if r.Result == understand.AskAgain {
-				// "the pain ones": a word of one candidate's label.
-				if v := t.oneCandidate(st, c.Cands); v != "" {
-					r = understand.Answer(v)
-				}
-			}
-			switch {
-			case r.Result == understand.Answered && st.Kind == flows.KindMulti:
-				v, _ := understand.Combine(st, append(strings.Split(r.Value, ","), c.Keep...))
-				return understand.Answer(v)
-			case r.Result == understand.Answered:
-				return r
-			case r.Result == understand.Clarify:
-				// Still two: those that were offered before win.
-				var both []string
-				for _, v := range r.Cands {
-					if slices.Contains(c.Cands, v) {
-						both = append(both, v)
-					}
-				}
-				if len(both) == 1 {
-					return understand.Answer(both[0])
-				}
-			}
-			if len(c.Keep) > 0 {
-				// What was certain stays, shown when the question comes again.
-				if s.Fill == nil {
-					s.Fill = map[string]string{}
-				}
-				s.Fill[st.ID], _ = understand.Combine(st, c.Keep)
-			}
-			return understand.Reading{}
+			return t.readPick(st, c)
 		}
 	}
 	if noted := s.Fill[st.ID]; noted != "" && st.Kind == flows.KindMulti {
@@ -108,7 +63,59 @@ func (t *turn) readAnswer(st *flows.Step) understand.Reading {
 			return understand.Answer(noted)
 		}
 	}
-	return understand.Read(f, st, s.Lang, t.msg, false, t.why)
+	return understand.Read(t.e.flow, st, s.Lang, t.msg, false, t.why)
+}
+
+// readPick reads the reply to a clarify question: a number of a
+// candidate, words of one, or an answer that fits one of them.
+func (t *turn) readPick(st *flows.Step, c *Clarify) understand.Reading {
+	s := t.s
+	if nums, only := understand.LeadingNumbers(t.msg.Doc(s.Lang), len(c.Cands)); only {
+		var picked []string
+		for _, n := range nums {
+			picked = append(picked, c.Cands[n-1])
+		}
+		if st.Kind == flows.KindMulti {
+			picked = append(picked, c.Keep...)
+		}
+		if v, ok := understand.Combine(st, picked); ok {
+			return understand.Answer(v)
+		}
+		return understand.Reading{}
+	}
+	r := understand.Read(t.e.flow, st, s.Lang, t.msg, false, t.why)
+	if r.Result == understand.AskAgain {
+		// "the pain ones": a word of one candidate's label.
+		if v := t.oneCandidate(st, c.Cands); v != "" {
+			r = understand.Answer(v)
+		}
+	}
+	switch {
+	case r.Result == understand.Answered && st.Kind == flows.KindMulti:
+		v, _ := understand.Combine(st, append(strings.Split(r.Value, ","), c.Keep...))
+		return understand.Answer(v)
+	case r.Result == understand.Answered:
+		return r
+	case r.Result == understand.Clarify:
+		// Still two: those that were offered before win.
+		var both []string
+		for _, v := range r.Cands {
+			if slices.Contains(c.Cands, v) {
+				both = append(both, v)
+			}
+		}
+		if len(both) == 1 {
+			return understand.Answer(both[0])
+		}
+	}
+	if len(c.Keep) > 0 {
+		// What was certain stays, shown when the question comes again.
+		if s.Fill == nil {
+			s.Fill = map[string]string{}
+		}
+		s.Fill[st.ID], _ = understand.Combine(st, c.Keep)
+	}
+	return understand.Reading{}
 }
 
 // oneCandidate returns the candidate whose label shares a word with the
@@ -146,7 +153,7 @@ func (t *turn) miss(st *flows.Step) {
 		t.welcomeBack()
 		return
 	}
-	t.outcome = "ask_again"
+	t.handled = HandledAskAgain
 	s.Misses++
 	t.event(Event{Kind: EventMiss, Step: st.ID})
 	t.note(st)
@@ -243,7 +250,7 @@ func (t *turn) take(st *flows.Step, value string) {
 			who = flows.WhoOther
 		}
 		s.Step = next
-		t.askNow(PendingNow, who)
+		t.askNow(WaitNow, who)
 		return
 	}
 	if s.Change != nil {
@@ -251,7 +258,8 @@ func (t *turn) take(st *flows.Step, value string) {
 		if next == flows.End {
 			next = ""
 		}
-		s.Step, s.Pending = next, PendingChange
+		s.Step = next
+		s.Wait.wait(WaitChange)
 		t.askChange()
 		return
 	}
@@ -315,7 +323,7 @@ func (t *turn) note(current *flows.Step) {
 			// frequency or a count, is asked about again: a mother named
 			// in "my mom supports me" does not change who this is for.
 			if slices.Contains(s.Filled, st.ID) && (st.Kind == flows.KindFrequency || st.Kind == flows.KindCount) &&
-				had != r.Value && s.Change == nil && s.Pending == PendingNone {
+				had != r.Value && s.Change == nil && s.For == WaitNone {
 				s.Change = &Change{Step: st.ID, Value: r.Value}
 			}
 			continue
@@ -370,7 +378,7 @@ func (t *turn) askChange() {
 func (t *turn) changeReply() bool {
 	s := t.s
 	ch := s.Change
-	s.Change = nil
+	s.Change = nil // the wait for it ended already
 	if ch == nil {
 		return false
 	}

@@ -91,7 +91,7 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f understand.Findi
 			// Danger in answer to the safety question is its yes.
 			s.Answers[st.ID] = "yes"
 			s.History = append(s.History, st.ID)
-			s.Pending, s.Clarify = PendingNone, nil
+			s.Wait.done()
 			t.tell("crisis_continue")
 			t.advance(e.next(s, st, "yes"))
 		}
@@ -136,20 +136,21 @@ func (t *turn) fillSafety(f understand.Finding) {
 // concern asks the direct question about a text of the concern tier, about
 // the other person when the texter speaks of someone else.
 func (t *turn) concern(f understand.Finding) {
-	t.outcome = "danger"
+	t.handled = HandledDanger
 	f = t.e.crisis.For(f, t.s.Answers[t.e.flow.Audience])
 	t.fillSafety(f)
 	who := f.Who
-	t.askNow(PendingConcern, who)
+	t.askNow(WaitConcern, who)
 	t.event(Event{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierConcern})
 }
 
 // askNow asks whether the thoughts are there right now and waits for the
 // answer: pending "concern" (after words of concern) or "now" (after a
 // yes to the safety question).
-func (t *turn) askNow(pending Pending, who string) {
+func (t *turn) askNow(pending Waiting, who string) {
 	s := t.s
-	s.Pending, s.About, s.Unclear, s.Clarify = pending, who, 0, nil
+	s.Wait.wait(pending)
+	s.About = who
 	s.Asked++
 	name := "concern"
 	if who == flows.WhoOther {
@@ -190,11 +191,11 @@ const NowStep = "now"
 // alarm.
 func (t *turn) nowReply() {
 	s := t.s
-	pending, who := s.Pending, s.About
+	pending, who := s.For, s.About
 	yes, no := t.yesOrNo()
 	if !yes && !no && s.Unclear == 0 {
 		s.Unclear++
-		t.outcome = "ask_again"
+		t.handled = HandledAskAgain
 		name := "concern"
 		if who == flows.WhoOther {
 			name = "concern_other"
@@ -202,35 +203,35 @@ func (t *turn) nowReply() {
 		t.say(t.e.nowQuestion(name, s))
 		return
 	}
-	s.Pending, s.About, s.Unclear = PendingNone, "", 0
+	s.Wait.done()
 	if !no {
-		t.outcome = "danger"
+		t.handled = HandledDanger
 		reply := "suicide"
 		if who == flows.WhoOther {
 			reply = "suicide_other"
 		}
 		tier := flows.TierUrgent
-		if pending == PendingConcern {
+		if pending == WaitConcern {
 			tier = flows.TierConcernYes
 		}
 		t.say(t.e.dangerReply(reply, s.Lang, s, "suicide", tier))
 		t.event(Event{Kind: EventCrisis, Crisis: "suicide", Tier: tier})
-		t.out.Said = t.in.Text
+		t.out.heard(t.in.Text)
 		if s.Status == StatusCompleted {
 			return
 		}
 		// The screening can go on, where it was.
 		t.tell("crisis_continue")
-		if pending == PendingNow {
+		if pending == WaitNow {
 			t.advance(s.Step)
 			return
 		}
 		t.ask()
 		return
 	}
-	t.outcome = "answered"
+	t.handled = HandledAnswered
 	t.say(Reply{Kind: ReplyMessage, Name: "concern_no", Text: t.e.crisisReply("concern_no", s.Lang, s)})
-	if pending == PendingNow {
+	if pending == WaitNow {
 		t.event(Event{Kind: EventCrisis, Crisis: "suicide", Tier: flows.TierNonAcute})
 		t.advance(s.Step)
 		return

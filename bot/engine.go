@@ -68,6 +68,17 @@ type Outcome struct {
 	Lang      string
 }
 
+// heard keeps the texter's words of danger for staff: in Said, and in the
+// text of every crisis event.
+func (o *Outcome) heard(text string) {
+	o.Said = text
+	for i := range o.Events {
+		if o.Events[i].Kind == EventCrisis {
+			o.Events[i].Text = text
+		}
+	}
+}
+
 // EventKind names something that happened in a conversation.
 type EventKind string
 
@@ -75,7 +86,7 @@ type EventKind string
 // and it counts as an escalation.
 func (e Event) Urgent() bool { return e.Kind == EventCrisis && e.Tier.Urgent() }
 
-// Events the engine reports. None carries a message body or an answer.
+// Events the engine reports. Only Text, for staff, carries words.
 const (
 	EventCrisis    EventKind = "crisis"    // Crisis names the kind, Tier the tier
 	EventConcern   EventKind = "concern"   // the direct question was asked (ASQ)
@@ -104,6 +115,10 @@ type Event struct {
 	Flow string
 	Step string
 	Lang string
+	// Text is the texter's own words, for staff only: the text relayed
+	// (EventRelayed), or the words of danger (EventCrisis). It is never
+	// counted, logged or stored.
+	Text string
 }
 
 // Handoff is what staff see when a texter asks for a person: never the
@@ -218,7 +233,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	if f.Tier == flows.TierUrgent {
 		// Danger now is answered before the store is touched.
 		out := e.dangerOutcome(f, e.pickLang(f.Lang, in.Lang))
-		out.Said = in.Text
+		out.heard(in.Text)
 		uctx, cancel := context.WithTimeout(ctx, urgentWait)
 		e.afterUrgent(uctx, in, f, &out)
 		cancel()
@@ -293,7 +308,7 @@ func (e *Engine) storeDown(in Inbound, f understand.Finding, kw understand.Keywo
 	switch {
 	case f.Tier == flows.TierConcern:
 		out := e.storeDownConcern(f, e.pickLang(f.Lang, in.Lang))
-		out.Said = in.Text
+		out.heard(in.Text)
 		return out
 	case kw == understand.Stop:
 		e.stops.add(in.Key, in.Time)
@@ -398,10 +413,9 @@ type turn struct {
 	in  Inbound
 	out *Outcome
 	msg *understand.Message
-	// outcome is what became of the message, for flows try: answered,
-	// clarify, ask_again, danger or keyword; cands are a clarify's
-	// candidates and answers every step the message filled.
-	outcome string
+	// handled is what became of the message, for flows try; cands are a
+	// clarify's candidates and answers every step the message filled.
+	handled Handled
 	cands   []string
 	answers map[string]string
 	// why collects what the parsers found, when someone asks (flows try).
@@ -454,14 +468,36 @@ func (t *turn) event(ev Event) {
 	t.out.Events = append(t.out.Events, ev)
 }
 
-// run handles the message in the order the README gives (How a message is
-// handled): carrier keywords, assistant keywords, then the answer to the
-// current step. The crisis check ran before the session was loaded.
+// run handles the message in the order of precedence: carrier keywords,
+// a handoff to staff, words of concern and the direct question, the first
+// text of a conversation, the wait, assistant keywords, then the answer to
+// the current step. Urgent danger never reaches a turn: it was answered
+// before the session was loaded. Each case is its own function; the first
+// that takes the message ends the turn.
 func (t *turn) run() {
+	t.fresh()
+	for _, handle := range []func(*turn) bool{
+		(*turn).carrier,
+		(*turn).staff,
+		(*turn).concerned,
+		(*turn).opening,
+		(*turn).attachment,
+		(*turn).button,
+		(*turn).waited,
+		(*turn).keywords,
+	} {
+		if handle(t) {
+			return
+		}
+	}
+	t.answerStep()
+}
+
+// fresh starts afresh a stored conversation whose flow changed under it:
+// its answers may no longer fit.
+func (t *turn) fresh() {
 	s, f := t.s, t.e.flow
 	if s.Status != "" && (s.Flow != f.ID || s.FlowVersion != f.Version) && s.Status != StatusOptedOut && s.Status != StatusHandoff {
-		// The flow changed under a stored conversation: its answers may no
-		// longer fit, so it starts afresh.
 		lang := s.Lang
 		s.erase()
 		s.Lang = lang
@@ -469,21 +505,23 @@ func (t *turn) run() {
 	if s.Answers == nil {
 		s.Answers = map[string]string{}
 	}
-	kw, asked := t.msg.Keyword()
+}
 
-	// Carrier keywords.
+// carrier handles what carriers require: STOP, silence after it until
+// START (or yes), and HELP.
+func (t *turn) carrier() bool {
+	s := t.s
+	kw, _ := t.msg.Keyword()
 	switch {
 	case kw == understand.Stop && s.Status == StatusOptedOut:
-		return // one confirmation, then silence, even for another STOP
+		// One confirmation, then silence, even for another STOP.
 	case kw == understand.Stop:
 		t.optOut()
-		return
 	case s.Status == StatusOptedOut:
 		if kw == understand.Start || t.msg.Doc(s.Lang).Is(text.ListYes) {
 			t.optIn()
 		}
 		// Otherwise silence: the texter said STOP.
-		return
 	case kw == understand.Help:
 		if s.Status == "" {
 			t.begin()
@@ -492,88 +530,140 @@ func (t *turn) run() {
 			t.tell("help")
 		}
 		t.ask()
-		return
+	default:
+		return false
 	}
+	return true
+}
 
-	if s.Status == StatusHandoff && kw != understand.Delete {
-		// A DELETE confirmation is answered; anything else is for staff,
-		// who also hear of words of concern.
-		if t.danger.Tier == flows.TierConcern {
-			t.event(Event{Kind: EventCrisis, Crisis: t.danger.Kind, Tier: flows.TierConcern})
-			t.out.Said = t.in.Text
-		}
-		if s.Pending != PendingNone && t.pending() {
-			return
-		}
-		t.relay()
-		return
+// staff passes the texts of a conversation in a handoff to staff, who also
+// hear of words of concern; a DELETE, or the confirmation it waits for, is
+// answered.
+func (t *turn) staff() bool {
+	s := t.s
+	if kw, _ := t.msg.Keyword(); s.Status != StatusHandoff || kw == understand.Delete {
+		return false
 	}
-
 	if t.danger.Tier == flows.TierConcern {
-		if s.Status == "" {
-			t.begin() // the question comes before the greeting
-		}
-		t.out.Said = t.in.Text
-		if st := t.e.flow.Step(s.Step); st != nil && st.Safety && s.Status == StatusActive {
-			// Words of concern in answer to the safety question are its yes.
-			t.outcome = "answered"
-			t.take(st, "yes")
-			return
-		}
-		t.concern(t.danger)
-		return
+		t.event(Event{Kind: EventCrisis, Crisis: t.danger.Kind, Tier: flows.TierConcern})
+		t.out.heard(t.in.Text)
 	}
-	if (s.Pending == PendingConcern || s.Pending == PendingNow) && kw == understand.NoKeyword {
-		t.nowReply()
-		return
+	if !t.waited() {
+		t.relay()
 	}
+	return true
+}
 
+// concerned asks the direct question about words of concern (at the
+// safety question they are its yes), and takes the answer to it.
+func (t *turn) concerned() bool {
+	s := t.s
+	if t.danger.Tier != flows.TierConcern {
+		if kw, _ := t.msg.Keyword(); kw == understand.NoKeyword && (s.For == WaitConcern || s.For == WaitNow) {
+			t.nowReply()
+			return true
+		}
+		return false
+	}
 	if s.Status == "" {
-		t.begin()
-		// What the first text says ("my son drinks every day") is kept for
-		// after the greeting.
-		t.note(nil)
-		if t.in.Media > 0 && t.msg.Empty() {
-			t.tell("media")
-		}
-		switch kw {
-		case understand.Call, understand.Delete, understand.Language:
-			t.keyword(kw, asked)
-		default:
-			t.ask()
-		}
-		return
+		t.begin() // the question comes before the greeting
 	}
+	defer t.out.heard(t.in.Text)
+	if st := t.e.flow.Step(s.Step); st != nil && st.Safety && s.Status == StatusActive {
+		// Words of concern in answer to the safety question are its yes.
+		t.handled = HandledAnswered
+		t.take(st, "yes")
+		return true
+	}
+	t.concern(t.danger)
+	return true
+}
 
+// opening greets a new conversation; what the first text says ("my son
+// drinks every day") is kept for after the greeting.
+func (t *turn) opening() bool {
+	if t.s.Status != "" {
+		return false
+	}
+	t.begin()
+	t.note(nil)
 	if t.in.Media > 0 && t.msg.Empty() {
 		t.tell("media")
-		t.ask()
-		return
 	}
-	if t.in.Answer != nil {
-		t.typed(t.in.Answer)
-		return
-	}
-
-	if s.Pending != PendingNone && t.pending() {
-		return
-	}
-	if kw == understand.Start && len(s.History) > 0 {
-		s.Pending = PendingStart
-		t.confirm("start")
-		return
-	}
-	if kw != understand.NoKeyword && kw != understand.Start {
+	switch kw, asked := t.msg.Keyword(); kw {
+	case understand.Call, understand.Delete, understand.Language:
 		t.keyword(kw, asked)
-		return
+	default:
+		t.ask()
 	}
+	return true
+}
 
-	if s.Status == StatusCompleted {
-		t.tell("done")
-		return
+// attachment answers a picture or a file with no words: text only.
+func (t *turn) attachment() bool {
+	if t.in.Media == 0 || !t.msg.Empty() {
+		return false
 	}
+	t.tell("media")
+	t.ask()
+	return true
+}
+
+// button takes a typed answer.
+func (t *turn) button() bool {
+	if t.in.Answer == nil {
+		return false
+	}
+	t.typed(t.in.Answer)
+	return true
+}
+
+// waits are the replies to each kind of wait a confirmation starts; each
+// reports whether the message was one. A clarify question is answered
+// with the step (answerStep).
+var waits = map[Waiting]func(*turn) bool{
+	WaitDelete:  (*turn).deleteReply,
+	WaitStart:   (*turn).startReply,
+	WaitChange:  (*turn).changeReply,
+	WaitConcern: func(*turn) bool { return false },
+	WaitNow:     func(*turn) bool { return false },
+}
+
+// waited handles a reply to the confirmation the conversation waits for;
+// a message that is not one drops the wait.
+func (t *turn) waited() bool {
+	reply, ok := waits[t.s.For]
+	if !ok {
+		return false
+	}
+	t.s.Wait.done()
+	return reply(t)
+}
+
+// keywords handles START (continue or start over) and the assistant's
+// keywords; after the summary, anything else gets the closing line.
+func (t *turn) keywords() bool {
+	s := t.s
+	kw, asked := t.msg.Keyword()
+	switch {
+	case kw == understand.Start && len(s.History) > 0:
+		s.Wait.wait(WaitStart)
+		t.confirm("start")
+	case kw != understand.NoKeyword && kw != understand.Start:
+		t.keyword(kw, asked)
+	case s.Status == StatusCompleted:
+		t.tell("done")
+	default:
+		return false
+	}
+	return true
+}
+
+// answerStep reads the message as the answer to the current step; a reply
+// to the greeting in another language switches to it.
+func (t *turn) answerStep() {
+	s := t.s
 	if st := t.e.flow.Step(s.Step); st != nil && !st.Question() && len(s.History) == 0 {
-		// A reply to the greeting in another language switches to it.
 		if lang := t.e.detectLang(t.msg); lang != "" && lang != s.Lang {
 			s.Lang = lang
 			t.msg = t.msg.As(lang)
@@ -601,8 +691,8 @@ func (t *turn) typed(a *Answer) {
 		t.ask()
 		return
 	}
-	s.Pending, s.Clarify, s.Change = PendingNone, nil, nil
-	t.outcome = "answered"
+	s.Wait = Wait{}
+	t.handled = HandledAnswered
 	t.take(st, value)
 }
 
@@ -662,19 +752,12 @@ func (t *turn) begin() {
 	s, f := t.s, t.e.flow
 	lang := t.e.pickLang(s.Lang, t.in.Lang, t.e.detectLang(t.msg))
 	*s = Session{
-		Flow:        f.ID,
-		FlowVersion: f.Version,
-		Step:        f.Steps[0].ID,
-		Answers:     map[string]string{},
-		Lang:        lang,
-		Status:      StatusActive,
-		Started:     t.in.Time.Unix(),
-		IDs:         s.IDs,
-		Seen:        s.Seen,
-		Version:     s.Version,
-		RateWin:     s.RateWin,
-		RateN:       s.RateN,
-		RateWarned:  s.RateWarned,
+		Screening: Screening{Flow: f.ID, FlowVersion: f.Version, Step: f.Steps[0].ID, Answers: map[string]string{}, Started: t.in.Time.Unix()},
+		Lang:      lang,
+		Status:    StatusActive,
+		Limits:    s.Limits,
+		Replay:    Replay{IDs: s.IDs, Seen: s.Seen},
+		Version:   s.Version,
 	}
 }
 
@@ -682,7 +765,8 @@ func (t *turn) begin() {
 // of the session TTL, so START can offer to continue; the carrier's own
 // opt-out list is what blocks messages after that.
 func (t *turn) optOut() {
-	t.s.Status, t.s.Pending = StatusOptedOut, PendingNone
+	t.s.Status = StatusOptedOut
+	t.s.Wait.done()
 	if !t.in.CarrierReplied {
 		t.tell("stop")
 	}
@@ -702,56 +786,49 @@ func (t *turn) optIn() {
 		return
 	}
 	t.s.Status = StatusActive
-	t.s.Pending = PendingStart
+	t.s.Wait.wait(WaitStart)
 	t.confirm("start")
 }
 
-// pending handles a reply to a confirmation; it returns false when the
-// message was not a reply to it, and the confirmation is dropped.
-func (t *turn) pending() bool {
+// deleteReply takes the answer to "erase everything?".
+func (t *turn) deleteReply() bool {
 	s := t.s
-	kind := s.Pending
-	s.Pending = PendingNone
-	switch kind {
-	case PendingDelete:
-		yn, ok := understand.YesNo(t.msg.Doc(s.Lang))
-		if !ok {
-			if kw, _ := t.msg.Keyword(); kw == understand.Delete {
-				yn, ok = "yes", true
-			}
-		}
-		if !ok {
-			return false
-		}
-		if yn == "yes" {
-			lang := s.Lang
-			s.erase()
-			t.event(Event{Kind: EventErased})
-			s.Lang = lang
-			t.tell("deleted")
-			s.Lang = ""
-			return true
-		}
+	yn, ok := understand.YesNo(t.msg.Doc(s.Lang))
+	if kw, _ := t.msg.Keyword(); !ok && kw == understand.Delete {
+		yn, ok = "yes", true
+	}
+	switch {
+	case !ok:
+		return false
+	case yn == "yes":
+		lang := s.Lang
+		s.erase()
+		t.event(Event{Kind: EventErased})
+		s.Lang = lang
+		t.tell("deleted")
+		s.Lang = ""
+	default:
 		t.tell("delete_kept")
 		t.ask()
-		return true
-	case PendingChange:
-		return t.changeReply()
-	case PendingStart:
-		d := t.msg.Doc(s.Lang)
-		nums, _ := understand.LeadingNumbers(d, 2)
-		yn, _ := understand.YesNo(d)
-		kw, _ := t.msg.Keyword()
-		switch {
-		case len(nums) == 1 && nums[0] == 1, yn == "yes", d.Is(text.ListContinue):
-			t.welcomeBack()
-			return true
-		case len(nums) == 1 && nums[0] == 2, kw == understand.Restart:
-			t.restart()
-			return true
-		}
 	}
-	return false
+	return true
+}
+
+// startReply takes the answer to "continue or start over?".
+func (t *turn) startReply() bool {
+	d := t.msg.Doc(t.s.Lang)
+	nums, _ := understand.LeadingNumbers(d, 2)
+	yn, _ := understand.YesNo(d)
+	kw, _ := t.msg.Keyword()
+	switch {
+	case len(nums) == 1 && nums[0] == 1, yn == "yes", d.Is(text.ListContinue):
+		t.welcomeBack()
+	case len(nums) == 1 && nums[0] == 2, kw == understand.Restart:
+		t.restart()
+	default:
+		return false
+	}
+	return true
 }
 
 func (t *turn) keyword(kw understand.Keyword, asked string) {
@@ -769,8 +846,8 @@ func (t *turn) keyword(kw understand.Keyword, asked string) {
 		s.History = s.History[:len(s.History)-1]
 		delete(s.Answers, last)
 		s.Filled = slices.DeleteFunc(s.Filled, func(id string) bool { return id == last })
-		s.Step, s.Status, s.Misses = last, StatusActive, 0
-		s.Clarify, s.Clarified, s.Change = nil, "", nil
+		s.Step, s.Status, s.Misses, s.Clarified = last, StatusActive, 0, ""
+		s.Wait = Wait{}
 		t.ask()
 	case understand.Summary:
 		if s.Status == StatusCompleted {
@@ -784,11 +861,11 @@ func (t *turn) keyword(kw understand.Keyword, asked string) {
 		t.event(Event{Kind: EventHandoff, Step: s.Step})
 		t.out.Handoff = t.e.handoffInfo(s)
 		if t.e.handoffs {
-			s.Before, s.Status, s.Relays = s.Status, StatusHandoff, 0
+			s.Before, s.Relays, s.Status = s.Status, 0, StatusHandoff
 		}
 		t.tell("call")
 	case understand.Delete:
-		s.Pending = PendingDelete
+		s.Wait.wait(WaitDelete)
 		t.confirm("delete_confirm")
 	case understand.Language:
 		lang := asked
@@ -814,7 +891,7 @@ func (t *turn) relay() {
 		return
 	}
 	t.out.Relay = t.in.Text
-	t.event(Event{Kind: EventRelayed})
+	t.event(Event{Kind: EventRelayed, Text: t.in.Text})
 	t.s.Relays++
 	if t.s.Relays == 1 {
 		t.tell("relayed")
@@ -865,10 +942,15 @@ func (e *Engine) BeginHandoff(ctx context.Context, key Key, lang string) error {
 			return false
 		}
 		if s.Status == "" {
-			*s = Session{Flow: e.flow.ID, FlowVersion: e.flow.Version, Step: e.flow.Steps[0].ID, Answers: map[string]string{},
-				Lang: e.pickLang(lang), Status: StatusActive, IDs: s.IDs, Seen: s.Seen, Updated: s.Updated, Version: s.Version}
+			*s = Session{
+				Screening: Screening{Flow: e.flow.ID, FlowVersion: e.flow.Version, Step: e.flow.Steps[0].ID, Answers: map[string]string{}},
+				Lang:      e.pickLang(lang), Status: StatusActive,
+				Replay: Replay{IDs: s.IDs, Seen: s.Seen, Updated: s.Updated}, Version: s.Version,
+			}
 		}
-		s.Before, s.Status, s.Relays, s.Pending = s.Status, StatusHandoff, 0, PendingNone
+		s.Wait.done()
+		s.Staff = Staff{Before: s.Status}
+		s.Status = StatusHandoff
 		return true
 	})
 }
@@ -901,7 +983,8 @@ func (e *Engine) MarkOptedOut(ctx context.Context, key Key) error {
 		if s.Status == StatusOptedOut {
 			return false
 		}
-		s.Status, s.Pending = StatusOptedOut, PendingNone
+		s.Status = StatusOptedOut
+		s.Wait.done()
 		return true
 	})
 }
@@ -947,7 +1030,7 @@ func (e *Engine) Text(ctx context.Context, key Key, name string) (string, error)
 		if lang == "" {
 			lang = "en"
 		}
-		text = flows.Fill(e.flow.Text(name, lang), e.vars(&Session{Lang: lang, Answers: s.Answers}))
+		text = flows.Fill(e.flow.Text(name, lang), e.vars(&Session{Lang: lang, Screening: Screening{Answers: s.Answers}}))
 		return ErrNoWrite
 	})
 	return text, err
@@ -956,9 +1039,9 @@ func (e *Engine) Text(ctx context.Context, key Key, name string) (string, error)
 // restart clears the answers and asks the first question again.
 func (t *turn) restart() {
 	s := t.s
-	s.Answers, s.History, s.Misses, s.Status, s.Pending = map[string]string{}, nil, 0, StatusActive, PendingNone
-	s.Fill, s.Clarify, s.Clarified, s.Change, s.Filled = nil, nil, "", nil, nil
-	s.Step = t.e.firstQID
+	s.Screening.restart(t.e.firstQID)
+	s.Wait = Wait{}
+	s.Status = StatusActive
 	t.tell("restart")
 	t.event(Event{Kind: EventStarted})
 	t.event(Event{Kind: EventStep, Step: s.Step}) // counted as reached, as after the greeting

@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"hash/fnv"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -30,32 +32,35 @@ const (
 	StatusHandoff   Status = "handoff"
 )
 
-// Session is everything kept about one conversation. Field names are short
-// because every session is stored and read on every message.
+// Session is everything kept about one conversation, in parts that each
+// reset on their own. The parts are embedded, so the stored form is one flat
+// object whose short keys never change: every session is stored and read on
+// every message, and sessions written by earlier versions load as they are.
 type Session struct {
+	Screening
+	Wait
+	Staff
+	Limits
+	Replay
+	Lang   string `json:"l,omitempty"`
+	Status Status `json:"st,omitempty"`
+
+	// Version is the store's compare-and-set version; 0 for a new session.
+	Version int64 `json:"-"`
+	// TTL is how long the store keeps the session after this write.
+	TTL time.Duration `json:"-"`
+}
+
+// Screening is where the screening stands: the step, the answers and what
+// was understood ahead of its question.
+type Screening struct {
 	Flow        string            `json:"f,omitempty"`
 	FlowVersion int               `json:"v,omitempty"`
 	Step        string            `json:"s,omitempty"`
 	Answers     map[string]string `json:"a,omitempty"`
 	// History lists the answered questions in order, for BACK.
 	History []string `json:"h,omitempty"`
-	Lang    string   `json:"l,omitempty"`
 	Misses  int      `json:"m,omitempty"`
-	Status  Status   `json:"st,omitempty"`
-	// Pending is a confirmation or answer being waited for.
-	Pending Pending `json:"p,omitempty"`
-	// About is whose thoughts the direct question asked about: "other"
-	// when the texter spoke of someone else. Asked counts the times it was
-	// asked; Unclear the replies to it that were neither yes nor no.
-	About   string `json:"ab,omitempty"`
-	Asked   int    `json:"ak,omitempty"`
-	Unclear int    `json:"uc,omitempty"`
-	// Clarify is the question asked about an answer that fit two or more
-	// options: the next message picks one of its candidates. Clarified
-	// names the step clarified already: a second unclear answer to it is
-	// asked again instead.
-	Clarify   *Clarify `json:"q,omitempty"`
-	Clarified string   `json:"qd,omitempty"`
 	// Fill holds answers given before their step was asked ("my son
 	// drinks every day": who and how often), by step; for a checklist,
 	// what was understood of it so far (shown when it is asked).
@@ -64,22 +69,66 @@ type Session struct {
 	// are not counted in progress, and a later text that says otherwise
 	// is asked about.
 	Filled []string `json:"fd,omitempty"`
-	// Change is a later text that contradicts a filled answer, being asked about.
-	Change  *Change `json:"ch,omitempty"`
-	Started int64   `json:"t0,omitempty"` // unix seconds
-	Updated int64   `json:"t1,omitempty"`
+	// Clarified names the step clarified already: a second unclear answer
+	// to it is asked again instead.
+	Clarified string `json:"qd,omitempty"`
+	// Asked counts the times the direct question about suicide was asked.
+	Asked   int   `json:"ak,omitempty"`
+	Started int64 `json:"t0,omitempty"` // unix seconds
+}
+
+// restart clears the answers and puts the screening at step.
+func (sc *Screening) restart(step string) {
+	*sc = Screening{Flow: sc.Flow, FlowVersion: sc.FlowVersion, Step: step, Answers: map[string]string{}, Asked: sc.Asked, Started: sc.Started}
+}
+
+// Wait is the one thing a conversation waits for before its next answer:
+// For names it, the other fields are what that kind of wait keeps.
+type Wait struct {
+	For Waiting `json:"p,omitempty"`
+	// About is whose thoughts the direct question asked about: "other"
+	// when the texter spoke of someone else; Unclear counts the replies to
+	// it that were neither yes nor no (WaitConcern, WaitNow).
+	About   string `json:"ab,omitempty"`
+	Unclear int    `json:"uc,omitempty"`
+	// Clarify is the question asked about an answer that fit two or more
+	// options: the next message picks one of its candidates (WaitClarify).
+	Clarify *Clarify `json:"q,omitempty"`
+	// Change is a later text that contradicts a filled answer: noted while
+	// the screening goes on, then asked about (WaitChange).
+	Change *Change `json:"ch,omitempty"`
+}
+
+// wait makes the conversation wait for kind, dropping any other wait; a
+// noted change is kept until it is asked.
+func (w *Wait) wait(kind Waiting) { *w = Wait{For: kind, Change: w.Change} }
+
+// done ends the wait (a noted change stays).
+func (w *Wait) done() { w.wait(WaitNone) }
+
+// Staff is a handoff to a person.
+type Staff struct {
 	// Handoff is when the texter asked for a person, zero if never.
 	Handoff int64 `json:"ho,omitempty"`
 	// Before is the status to return to when a handoff to staff closes;
 	// Relays counts the texts passed to staff during it.
 	Before Status `json:"b,omitempty"`
 	Relays int    `json:"rl,omitempty"`
+}
+
+// Limits is the per-number count of messages, kept with the session in the
+// store (the one count every replica sees).
+type Limits struct {
 	// RateWin is the minute (unix/60) RateN counts messages in; RateWarned
 	// is set once the texter was told to slow down in it.
 	RateWin    int64 `json:"rw,omitempty"`
 	RateN      int   `json:"rn,omitempty"`
 	RateWarned bool  `json:"rx,omitempty"`
+}
 
+// Replay is what makes a retried message change nothing: the IDs taken
+// and the replies to the newest, and when the texter last wrote.
+type Replay struct {
 	// IDs holds a 48-bit hash of every message ID the conversation took,
 	// eight characters each, newest last, so a retried message changes
 	// nothing for as long as the session is kept. Seen is the older form
@@ -92,32 +141,43 @@ type Session struct {
 	LastReplies []string    `json:"r,omitempty"`
 	LastKinds   []ReplyKind `json:"rk,omitempty"`
 	LastTail    Tail        `json:"rt,omitempty"`
-
-	// Version is the store's compare-and-set version; 0 for a new session.
-	Version int64 `json:"-"`
-	// TTL is how long the store keeps the session after this write.
-	TTL time.Duration `json:"-"`
+	Updated     int64       `json:"t1,omitempty"` // unix seconds
 }
 
-// Pending is what a conversation waits for before its next answer. The
+// UnmarshalJSON reads a stored session, also as earlier versions wrote it:
+// a clarify question was waited for without being named in the wait.
+func (s *Session) UnmarshalJSON(b []byte) error {
+	type stored Session // without this method
+	if err := json.Unmarshal(b, (*stored)(s)); err != nil {
+		return err
+	}
+	if s.For == WaitNone && s.Clarify != nil {
+		s.For = WaitClarify
+	}
+	return nil
+}
+
+// Waiting names what a conversation waits for before its next answer. The
 // values are stored: they never change.
-type Pending string
+type Waiting string
 
 // What a conversation can wait for.
 const (
-	PendingNone Pending = ""
-	// PendingDelete waits for the texter to confirm erasing everything.
-	PendingDelete Pending = "delete"
-	// PendingStart waits for "continue" or "start over".
-	PendingStart Pending = "start"
-	// PendingChange waits for whether a later text's answer replaces an
+	WaitNone Waiting = ""
+	// WaitDelete waits for the texter to confirm erasing everything.
+	WaitDelete Waiting = "delete"
+	// WaitStart waits for "continue" or "start over".
+	WaitStart Waiting = "start"
+	// WaitChange waits for whether a later text's answer replaces an
 	// earlier one (see Change).
-	PendingChange Pending = "change"
-	// PendingConcern waits for the answer to the direct question about
+	WaitChange Waiting = "change"
+	// WaitConcern waits for the answer to the direct question about
 	// thoughts of suicide right now, after words of concern.
-	PendingConcern Pending = "concern"
-	// PendingNow is the same question after a yes to the safety question.
-	PendingNow Pending = "now"
+	WaitConcern Waiting = "concern"
+	// WaitNow is the same question after a yes to the safety question.
+	WaitNow Waiting = "now"
+	// WaitClarify waits for which of two or more options an answer meant.
+	WaitClarify Waiting = "clarify"
 )
 
 // Tail says how the replies recorded for a retried message end: with
@@ -235,7 +295,7 @@ func (s *Session) recorded() []Reply {
 // erase forgets everything but the message IDs, so a retried DELETE or
 // STOP is still recognised.
 func (s *Session) erase() {
-	*s = Session{IDs: s.IDs, Seen: s.Seen, Version: s.Version}
+	*s = Session{Replay: Replay{IDs: s.IDs, Seen: s.Seen}, Version: s.Version}
 }
 
 // A Store loads and saves sessions. Implementations are safe for concurrent use.
@@ -269,31 +329,50 @@ func NewKey(secret []byte, id string) Key {
 // Clone returns a deep copy of s, for stores that keep sessions in memory.
 func (s *Session) Clone() *Session {
 	c := *s
-	if s.Answers != nil {
-		c.Answers = make(map[string]string, len(s.Answers))
-		for k, v := range s.Answers {
-			c.Answers[k] = v
-		}
-	}
-	c.History = slices.Clone(s.History)
-	c.Filled = slices.Clone(s.Filled)
-	if s.Fill != nil {
-		c.Fill = make(map[string]string, len(s.Fill))
-		for k, v := range s.Fill {
-			c.Fill[k] = v
-		}
-	}
-	if s.Clarify != nil {
-		cl := *s.Clarify
-		cl.Cands, cl.Keep = slices.Clone(cl.Cands), slices.Clone(cl.Keep)
-		c.Clarify = &cl
-	}
-	if s.Change != nil {
-		ch := *s.Change
-		c.Change = &ch
-	}
-	c.Seen = slices.Clone(s.Seen)
-	c.LastReplies = slices.Clone(s.LastReplies)
-	c.LastKinds = slices.Clone(s.LastKinds)
+	deepCopy(reflect.ValueOf(&c).Elem())
 	return &c
+}
+
+// deepCopy replaces, in place, every map, slice and pointer reachable from
+// v with a copy, so a field added to any part is copied without a list
+// kept by hand.
+func deepCopy(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				deepCopy(v.Field(i))
+			}
+		}
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		p := reflect.New(v.Elem().Type())
+		p.Elem().Set(v.Elem())
+		deepCopy(p.Elem())
+		v.Set(p)
+	case reflect.Slice:
+		if v.IsNil() {
+			return
+		}
+		c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		reflect.Copy(c, v)
+		for i := range c.Len() {
+			deepCopy(c.Index(i))
+		}
+		v.Set(c)
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		c := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			e := reflect.New(it.Value().Type()).Elem()
+			e.Set(it.Value())
+			deepCopy(e)
+			c.SetMapIndex(it.Key(), e)
+		}
+		v.Set(c)
+	}
 }

@@ -16,8 +16,8 @@ type Tried struct {
 	Text string `json:"text"`
 	Step string `json:"step"`
 	Lang string `json:"lang"`
-	// Outcome is answered, clarify, ask_again, danger or keyword.
-	Outcome string `json:"outcome"`
+	// Outcome is what became of the text.
+	Outcome Handled `json:"outcome"`
 	// Answers maps each step the text filled to its value: a string, or
 	// for a multi step always a list of values.
 	Answers map[string]any `json:"answers"`
@@ -27,6 +27,19 @@ type Tried struct {
 	// Why says what was found in the text, for people reading it.
 	Why []string `json:"-"`
 }
+
+// Handled is what became of a message, for flow authors.
+type Handled string
+
+// What becomes of a message.
+const (
+	HandledNone     Handled = ""
+	HandledAnswered Handled = "answered"  // an answer to its step
+	HandledClarify  Handled = "clarify"   // it fit two or more options: which?
+	HandledAskAgain Handled = "ask_again" // it fit nothing: asked again
+	HandledDanger   Handled = "danger"    // words of danger, answered as such
+	HandledKeyword  Handled = "keyword"   // a keyword, or anything else
+)
 
 // Try shows what the engine makes of text at step in a fresh conversation
 // in lang, asked for "self" or "other". It touches no store.
@@ -46,7 +59,7 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 	tr := Tried{Text: text, Step: step, Lang: lang, Answers: map[string]any{}, Candidates: []string{}, Replies: []string{}}
 	if f := e.crisis.CheckIn(text, lang); f.Tier == flows.TierUrgent {
 		out := e.dangerOutcome(f, lang)
-		tr.Outcome, tr.Replies = "danger", append(tr.Replies, out.Texts()...)
+		tr.Outcome, tr.Replies = HandledDanger, append(tr.Replies, out.Texts()...)
 		tr.Why = []string{fmt.Sprintf("danger: %s, %s (%s)", f.Kind, f.Tier, f.Pattern)}
 		if st.Safety {
 			// Danger in answer to the safety question is its yes.
@@ -55,8 +68,10 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 		return tr, nil
 	}
 	now := time.Now()
-	s := &Session{Flow: f.ID, FlowVersion: f.Version, Step: step, Answers: map[string]string{}, Lang: lang,
-		Status: StatusActive, Started: now.Unix(), Updated: now.Unix()}
+	s := &Session{
+		Screening: Screening{Flow: f.ID, FlowVersion: f.Version, Step: step, Answers: map[string]string{}, Started: now.Unix()},
+		Lang:      lang, Status: StatusActive, Replay: Replay{Updated: now.Unix()},
+	}
 	if audience == flows.WhoOther && f.Audience != "" && f.Index(step) > f.Index(f.Audience) {
 		// Asked about someone else: the question that says so is behind.
 		if a := f.Step(f.Audience); a != nil && a.Option(flows.WhoOther) != nil {
@@ -69,9 +84,9 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 		msg: understand.NewMessage(e.flows, text, lang), answers: map[string]string{}, why: &why, danger: e.crisis.CheckIn(text, lang)}
 	t.run()
 	tr.Why = why
-	tr.Outcome = t.outcome
-	if tr.Outcome == "" {
-		tr.Outcome = "keyword"
+	tr.Outcome = t.handled
+	if tr.Outcome == HandledNone {
+		tr.Outcome = HandledKeyword
 	}
 	for id, v := range t.answers {
 		if st := f.Step(id); st != nil && st.Kind == flows.KindMulti {

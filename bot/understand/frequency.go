@@ -40,6 +40,15 @@ func parseFrequency(in *input) Reading {
 		// "3 casi siempre": option 3, or what the words say?
 		return ask(st, append(said, st.Values()[n-1])...)
 	}
+	return frequencyOf(in, said, byRate, vague, negatedOnly)
+}
+
+// frequencyOf decides a frequency from the options the words said and
+// those the rates named ("3 or 4 nights a week"): one agreed is the answer,
+// several or a disagreement are asked about.
+func frequencyOf(in *input, said, byRate []string, vague, negatedOnly bool) Reading {
+	st := in.step
+	z := zeroOption(st)
 	switch {
 	case len(said) == 1 && said[0] == z && hedged(in) && !in.strict:
 		// "no not really": not at all, or a few days?
@@ -214,21 +223,10 @@ func rates(d *text.Doc, window string) []rateHit {
 // perPeriod reads "N (times) (a) PERIOD", "N days a week", "once every N
 // PERIODs" and, with a window, "N days" after quantity q.
 func perPeriod(d *text.Doc, q quantity, window string) (rateHit, bool) {
-	i := q.to
 	if e := d.EndsAt(text.ListEvery, q.from); e > 0 {
-		// "every couple weeks", "cada 3 dias": once in that many periods.
-		for i < len(d.Tokens) && d.Tokens[i].Filler {
-			i++
-		}
-		if i < len(d.Tokens) && q.lo > 0 {
-			if p := d.Lang.Period(d.Tokens[i].Word); p != "" {
-				days := text.PeriodNames[p]
-				return rateHit{rate: text.Rate{Lo: 1 / (q.hi * days), Hi: 1 / (q.lo * days)}, from: q.from - e, to: i + 1,
-					negated: negated(d, q.from-e), src: "once every so many"}, true
-			}
-		}
-		return rateHit{}, false
+		return oncePer(d, q, e)
 	}
+	i := q.to
 	skip := func() {
 		for i < len(d.Tokens) && d.Tokens[i].Filler && d.At(text.ListPer, i) == 0 {
 			i++
@@ -251,11 +249,9 @@ func perPeriod(d *text.Doc, q quantity, window string) (rateHit, bool) {
 		skip()
 		// "once every 2 weeks", "cada 3 dias".
 		if nq, ok := d.NumberAt(i); ok && !nq.Vague && nq.Value > 0 {
-			every = nq.Value
-			i = nq.To
+			every, i = nq.Value, nq.To
 		} else if ok && nq.Vague {
-			every = (nq.Lo + nq.Hi) / 2
-			i = nq.To
+			every, i = (nq.Lo+nq.Hi)/2, nq.To
 		}
 		skip()
 	}
@@ -271,6 +267,23 @@ func perPeriod(d *text.Doc, q quantity, window string) (rateHit, bool) {
 	if unit != "" && window != "" {
 		days := text.PeriodNames[window]
 		return rateHit{rate: text.Rate{Lo: q.lo / days, Hi: q.hi / days}, from: q.from, to: i, negated: negated(d, q.from), src: "days in the window"}, true
+	}
+	return rateHit{}, false
+}
+
+// oncePer reads "every couple weeks", "cada 3 dias": once in that many
+// periods; e is the length of the "every" before the count q.
+func oncePer(d *text.Doc, q quantity, e int) (rateHit, bool) {
+	i := q.to
+	for i < len(d.Tokens) && d.Tokens[i].Filler {
+		i++
+	}
+	if i < len(d.Tokens) && q.lo > 0 {
+		if p := d.Lang.Period(d.Tokens[i].Word); p != "" {
+			days := text.PeriodNames[p]
+			return rateHit{rate: text.Rate{Lo: 1 / (q.hi * days), Hi: 1 / (q.lo * days)}, from: q.from - e, to: i + 1,
+				negated: negated(d, q.from-e), src: "once every so many"}, true
+		}
 	}
 	return rateHit{}, false
 }

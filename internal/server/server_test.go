@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"helpline/bot"
+	"helpline/flows"
 	"helpline/internal/channel"
 )
 
@@ -53,13 +54,13 @@ func TestMetricsFromEvents(t *testing.T) {
 	m := NewMetrics()
 	p := channel.New(outcome{bot.Outcome{Replies: []bot.Reply{{Text: "a"}, {Text: "b"}}, Events: []bot.Event{
 		{Kind: bot.EventStarted, Lang: "es"}, {Kind: bot.EventStep, Flow: "screening", Step: "who"},
-		{Kind: bot.EventCompleted, Lang: "es", Lean: "iop"}, {Kind: bot.EventCrisis, Crisis: "overdose"},
+		{Kind: bot.EventCompleted, Lang: "es", Lean: "iop"}, {Kind: bot.EventCrisis, Crisis: "overdose", Tier: flows.TierUrgent},
 		{Kind: bot.EventHandoff}, {Kind: bot.EventStoreDown},
 		// Concern asked twice, answered yes once: one more escalation.
-		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: "concern"}, {Kind: bot.EventConcern},
-		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: "concern_yes"},
-		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: "concern"}, {Kind: bot.EventConcern},
-		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: "non_acute"},
+		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: flows.TierConcern}, {Kind: bot.EventConcern},
+		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: flows.TierConcernYes},
+		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: flows.TierConcern}, {Kind: bot.EventConcern},
+		{Kind: bot.EventCrisis, Crisis: "suicide", Tier: flows.TierNonAcute},
 	}}}, []byte("secret"), nil)
 	m.Subscribe(p)
 	p.Handle(context.Background(), "sms", "+15555550123", bot.Inbound{Text: "hi"})

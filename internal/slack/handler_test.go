@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"helpline/bot"
+	"helpline/flows"
 	"helpline/internal/handoff"
 	"helpline/internal/slack/mrkdwn"
 )
@@ -131,7 +132,7 @@ func TestStatsCommand(t *testing.T) {
 	e.h.Now = func() time.Time { return now }
 	must(t, e.rec.Record(ctx, "sms", []bot.Event{{Kind: bot.EventStarted}, {Kind: bot.EventStep, Step: "who"}}, now))
 	must(t, e.rec.Record(ctx, "sms", []bot.Event{{Kind: bot.EventStep, Step: "concern"}}, now))
-	must(t, e.rec.Record(ctx, "slack", []bot.Event{{Kind: bot.EventStarted}, {Kind: bot.EventStep, Step: "who"}, {Kind: bot.EventCrisis, Crisis: "overdose"}, {Kind: bot.EventHandoff}}, now))
+	must(t, e.rec.Record(ctx, "slack", []bot.Event{{Kind: bot.EventStarted}, {Kind: bot.EventStep, Step: "who"}, {Kind: bot.EventCrisis, Crisis: "overdose", Tier: flows.TierUrgent}, {Kind: bot.EventHandoff}}, now))
 	must(t, e.rec.Record(ctx, "sms", []bot.Event{{Kind: bot.EventCompleted, Lean: "iop"}}, now.AddDate(0, 0, -2)))
 
 	w := e.command(t, "stats 3")
