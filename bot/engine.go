@@ -115,6 +115,8 @@ type Event struct {
 	Flow string
 	Step string
 	Lang string
+	// Handoff is what staff see of the conversation (EventHandoff).
+	Handoff *Handoff
 	// Text is the texter's own words, for staff only: the text relayed
 	// (EventRelayed), or the words of danger (EventCrisis). It is never
 	// counted, logged or stored.
@@ -858,8 +860,8 @@ func (t *turn) keyword(kw understand.Keyword, asked string) {
 		t.ask()
 	case understand.Call:
 		s.Handoff = t.in.Time.Unix()
-		t.event(Event{Kind: EventHandoff, Step: s.Step})
 		t.out.Handoff = t.e.handoffInfo(s)
+		t.event(Event{Kind: EventHandoff, Step: s.Step, Handoff: t.out.Handoff})
 		if t.e.handoffs {
 			s.Before, s.Relays, s.Status = s.Status, 0, StatusHandoff
 		}

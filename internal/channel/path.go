@@ -67,7 +67,7 @@ type Path struct {
 	log    *slog.Logger
 	limits map[string]limit
 	turns  []func(context.Context, *Turn)
-	events map[bot.EventKind][]func(context.Context, *Turn, bot.Event)
+	events map[bot.EventKind][]func(context.Context, Event)
 }
 
 // New returns a path to engine. secret keys the conversation keys (the
@@ -77,7 +77,7 @@ func New(engine Engine, secret []byte, log *slog.Logger) *Path {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Path{engine: engine, secret: secret, log: log, limits: map[string]limit{},
-		events: map[bot.EventKind][]func(context.Context, *Turn, bot.Event){}}
+		events: map[bot.EventKind][]func(context.Context, Event){}}
 }
 
 // Limit bounds the messages channels answer together with l (one phone
@@ -100,9 +100,21 @@ type limit struct {
 // included.
 func (p *Path) OnTurn(fn func(ctx context.Context, t *Turn)) { p.turns = append(p.turns, fn) }
 
+// Event is one thing that happened in a turn, with where it happened: all a
+// subscriber is told.
+type Event struct {
+	bot.Event
+	Channel string
+	Key     bot.Key
+	// From is the sender's address on the channel, for handoffs to answer
+	// on; it is never logged.
+	From      string
+	MessageID string
+}
+
 // On registers fn to be told of every event of kind, once per message:
 // a retried message tells nothing again.
-func (p *Path) On(kind bot.EventKind, fn func(ctx context.Context, t *Turn, ev bot.Event)) {
+func (p *Path) On(kind bot.EventKind, fn func(ctx context.Context, ev Event)) {
 	p.events[kind] = append(p.events[kind], fn)
 }
 
@@ -162,7 +174,7 @@ func (p *Path) tell(ctx context.Context, t *Turn) {
 	}
 	for _, ev := range t.Outcome.Events {
 		for _, fn := range p.events[ev.Kind] {
-			fn(ctx, t, ev)
+			fn(ctx, Event{Event: ev, Channel: t.Channel, Key: t.Key, From: t.From, MessageID: t.MessageID})
 		}
 	}
 }

@@ -48,9 +48,9 @@ func TestSubscribers(t *testing.T) {
 	var turns []string
 	var steps []string
 	p.OnTurn(func(_ context.Context, t *channel.Turn) { turns = append(turns, t.Channel) })
-	p.On(bot.EventStep, func(_ context.Context, t *channel.Turn, ev bot.Event) { steps = append(steps, t.Channel+":"+ev.Step) })
+	p.On(bot.EventStep, func(_ context.Context, ev channel.Event) { steps = append(steps, ev.Channel+":"+ev.Step) })
 	ctx, cancel := context.WithCancel(context.Background())
-	p.On(bot.EventStarted, func(ctx context.Context, _ *channel.Turn, _ bot.Event) {
+	p.On(bot.EventStarted, func(ctx context.Context, _ channel.Event) {
 		if ctx.Err() != nil {
 			t.Error("a subscriber got the request's cancelled context")
 		}

@@ -58,17 +58,17 @@ type again struct {
 
 // onCrisis raises an alert; staff already talking with the texter see the
 // text in their thread too.
-func (s *Service) onCrisis(ctx context.Context, t *channel.Turn, ev bot.Event) error {
-	if err := s.raise(ctx, t.Key, t.Channel, t.From, t.MessageID, ev.Crisis, ev.Tier, ev.Lang); err != nil {
+func (s *Service) onCrisis(ctx context.Context, ev channel.Event) error {
+	if err := s.raise(ctx, ev.Key, ev.Channel, ev.From, ev.MessageID, ev.Crisis, ev.Tier, ev.Lang); err != nil {
 		// The store is failing: the alert went to Slack directly, and the
 		// texter's answer should not wait on the store again.
 		return err
 	}
-	if t.Outcome.Said == "" {
+	if ev.Text == "" {
 		return nil
 	}
-	if r, err := s.record(ctx, t.Key); err == nil && r != nil && r.State != stateClosed && r.TS != "" {
-		return s.queueRelay(ctx, t.Key, "crisis-relay:"+string(t.Key)+":"+t.MessageID, t.Outcome.Said, nil)
+	if r, err := s.record(ctx, ev.Key); err == nil && r != nil && r.State != stateClosed && r.TS != "" {
+		return s.queueRelay(ctx, ev.Key, "crisis-relay:"+string(ev.Key)+":"+ev.MessageID, ev.Text, nil)
 	}
 	return nil
 }

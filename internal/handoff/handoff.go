@@ -254,31 +254,31 @@ func (s *Service) Subscribe(p *channel.Path, channels ...string) {
 		if kind == bot.EventCrisis {
 			wait = crisisWait
 		}
-		p.On(kind, func(ctx context.Context, t *channel.Turn, ev bot.Event) {
-			if !slices.Contains(channels, t.Channel) {
+		p.On(kind, func(ctx context.Context, ev channel.Event) {
+			if !slices.Contains(channels, ev.Channel) {
 				return
 			}
 			ctx, cancel := context.WithTimeout(ctx, wait)
 			defer cancel()
-			if err := fn(ctx, t, ev); err != nil {
-				s.Log.Error("handoff enqueue failed", "conv", string(t.Key), "event", string(kind), "err", err.Error())
+			if err := fn(ctx, ev); err != nil {
+				s.Log.Error("handoff enqueue failed", "conv", string(ev.Key), "event", string(kind), "err", err.Error())
 			}
 		})
 	}
 }
 
 // handlers are what the service does on the events it is told of.
-func (s *Service) handlers() map[bot.EventKind]func(context.Context, *channel.Turn, bot.Event) error {
-	return map[bot.EventKind]func(context.Context, *channel.Turn, bot.Event) error{
+func (s *Service) handlers() map[bot.EventKind]func(context.Context, channel.Event) error {
+	return map[bot.EventKind]func(context.Context, channel.Event) error{
 		bot.EventCrisis: s.onCrisis,
-		bot.EventHandoff: func(ctx context.Context, t *channel.Turn, _ bot.Event) error {
-			return s.open(ctx, t.Key, t.Channel, t.From, t.MessageID, t.Outcome.Handoff)
+		bot.EventHandoff: func(ctx context.Context, ev channel.Event) error {
+			return s.open(ctx, ev.Key, ev.Channel, ev.From, ev.MessageID, ev.Handoff)
 		},
-		bot.EventRelayed: func(ctx context.Context, t *channel.Turn, _ bot.Event) error {
-			return s.relay(ctx, t.Key, t.Channel, t.From, t.MessageID, t.Outcome.Relay)
+		bot.EventRelayed: func(ctx context.Context, ev channel.Event) error {
+			return s.relay(ctx, ev.Key, ev.Channel, ev.From, ev.MessageID, ev.Text)
 		},
-		bot.EventOptOut: func(ctx context.Context, t *channel.Turn, _ bot.Event) error { return s.stopped(ctx, t.Key) },
-		bot.EventErased: func(ctx context.Context, t *channel.Turn, _ bot.Event) error { return s.erased(ctx, t.Key) },
+		bot.EventOptOut: func(ctx context.Context, ev channel.Event) error { return s.stopped(ctx, ev.Key) },
+		bot.EventErased: func(ctx context.Context, ev channel.Event) error { return s.erased(ctx, ev.Key) },
 	}
 }
 

@@ -71,27 +71,27 @@ func (m *Metrics) Subscribe(p *channel.Path) {
 		}
 		m.turn.observe(t.Took.Seconds())
 	})
-	p.On(bot.EventStarted, func(_ context.Context, t *channel.Turn, ev bot.Event) {
-		m.started.inc(t.Channel, ev.Lang)
+	p.On(bot.EventStarted, func(_ context.Context, ev channel.Event) {
+		m.started.inc(ev.Channel, ev.Lang)
 	})
-	p.On(bot.EventCompleted, func(_ context.Context, t *channel.Turn, ev bot.Event) {
-		m.completed.inc(t.Channel, ev.Lang, ev.Lean)
+	p.On(bot.EventCompleted, func(_ context.Context, ev channel.Event) {
+		m.completed.inc(ev.Channel, ev.Lang, ev.Lean)
 	})
-	p.On(bot.EventCrisis, func(_ context.Context, t *channel.Turn, ev bot.Event) {
+	p.On(bot.EventCrisis, func(_ context.Context, ev channel.Event) {
 		if ev.Urgent() {
-			m.crisis.inc(t.Channel, ev.Crisis)
+			m.crisis.inc(ev.Channel, ev.Crisis)
 		}
 	})
-	p.On(bot.EventConcern, func(_ context.Context, t *channel.Turn, _ bot.Event) {
-		m.concerns.inc(t.Channel)
+	p.On(bot.EventConcern, func(_ context.Context, ev channel.Event) {
+		m.concerns.inc(ev.Channel)
 	})
-	p.On(bot.EventHandoff, func(_ context.Context, t *channel.Turn, _ bot.Event) {
-		m.handoffs.inc(t.Channel)
+	p.On(bot.EventHandoff, func(_ context.Context, ev channel.Event) {
+		m.handoffs.inc(ev.Channel)
 	})
-	p.On(bot.EventStep, func(_ context.Context, _ *channel.Turn, ev bot.Event) {
+	p.On(bot.EventStep, func(_ context.Context, ev channel.Event) {
 		m.steps.inc(ev.Flow, ev.Step)
 	})
-	p.On(bot.EventStoreDown, func(context.Context, *channel.Turn, bot.Event) { m.storeErrors.inc() })
+	p.On(bot.EventStoreDown, func(context.Context, channel.Event) { m.storeErrors.inc() })
 }
 
 // Counter adds a metric read from fn at each scrape (round trips, outbox

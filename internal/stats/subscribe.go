@@ -26,8 +26,8 @@ var counted = map[bot.EventKind]func(channel string, ev bot.Event) []string{
 // Subscribe counts, in memory, the events of every channel's turns.
 func (b *Buffer) Subscribe(p *channel.Path) {
 	for kind, count := range counted {
-		p.On(kind, func(_ context.Context, t *channel.Turn, ev bot.Event) {
-			b.add(time.Now(), count(t.Channel, ev))
+		p.On(kind, func(_ context.Context, ev channel.Event) {
+			b.add(time.Now(), count(ev.Channel, ev.Event))
 		})
 	}
 }
