@@ -100,6 +100,17 @@ const (
 	EventMiss      EventKind = "miss"    // an answer did not fit; Step is set
 	EventRelayed   EventKind = "relayed" // a text went to staff (Outcome.Relay)
 	EventStoreDown EventKind = "store_down"
+	// EventCheck: the model read possible danger of kind Crisis, not sure
+	// enough for the urgent answer, and a check question that fits the
+	// kind was asked ("Is anyone in danger right now…?"). Staff are told
+	// when it goes unanswered.
+	EventCheck EventKind = "check"
+)
+
+// Layers of the danger check, for staff and metrics: which one decided.
+const (
+	LayerPatterns = "patterns"
+	LayerModel    = "model"
 )
 
 // Event is one thing that happened, for metrics and for staff.
@@ -115,6 +126,11 @@ type Event struct {
 	Flow string
 	Step string
 	Lang string
+	// Layer is which layer of the danger check decided (LayerPatterns or
+	// LayerModel) and Prob, for the model, its probability (EventCrisis,
+	// EventCheck).
+	Layer string
+	Prob  float64
 	// Handoff is what staff see of the conversation (EventHandoff).
 	Handoff *Handoff
 	// Text is the texter's own words, for staff only: the text relayed
