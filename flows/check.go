@@ -38,6 +38,9 @@ func (s *Set) validate(p *problems, broken map[string]bool) {
 	if s.Crisis != nil {
 		s.Crisis.validate(s.Langs, langs, p)
 	}
+	if s.FAQ != nil {
+		s.FAQ.validate(langs, p)
+	}
 	var ready []*text.Language
 	for _, l := range s.Langs {
 		if l.Ready() {
@@ -133,6 +136,12 @@ func sortedFlows(m map[string]*Flow) []*Flow {
 // English, a character that would turn an SMS into UCS-2. line is the
 // line of the text's field.
 func checkText(t Text, langs []string, file string, line int, where string, p *problems) {
+	checkTextWith(t, langs, file, line, where, Placeholders, p)
+}
+
+// checkTextWith is checkText with the placeholders known where the text
+// is said.
+func checkTextWith(t Text, langs []string, file string, line int, where string, known map[string]string, p *problems) {
 	if len(t) == 0 {
 		p.lacks(file, line, "%s: text is missing", where)
 		return
@@ -147,8 +156,8 @@ func checkText(t Text, langs []string, file string, line int, where string, p *p
 			p.add(file, line, "%s: language %q is not one of %v", where, l, langs)
 		}
 		for _, ph := range placeholderPattern.FindAllString(t[l], -1) {
-			if _, ok := Placeholders[ph]; !ok {
-				p.add(file, line, "%s: unknown placeholder %s in %q text%s", where, ph, l, didYouMean(ph, sortedKeys(Placeholders)))
+			if _, ok := known[ph]; !ok {
+				p.add(file, line, "%s: unknown placeholder %s in %q text%s", where, ph, l, didYouMean(ph, sortedKeys(known)))
 			}
 		}
 	}

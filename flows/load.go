@@ -24,6 +24,9 @@ type Set struct {
 	Flows    map[string]*Flow
 	Criteria *Criteria
 	Crisis   *Crisis
+	// FAQ answers texters' questions; nil when the directory has no
+	// answers file.
+	FAQ *FAQ
 	// Langs are the languages the text layer reads, by code.
 	Langs map[string]*text.Language
 
@@ -191,7 +194,7 @@ func (s *Set) decode(name string, raw []byte, p *problems) (kind string, ok bool
 		return kind, false
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		p.add(name, 0, "expected a mapping with a kind: flow, criteria, crisis or language")
+		p.add(name, 0, "expected a mapping with a kind: flow, criteria, crisis, language or answers")
 		return "", false
 	}
 	root := doc.Content[0]
@@ -237,6 +240,18 @@ func (s *Set) decode(name string, raw []byte, p *problems) (kind string, ok bool
 			s.Crisis = c
 			c.place()
 		}()
+	case "answers":
+		if s.FAQ != nil {
+			p.add(name, root.Line, "a second answers file (the first is in %s)", s.FAQ.File)
+			return kind, true
+		}
+		a := &FAQ{File: name, root: root}
+		target = a
+		defer func() { s.FAQ = a }()
+	case "provider":
+		// A provider file beside the flows (provider.example.yaml) is the
+		// operator's, checked with flows check --provider.
+		return kind, true
 	case "language":
 		l := &text.Language{}
 		target = l
@@ -249,8 +264,8 @@ func (s *Set) decode(name string, raw []byte, p *problems) (kind string, ok bool
 			s.langDocs[l.Code] = langDoc{file: name, root: root}
 		}()
 	default:
-		p.add(name, rootLine(root, "kind"), "kind must be flow, criteria, crisis or language, not %q%s", kind,
-			didYouMean(kind, []string{"flow", "criteria", "crisis", "language"}))
+		p.add(name, rootLine(root, "kind"), "kind must be flow, criteria, crisis, language or answers, not %q%s", kind,
+			didYouMean(kind, []string{"flow", "criteria", "crisis", "language", "answers"}))
 		return kind, false
 	}
 	// Errors are collected; the deferred registration runs either way so

@@ -18,8 +18,9 @@ const usage = `usage:
         hold a screening in the terminal (reads stdin line by line)
   helpline serve [--dev] [--flows DIR]
         run the HTTP server for Twilio and Slack (--dev: no secrets, signature checks off)
-  helpline flows check [DIR]
-        validate flow files and list every problem at once (DIR: ./flows, else the built-in ones)
+  helpline flows check [--provider FILE] [DIR]
+        validate flow files and list every problem at once (DIR: ./flows, else the built-in ones);
+        with --provider (default: HELPLINE_PROVIDER_FILE), the provider facts file too
   helpline flows graph [--flows DIR] [FLOW]
         print a flow as a Mermaid diagram
   helpline flows try [--flows DIR] [--lang en|es] [--for self|other] [--json] STEP [TEXT]
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, args[1:], stdout, stderr, getenv)
 	case "flows":
 		if len(args) > 1 && args[1] == "check" {
-			return flowsCheck(args[2:], stdout, stderr)
+			return flowsCheck(args[2:], stdout, stderr, getenv)
 		}
 		if len(args) > 1 && args[1] == "graph" {
 			return flowsGraph(args[2:], stdout, stderr)

@@ -127,6 +127,45 @@ func TestFlowsCheckFirstMistakes(t *testing.T) {
 	}
 }
 
+// flows check checks the provider file too, named by --provider (before
+// or after the directory) or HELPLINE_PROVIDER_FILE, each problem at its
+// line; a good one is reported with the facts it leaves to intake.
+func TestFlowsCheckProvider(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "provider.yaml")
+	if err := os.WriteFile(bad, []byte("hourz: 9am-5pm\nvisiting:\n  en: Sundays\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"flag", nil, []string{"flows", "check", "--provider", bad, "../../flows"}},
+		{"flag after the directory", nil, []string{"flows", "check", "../../flows", "--provider", bad}},
+		{"environment", map[string]string{"HELPLINE_PROVIDER_FILE": bad}, []string{"flows", "check", "../../flows"}},
+	} {
+		code, _, errb := runCmd(t, "", tc.env, tc.args...)
+		if code != 1 {
+			t.Fatalf("%s: exit %d:\n%s", tc.name, code, errb)
+		}
+		for _, want := range []string{
+			bad + `:1: unknown field "hourz" (did you mean "hours"?)`,
+			bad + `:2: visiting: no "es" wording`,
+			"2 problem(s) in ../../flows and " + bad,
+		} {
+			if !strings.Contains(errb, want) {
+				t.Errorf("%s: flows check lacks %q:\n%s", tc.name, want, errb)
+			}
+		}
+	}
+	code, out, errb := runCmd(t, "", nil, "flows", "check", "--provider", "../../flows/provider.example.yaml", "../../flows")
+	if code != 0 || !strings.Contains(out, "provider.example.yaml: ok (every fact set)") {
+		t.Fatalf("the example: exit %d\n%s%s", code, out, errb)
+	}
+}
+
 func TestFlowsGraph(t *testing.T) {
 	t.Parallel()
 	code, out, errb := runCmd(t, "", nil, "flows", "graph")

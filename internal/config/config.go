@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"helpline/flows"
 	"helpline/internal/store"
 )
 
@@ -37,6 +38,14 @@ type Config struct {
 	// one before the rest of the minute's are folded into a digest; 0
 	// never folds.
 	AlertsPerMinute int
+	// AlertRepage is how long an urgent alert may stay unclaimed before it
+	// is posted again with @here (HELPLINE_ALERT_REPAGE); 5 minutes.
+	AlertRepage time.Duration
+
+	// ProviderFile is HELPLINE_PROVIDER_FILE; Provider holds its facts,
+	// nil when it is not set (answers then say intake can tell them).
+	ProviderFile string
+	Provider     *flows.Provider
 
 	Redis store.Options
 
@@ -83,6 +92,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		SlackIntakeChannel:        getenv("SLACK_INTAKE_CHANNEL"),
 		SlackAlertChannel:         getenv("SLACK_ALERT_CHANNEL"),
 		SlackAPIURL:               getenv("SLACK_API_URL"),
+		ProviderFile:              getenv("HELPLINE_PROVIDER_FILE"),
 		Redis: store.Options{
 			URL:            getenv("REDIS_URL"),
 			ClusterAddrs:   store.ParseAddrs(getenv("REDIS_CLUSTER_ADDRS")),
@@ -124,9 +134,31 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.AlertsPerMinute = n
 	}
+	c.AlertRepage = DefaultAlertRepage
+	if v := getenv("HELPLINE_ALERT_REPAGE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d >= 24*time.Hour {
+			errs = append(errs, fmt.Errorf("HELPLINE_ALERT_REPAGE must be a duration from 1m to under 24h (alerts close after a day), like 5m (got %q)", v))
+		} else {
+			c.AlertRepage = d
+		}
+	}
 	if c.MetricsAddr != "" {
 		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
 			errs = append(errs, fmt.Errorf("HELPLINE_METRICS_ADDR must be a listen address like 127.0.0.1:9090 (got %q)", c.MetricsAddr))
+		}
+	}
+	if c.ProviderFile != "" {
+		p, err := flows.LoadProvider(c.ProviderFile)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("HELPLINE_PROVIDER_FILE has problems (check it with: helpline flows check --provider %s):\n%w", c.ProviderFile, err))
+		case p.IntakePhone != "" && getenv("HELPLINE_PHONE") == "":
+			c.Provider, c.Phone = p, p.IntakePhone
+		case p.IntakePhone != "" && digits(p.IntakePhone) != digits(c.Phone):
+			errs = append(errs, fmt.Errorf("HELPLINE_PHONE (%s) and intake_phone in HELPLINE_PROVIDER_FILE (%s) differ: texts would give two numbers; set one, or make them the same", c.Phone, p.IntakePhone))
+		default:
+			c.Provider = p
 		}
 	}
 	if len([]rune(c.OrgName)) > 30 {
@@ -159,6 +191,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 // HELPLINE_SESSION_TTL is not set: the one place this default is written.
 const DefaultSessionTTL = 24 * time.Hour
 
+// DefaultAlertRepage is how long an urgent alert may stay unclaimed before
+// it is posted again, when HELPLINE_ALERT_REPAGE is not set.
+const DefaultAlertRepage = 5 * time.Minute
+
 // RequireRedis reports whether the embedded Redis is refused
 // (HELPLINE_REQUIRE_REDIS=1), for the test helpers that start real
 // servers: CI sets it, so their real-Redis half fails rather than skips.
@@ -168,6 +204,21 @@ func RequireRedis() bool { return os.Getenv("HELPLINE_REQUIRE_REDIS") == "1" }
 // National Helpline (24/7, English and Spanish, referrals). A real
 // deployment must name its own intake number.
 const defaultPhone = "1-800-662-4357"
+
+// digits returns the digits of a phone number without the US country
+// code, to compare two ways of writing it.
+func digits(phone string) string {
+	d := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, phone)
+	if len(d) == 11 && d[0] == '1' {
+		d = d[1:]
+	}
+	return d
+}
 
 func or(v, def string) string {
 	if v == "" {
@@ -206,7 +257,7 @@ func (c Config) ValidateServe(dev bool) error {
 		errs = append(errs, errors.New("HELPLINE_SECRET must be at least 32 characters"))
 	}
 	if c.Phone == defaultPhone {
-		errs = append(errs, errors.New("HELPLINE_PHONE is required: texts tell people to call your intake number"))
+		errs = append(errs, errors.New("HELPLINE_PHONE (or intake_phone in HELPLINE_PROVIDER_FILE) is required: texts tell people to call your intake number"))
 	}
 	if c.TwilioAuthToken != "" && c.PublicURL == "" {
 		errs = append(errs, errors.New("HELPLINE_PUBLIC_URL is required to check Twilio signatures on /twilio/sms"))
