@@ -45,6 +45,10 @@ const (
 	// TierNonAcute is yes to the screening's safety question and no to
 	// "right now": staff hear of it, not as danger now.
 	TierNonAcute Tier = "non_acute"
+	// TierCheck is possible danger the model read, not sure enough for the
+	// urgent answer: a check question that fits the kind is asked, and yes
+	// is urgent.
+	TierCheck Tier = "check"
 )
 
 // Urgent reports whether the tier is danger now: staff are alerted at once
@@ -176,7 +180,7 @@ func (c *Crisis) ReplyFor(p *DangerPattern, who string) string {
 }
 
 // RequiredReplies are the replies the engine says besides the kinds'.
-var RequiredReplies = []string{"default", "concern", "concern_other", "concern_no", "concern_down"}
+var RequiredReplies = []string{"default", "concern", "concern_other", "concern_no", "concern_down", "check", "check_no"}
 
 func (c *Crisis) validate(ls map[string]*text.Language, langs []string, p *problems) {
 	c.checkPatterns(langs, p)

@@ -81,7 +81,7 @@ func TestBrokenFlowMessages(t *testing.T) {
 		{"bad lean", edit{"criteria.yaml", "  - lean: iop\n", "  - lean: outpatient\n"},
 			[]string{`criteria.yaml:«- lean: outpatient»: rule 2: lean "outpatient" is not one of inpatient, iop, either`}},
 		{"bad crisis kind", edit{"crisis.yaml", "  - name: emoji\n    kind: suicide", "  - name: emoji\n    kind: suicde"},
-			[]string{`crisis.yaml:«kind: suicde»: pattern "emoji": kind "suicde" is not one of [suicide overdose withdrawal violence other] (did you mean "suicide"?)`}},
+			[]string{`crisis.yaml:«kind: suicde»: pattern "emoji": kind "suicde" is not one of [suicide selfharm overdose withdrawal violence other] (did you mean "suicide"?)`}},
 		{"clear rule of two contexts", edit{"crisis.yaml", "  - name: media\n", "  - name: media\n    covers: {en: [lol]}\n"},
 			[]string{`crisis.yaml:«- name: media»: clear "media": give only one of anywhere, near, starts, before or covers`}},
 		{"translation out of its text", edit{"screening.yaml", "      en: \"How many standard drinks did {you} have on a typical day when drinking?\"\n      es:", "      en: \"How many standard drinks did {you} have on a typical day when drinking?\"\n    es:"},

@@ -393,4 +393,4 @@ func (c *Criteria) Indicator(id string) *Indicator {
 }
 
 // CrisisKinds are the kinds of danger that metrics and staff alerts name.
-var CrisisKinds = []string{"suicide", "overdose", "withdrawal", "violence", "other"}
+var CrisisKinds = []string{"suicide", "selfharm", "overdose", "withdrawal", "violence", "other"}
