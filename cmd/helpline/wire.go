@@ -129,6 +129,7 @@ func (w *wiring) handoffService(ctx context.Context, cfg config.Config, secret [
 	svc.IntakeChannel, svc.AlertChannel, svc.Log, svc.Accessed = cfg.SlackIntakeChannel, cfg.SlackAlertChannel, log, m.NumberShown
 	svc.DirectObserved = m.AlertDirect
 	svc.AlertsPerMinute = cfg.AlertsPerMinute
+	svc.RepageAfter = cfg.AlertRepage
 	svc.Names = set
 	// Staff replies go back the way the texter wrote, shaped by that
 	// channel's rules.

@@ -48,6 +48,14 @@ type Alert struct {
 	// claimed it from a digest: it is posted however many came this
 	// minute, then claimed for them.
 	ClaimBy string `json:",omitempty"`
+	// Layer is which layer of the danger check decided (bot.LayerPatterns
+	// or bot.LayerModel) and Prob, for the model, its probability; empty
+	// on alerts raised before layers were told, and on answers.
+	Layer string  `json:",omitempty"`
+	Prob  float64 `json:",omitempty"`
+	// Unanswered is set on the concern alert of a check question left
+	// unanswered: for how long, in seconds (check.go).
+	Unanswered int64 `json:",omitempty"`
 }
 
 // again is an update of an alert's thread.
@@ -57,14 +65,18 @@ type again struct {
 }
 
 // onCrisis raises an alert; staff already talking with the texter see the
-// text in their thread too.
+// text of urgent danger in their thread too (it is answered before the
+// conversation is loaded, so the engine relays it to nobody). Words of
+// concern in a handoff reach the thread as the engine relays every text of
+// it: relayed here too, they would be posted twice.
 func (s *Service) onCrisis(ctx context.Context, ev channel.Event) error {
-	if err := s.raise(ctx, ev.Key, ev.Channel, ev.From, ev.MessageID, ev.Crisis, ev.Tier, ev.Lang); err != nil {
+	a := Alert{Key: ev.Key, Kind: ev.Crisis, Tier: ev.Tier, Lang: ev.Lang, Layer: ev.Layer, Prob: ev.Prob}
+	if err := s.raiseAlert(ctx, ev.Channel, ev.From, ev.MessageID, a); err != nil {
 		// The store is failing: the alert went to Slack directly, and the
 		// texter's answer should not wait on the store again.
 		return err
 	}
-	if ev.Text == "" {
+	if ev.Text == "" || ev.Tier == flows.TierConcern {
 		return nil
 	}
 	if r, err := s.record(ctx, ev.Key); err == nil && r != nil && r.State != stateClosed && r.TS != "" {
@@ -73,12 +85,20 @@ func (s *Service) onCrisis(ctx context.Context, ev channel.Event) error {
 	return nil
 }
 
-// raise counts a text of danger and alerts staff as the rule above says.
-// The number and language are kept for a claim of the alert.
+// raise counts a text of danger of kind and tier, written in lang, and
+// alerts staff as the rule above says.
 func (s *Service) raise(ctx context.Context, key bot.Key, via, number, msgID, kind string, tier flows.Tier, lang string) error {
+	return s.raiseAlert(ctx, via, number, msgID, Alert{Key: key, Kind: kind, Tier: tier, Lang: lang})
+}
+
+// raiseAlert is raise for alert a (its key, kind, tier and language, and
+// how the danger was read), texted from number on channel via in message
+// msgID. The number and language are kept for a claim of the alert.
+func (s *Service) raiseAlert(ctx context.Context, via, number, msgID string, a Alert) error {
 	now := s.Now()
-	a := Alert{Key: key, Masked: Mask(number), Kind: kind, Tier: tier, Lang: lang, At: now.Unix()}
-	action, at, err := s.hs.RaiseAlert(ctx, key, kind, tierRank(tier), now, s.AlertOpen, s.AgainEvery)
+	key, kind, lang := a.Key, a.Kind, a.Lang
+	a.Masked, a.At = Mask(number), now.Unix()
+	action, at, err := s.hs.RaiseAlert(ctx, key, kind, tierRank(a.Tier), now, s.AlertOpen, s.AgainEvery)
 	if err != nil {
 		// The store is down: staff hear of it all the same.
 		s.postDirect(a, err)
@@ -144,6 +164,12 @@ func (s *Service) deliverAlert(ctx context.Context, slack Slack, m outbox.Messag
 		if _, err := s.Claim(ctx, a.Key, a.ClaimBy, channel, ts); err != nil {
 			s.Log.Warn("alert from a digest posted, but the claim failed", "conv", string(a.Key), "err", err)
 		}
+		return nil
+	}
+	// Nobody may leave it hanging: unclaimed, it is posted again. The
+	// alert is out: a failure here costs the repage, not the alert.
+	if err := s.scheduleRepage(ctx, a); err != nil {
+		s.Log.Warn("alert posted, but its repage was not scheduled", "conv", string(a.Key), "err", err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"helpline/bot"
 	"helpline/flows"
 	"helpline/internal/slack/mrkdwn"
 )
@@ -196,8 +197,21 @@ func tierText(tier flows.Tier) string {
 	return "danger now; they were sent 911 and 988 guidance at once"
 }
 
+// readBy says which layer of the danger check decided: "Read by the
+// patterns", "Read by the model (0.87)", or "" when the alert does not say.
+func readBy(a Alert) string {
+	switch a.Layer {
+	case bot.LayerPatterns:
+		return "Read by the patterns"
+	case bot.LayerModel:
+		return fmt.Sprintf("Read by the model (%.2f)", a.Prob)
+	}
+	return ""
+}
+
 // AlertBlocks renders a crisis alert: masked number, kind (and tier, when
-// the engine gives one), time, and a Claim button.
+// the engine gives one), time, which layer read the danger, and a Claim
+// button. The concern alert of a check question left unanswered says so.
 func AlertBlocks(a Alert, n Names) (string, []Block) {
 	n = orCodes(n)
 	title := fmt.Sprintf("Crisis alert (%s): texter %s", a.Kind, a.Masked)
@@ -205,10 +219,19 @@ func AlertBlocks(a Alert, n Names) (string, []Block) {
 	if a.Tier == "concern" || a.Tier == "non_acute" {
 		header = "Check in: " + a.Kind
 	}
+	if a.Unanswered > 0 {
+		unanswered := fmt.Sprintf("the check question about %s went unanswered for %s", a.Kind, hours(time.Duration(a.Unanswered)*time.Second))
+		title = fmt.Sprintf("Check in (%s): texter %s: %s", a.Kind, a.Masked, unanswered)
+		what = mrkdwn.Escape(unanswered)
+	}
 	blocks := []Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, header, false, false)),
 		TextBlock(fmt.Sprintf("Texter %s (%s), *%s*, tier *%s*: %s (%s).",
 			mrkdwn.Code(a.Masked), n.LangName(a.Lang), mrkdwn.Escape(a.Kind), mrkdwn.Escape(tierName(a.Tier)), what, slackDate(time.Unix(a.At, 0)))),
+	}
+	if by := readBy(a); by != "" {
+		title += ". " + by
+		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, by+".", false, false)))
 	}
 	if a.Direct {
 		blocks = append(blocks, TextBlock("Posted directly: the session store was unreachable. If Claim fails, a new alert follows when the texter writes again."))
@@ -216,6 +239,17 @@ func AlertBlocks(a Alert, n Names) (string, []Block) {
 	return title, append(blocks, slack.NewActionBlock("crisis",
 		slack.NewButtonBlockElement(ActionClaim, string(a.Key), slack.NewTextBlockObject(slack.PlainTextType, "Claim", false, false)).WithStyle(slack.StyleDanger),
 	))
+}
+
+// RepageBlocks renders urgent alert a posted again because nobody claimed
+// it within after: @here first, in the text and the fallback alike, then
+// the alert as it was, with its Claim button.
+func RepageBlocks(a Alert, after time.Duration, n Names) (string, []Block) {
+	fallback, blocks := AlertBlocks(a, n)
+	still := fmt.Sprintf("<!here> Still unclaimed after %s", hours(after))
+	return still + ": " + fallback, append([]Block{
+		TextBlock(still + ": *nobody has claimed this crisis alert yet.* Claim it to reply to the texter in its thread."),
+	}, blocks...)
 }
 
 // AgainBlocks renders an update in an alert's thread: n texts of kind in

@@ -9,8 +9,9 @@
 // The files go by job: the record and the card (record.go), the texter's
 // texts to staff (relay.go), staff's texts to the texter (texts.go),
 // claims, closes and staff replies (claim.go), crisis alerts (alert.go,
-// digest.go, direct.go), STOP and DELETE (forget.go), sealing (seal.go)
-// and Slack's blocks (blocks.go).
+// digest.go, direct.go), urgent alerts left unclaimed (repage.go), check
+// questions left unanswered (check.go), STOP and DELETE (forget.go),
+// sealing (seal.go) and Slack's blocks (blocks.go).
 //
 // Privacy: Slack sees only the last four digits of a number. The full
 // number, needed to relay staff replies, is kept encrypted under the
@@ -57,6 +58,12 @@ const (
 	KindErased = "handoff.erased"
 	// KindDigest posts a minute's folded crisis alerts as one message.
 	KindDigest = "handoff.digest"
+	// KindRepage posts an urgent alert again, with @here, when nobody has
+	// claimed it within RepageAfter.
+	KindRepage = "handoff.alert.repage"
+	// KindCheck raises a concern alert when a check question went
+	// unanswered for CheckWait.
+	KindCheck = "handoff.check"
 )
 
 // Slack is the part of the Slack Web API the handoff needs.
@@ -183,6 +190,12 @@ type Service struct {
 	// AlertsPerMinute is how many crisis alerts a minute are posted one
 	// by one; past it they are folded into one digest a minute. 10.
 	AlertsPerMinute int
+	// RepageAfter is how long an urgent alert may stay unclaimed before it
+	// is posted again with @here (HELPLINE_ALERT_REPAGE); CheckWait how
+	// long a check question may go unanswered before staff are told. Both
+	// 5 minutes when zero.
+	RepageAfter time.Duration
+	CheckWait   time.Duration
 
 	// pending holds what STOP and DELETE must still do, when the store
 	// could not take it at once (forget.go).
@@ -202,7 +215,7 @@ func New(hs *store.Handoffs, box *outbox.Outbox, engine Engine, secret []byte) (
 	if err != nil {
 		return nil, err
 	}
-	box.Lane(AlertLane, KindAlert, KindAlertAgain, KindDigest)
+	box.Lane(AlertLane, KindAlert, KindAlertAgain, KindDigest, KindRepage, KindCheck)
 	return &Service{hs: hs, box: box, seal: s, engine: engine,
 		AlertOpen: 24 * time.Hour, AgainEvery: 30 * time.Second, DirectBackoff: time.Second, direct: newDirectAlerts(),
 		AlertsPerMinute: 10, pending: newPendingForgets(),
@@ -226,6 +239,8 @@ func (s *Service) Deliverers(slack Slack) map[string]outbox.Deliverer {
 		KindNote:   outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverNote(ctx, slack, m) }),
 		KindErased: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverErased(ctx, slack, m) }),
 		KindDigest: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverDigest(ctx, slack, m) }),
+		KindRepage: outbox.DelivererFunc(func(ctx context.Context, m outbox.Message) error { return s.deliverRepage(ctx, slack, m) }),
+		KindCheck:  outbox.DelivererFunc(s.deliverCheck),
 	}
 }
 
@@ -251,7 +266,7 @@ func (s *Service) Subscribe(p *channel.Path, channels ...string) {
 	}
 	for kind, fn := range s.handlers() {
 		wait := eventWait
-		if kind == bot.EventCrisis {
+		if kind == bot.EventCrisis || kind == bot.EventCheck {
 			wait = crisisWait
 		}
 		p.On(kind, func(ctx context.Context, ev channel.Event) {
@@ -271,6 +286,7 @@ func (s *Service) Subscribe(p *channel.Path, channels ...string) {
 func (s *Service) handlers() map[bot.EventKind]func(context.Context, channel.Event) error {
 	return map[bot.EventKind]func(context.Context, channel.Event) error{
 		bot.EventCrisis: s.onCrisis,
+		bot.EventCheck:  s.onCheck,
 		bot.EventHandoff: func(ctx context.Context, ev channel.Event) error {
 			return s.open(ctx, ev.Key, ev.Channel, ev.From, ev.MessageID, ev.Handoff)
 		},

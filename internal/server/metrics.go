@@ -7,11 +7,13 @@ import (
 	"net/http"
 
 	"helpline/bot"
+	"helpline/flows"
 	"helpline/internal/channel"
 )
 
 // Metrics are the contract's Prometheus metrics. No label holds personal
-// data: channel, language, lean, crisis kind, flow and step only.
+// data: channel, language, lean, crisis kind, the danger check's layer,
+// flow and step only.
 type Metrics struct {
 	reg *registry
 
@@ -20,6 +22,7 @@ type Metrics struct {
 	completed       *counterVec
 	crisis          *counterVec
 	concerns        *counterVec
+	decisions       *counterVec
 	handoffs        *counterVec
 	steps           *counterVec
 	turn            *histogram
@@ -40,7 +43,10 @@ func NewMetrics() *Metrics {
 	m.started = newCounterVec(r, "helpline_screenings_started_total", "Screenings begun (first question asked).", "channel", "lang")
 	m.completed = newCounterVec(r, "helpline_screenings_completed_total", "Screenings that reached the summary, by lean.", "channel", "lang", "lean")
 	m.crisis = newCounterVec(r, "helpline_crisis_escalations_total", "Urgent danger answered with crisis guidance, by kind.", "channel", "kind")
-	m.concerns = newCounterVec(r, "helpline_crisis_concerns_total", "Direct questions asked about thoughts of suicide right now (ASQ).", "channel")
+	m.concerns = newCounterVec(r, "helpline_crisis_concerns_total",
+		"Direct questions asked about thoughts of suicide right now (ASQ), by the kind of danger that asked them.", "channel", "kind")
+	m.decisions = newCounterVec(r, "helpline_crisis_decisions_total",
+		"Urgent answers and check questions, by the layer of the danger check that decided (pattern or model) and kind.", "layer", "kind")
 	m.handoffs = newCounterVec(r, "helpline_handoffs_total", "Requests to talk with a person.", "channel")
 	m.steps = newCounterVec(r, "helpline_step_reached_total", "Questions reached, by flow and step: where people stop.", "flow", "step")
 	m.turn = newHistogram(r, "helpline_turn_duration_seconds", "Time to handle one inbound message.",
@@ -70,6 +76,11 @@ func (m *Metrics) Subscribe(p *channel.Path) {
 			m.messages.add(float64(n), t.Channel, "out")
 		}
 		m.turn.observe(t.Took.Seconds())
+		if !t.Outcome.Duplicate {
+			for _, kind := range concernKinds(t.Outcome.Events) {
+				m.concerns.inc(t.Channel, kind)
+			}
+		}
 	})
 	p.On(bot.EventStarted, func(_ context.Context, ev channel.Event) {
 		m.started.inc(ev.Channel, ev.Lang)
@@ -80,10 +91,11 @@ func (m *Metrics) Subscribe(p *channel.Path) {
 	p.On(bot.EventCrisis, func(_ context.Context, ev channel.Event) {
 		if ev.Urgent() {
 			m.crisis.inc(ev.Channel, ev.Crisis)
+			m.decisions.inc(layerLabel(ev.Layer), ev.Crisis)
 		}
 	})
-	p.On(bot.EventConcern, func(_ context.Context, ev channel.Event) {
-		m.concerns.inc(ev.Channel)
+	p.On(bot.EventCheck, func(_ context.Context, ev channel.Event) {
+		m.decisions.inc(layerLabel(ev.Layer), ev.Crisis)
 	})
 	p.On(bot.EventHandoff, func(_ context.Context, ev channel.Event) {
 		m.handoffs.inc(ev.Channel)
@@ -92,6 +104,51 @@ func (m *Metrics) Subscribe(p *channel.Path) {
 		m.steps.inc(ev.Flow, ev.Step)
 	})
 	p.On(bot.EventStoreDown, func(context.Context, channel.Event) { m.storeErrors.inc() })
+}
+
+// layerLabel is the contract's name of the layer that decided: "model",
+// or "pattern" for the rules (the crisis patterns, and answers read by the
+// rules, such as yes to the direct question, which name no layer).
+func layerLabel(layer string) string {
+	if layer == bot.LayerModel {
+		return "model"
+	}
+	return "pattern"
+}
+
+// concernKinds returns, for each direct question asked in a turn's events
+// (EventConcern, which names no kind), the kind of danger that asked it:
+// that of the turn's words of concern (an EventCrisis of tier concern),
+// else of its check question (EventCheck), in order; a question with
+// neither (after a yes to the screening's safety question) is about
+// suicide, as the question itself is.
+func concernKinds(events []bot.Event) []string {
+	var concern, checks []string
+	for _, ev := range events {
+		switch {
+		case ev.Kind == bot.EventCrisis && ev.Tier == flows.TierConcern:
+			concern = append(concern, ev.Crisis)
+		case ev.Kind == bot.EventCheck:
+			checks = append(checks, ev.Crisis)
+		}
+	}
+	from := append(concern, checks...)
+	var kinds []string
+	for _, ev := range events {
+		if ev.Kind != bot.EventConcern {
+			continue
+		}
+		kind := ev.Crisis
+		switch {
+		case kind != "":
+		case len(kinds) < len(from) && from[len(kinds)] != "":
+			kind = from[len(kinds)]
+		default:
+			kind = "suicide"
+		}
+		kinds = append(kinds, kind)
+	}
+	return kinds
 }
 
 // Counter adds a metric read from fn at each scrape (round trips, outbox

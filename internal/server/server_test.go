@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,7 +77,7 @@ func TestMetricsFromEvents(t *testing.T) {
 		`helpline_screenings_completed_total{channel="sms",lang="es",lean="iop"} 1`,
 		`helpline_crisis_escalations_total{channel="sms",kind="overdose"} 1`,
 		`helpline_crisis_escalations_total{channel="sms",kind="suicide"} 1`,
-		`helpline_crisis_concerns_total{channel="sms"} 2`,
+		`helpline_crisis_concerns_total{channel="sms",kind="suicide"} 2`,
 		`helpline_handoffs_total{channel="sms"} 1`,
 		`helpline_step_reached_total{flow="screening",step="who"} 1`,
 		`helpline_store_errors_total 1`,
@@ -86,6 +87,78 @@ func TestMetricsFromEvents(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// script is an engine that answers each message with the next outcome.
+type script struct {
+	outcome
+	mu   sync.Mutex
+	outs []bot.Outcome
+}
+
+func (s *script) Handle(context.Context, bot.Inbound) (bot.Outcome, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.outs[0]
+	s.outs = s.outs[1:]
+	return out, nil
+}
+
+// Which layer decided is counted for every urgent answer and check
+// question, by kind; each direct question asked is counted with the kind
+// of danger that asked it; no text, ever.
+func TestCrisisDecisionsAndConcernKinds(t *testing.T) {
+	t.Parallel()
+	const said = "i took everything i had"
+	turns := []bot.Outcome{
+		{Events: []bot.Event{{Kind: bot.EventCrisis, Crisis: "overdose", Tier: flows.TierUrgent, Layer: bot.LayerPatterns, Text: said}}},
+		{Events: []bot.Event{{Kind: bot.EventCrisis, Crisis: "selfharm", Tier: flows.TierUrgent, Layer: bot.LayerModel, Prob: 0.93, Text: said}}},
+		{Events: []bot.Event{{Kind: bot.EventCheck, Crisis: "overdose", Layer: bot.LayerModel, Prob: 0.41}}},
+		// Words of concern: the direct question first, then the reading.
+		{Events: []bot.Event{{Kind: bot.EventConcern}, {Kind: bot.EventCrisis, Crisis: "suicide", Tier: flows.TierConcern, Layer: bot.LayerPatterns}}},
+		// A check question of self-harm is the direct question.
+		{Events: []bot.Event{{Kind: bot.EventCheck, Crisis: "selfharm", Layer: bot.LayerModel, Prob: 0.55}, {Kind: bot.EventConcern}}},
+		// Yes to the screening's safety question asks it too.
+		{Events: []bot.Event{{Kind: bot.EventConcern}}},
+		// Yes to the direct question: read by the rules, no layer named.
+		{Events: []bot.Event{{Kind: bot.EventCrisis, Crisis: "suicide", Tier: flows.TierConcernYes}}},
+		{Events: []bot.Event{{Kind: bot.EventCrisis, Crisis: "suicide", Tier: flows.TierNonAcute}}},
+		// A retried message counts nothing again.
+		{Duplicate: true, Events: []bot.Event{{Kind: bot.EventCheck, Crisis: "overdose", Layer: bot.LayerModel}, {Kind: bot.EventConcern}}},
+	}
+	m := NewMetrics()
+	p := channel.New(&script{outs: turns}, []byte("secret"), nil)
+	m.Subscribe(p)
+	for range turns {
+		p.Handle(context.Background(), "sms", "+15555550123", bot.Inbound{Text: said})
+	}
+	rec := httptest.NewRecorder()
+	New(&pinger{}, m, slog.New(slog.DiscardHandler)).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	var got []string
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		for _, name := range []string{"helpline_crisis_decisions_total{", "helpline_crisis_concerns_total{", "helpline_crisis_escalations_total{"} {
+			if strings.HasPrefix(line, name) {
+				got = append(got, line)
+			}
+		}
+	}
+	want := []string{
+		`helpline_crisis_escalations_total{channel="sms",kind="overdose"} 1`,
+		`helpline_crisis_escalations_total{channel="sms",kind="selfharm"} 1`,
+		`helpline_crisis_escalations_total{channel="sms",kind="suicide"} 1`,
+		`helpline_crisis_concerns_total{channel="sms",kind="selfharm"} 1`,
+		`helpline_crisis_concerns_total{channel="sms",kind="suicide"} 2`,
+		`helpline_crisis_decisions_total{layer="model",kind="overdose"} 1`,
+		`helpline_crisis_decisions_total{layer="model",kind="selfharm"} 2`,
+		`helpline_crisis_decisions_total{layer="pattern",kind="overdose"} 1`,
+		`helpline_crisis_decisions_total{layer="pattern",kind="suicide"} 1`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("crisis metrics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if strings.Contains(rec.Body.String(), said) {
+		t.Error("the metrics hold a texter's words")
 	}
 }
 
