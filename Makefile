@@ -1,4 +1,4 @@
-.PHONY: run test bench fuzz build check
+.PHONY: run test bench fuzz build check train
 
 run: ## the screening in the terminal, embedded store, no accounts needed
 	go run ./cmd/helpline chat
@@ -11,6 +11,9 @@ bench: ## time per text of the text layer; throughput, latency, round trips and 
 
 build: ## the one binary
 	go build -o bin/helpline ./cmd/helpline
+
+train: ## retrain the danger and intents models from the examples into bot/understand/models
+	go run ./cmd/helpline train
 
 check: ## validate the flows in ./flows, as an author would
 	go run ./cmd/helpline flows check flows

@@ -15,7 +15,7 @@ import (
 // item: a yes asks the same question.
 
 // dangerOutcome is the immediate answer to urgent danger, in lang.
-func (e *Engine) dangerOutcome(f understand.Finding, lang string) Outcome {
+func (e *Engine) dangerOutcome(f understand.DangerReading, lang string) Outcome {
 	return Outcome{
 		Replies: []Reply{e.dangerReply(f.Reply, lang, nil, f.Kind, flows.TierUrgent)},
 		Events:  []Event{{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierUrgent, Flow: e.flow.ID, Lang: lang}},
@@ -50,7 +50,7 @@ func (e *Engine) dangerReply(name, lang string, s *Session, kind string, tier fl
 // language, and at the safety question the danger is its answer, a yes,
 // and the screening goes on to the next question. A failing store changes
 // nothing: the answer stands.
-func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f understand.Finding, out *Outcome) {
+func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f understand.DangerReading, out *Outcome) {
 	unlock, err := e.locks.lock(ctx, in.Key)
 	if err != nil {
 		return // the answer stands; the conversation is told next time
@@ -85,7 +85,7 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f understand.Findi
 		// else, is theirs: the reply speaks of them.
 		g := e.crisis.For(f, s.Answers[e.flow.Audience])
 		reply = g.Reply
-		t.fillSafety(g)
+		t.fillSafety(g.Finding)
 		st := e.flow.Step(s.Step)
 		if st != nil && s.Status == StatusActive && st.Safety {
 			// Danger in answer to the safety question is its yes.
@@ -135,13 +135,82 @@ func (t *turn) fillSafety(f understand.Finding) {
 
 // concern asks the direct question about a text of the concern tier, about
 // the other person when the texter speaks of someone else.
-func (t *turn) concern(f understand.Finding) {
+func (t *turn) concern(f understand.DangerReading) {
 	t.handled = HandledDanger
 	f = t.e.crisis.For(f, t.s.Answers[t.e.flow.Audience])
-	t.fillSafety(f)
+	t.fillSafety(f.Finding)
 	who := f.Who
 	t.askNow(WaitConcern, who)
-	t.event(Event{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierConcern})
+	t.s.Kind = f.Kind
+	if f.Layer == understand.LayerModel {
+		// The model's reading: staff hear of it if the question goes
+		// unanswered.
+		t.event(Event{Kind: EventCheck, Crisis: f.Kind, Layer: f.Layer, Prob: f.Prob})
+		return
+	}
+	t.event(Event{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierConcern, Layer: f.Layer})
+}
+
+// check asks, about possible overdose, withdrawal or violence the model
+// read, whether anyone is in danger right now (the question carries 911),
+// and waits for the answer.
+func (t *turn) check(f understand.DangerReading) {
+	t.handled = HandledDanger
+	f = t.e.crisis.For(f, t.s.Answers[t.e.flow.Audience])
+	s := t.s
+	s.Wait.wait(WaitCheck)
+	s.About, s.Kind = f.Who, f.Kind
+	t.say(t.e.checkQuestion(s))
+	t.event(Event{Kind: EventCheck, Crisis: f.Kind, Layer: f.Layer, Prob: f.Prob})
+}
+
+// checkQuestion is the check question as a reply with a Yes and a No.
+func (e *Engine) checkQuestion(s *Session) Reply {
+	r := e.nowQuestion("check", s)
+	r.Question.Step = CheckStep
+	r.Danger = &Danger{Kind: s.Kind, Tier: flows.TierCheck}
+	return r
+}
+
+// CheckStep is the step name of the check question in a typed answer.
+const CheckStep = "check"
+
+// checkReply handles the answer to the check question. Yes, or any hedge,
+// is the urgent answer of the kind and alerts staff; no resumes where the
+// screening was with one line. An answer that is neither is asked about
+// once more, then taken as yes: when in doubt, alarm.
+func (t *turn) checkReply() {
+	s := t.s
+	kind, who := s.Kind, s.About
+	yes, no := t.yesOrNo()
+	if !yes && !no && t.answeredQuestion() {
+		t.say(t.e.checkQuestion(s))
+		return
+	}
+	if !yes && !no && s.Unclear == 0 {
+		s.Unclear++
+		t.handled = HandledAskAgain
+		t.say(t.e.checkQuestion(s))
+		return
+	}
+	s.Wait.done()
+	if no {
+		t.handled = HandledAnswered
+		t.say(Reply{Kind: ReplyMessage, Name: "check_no", Text: t.e.crisisReply("check_no", s.Lang, s)})
+	} else {
+		t.handled = HandledDanger
+		reply := t.e.flows.Crisis.ReplyFor(&flows.DangerPattern{Kind: kind}, who)
+		t.say(t.e.dangerReply(reply, s.Lang, s, kind, flows.TierUrgent))
+		t.event(Event{Kind: EventCrisis, Crisis: kind, Tier: flows.TierUrgent, Layer: understand.LayerModel})
+		t.out.heard(t.in.Text)
+		if s.Status == StatusCompleted {
+			return
+		}
+		t.tell("crisis_continue")
+	}
+	if s.Status != StatusCompleted {
+		t.ask()
+	}
 }
 
 // askNow asks whether the thoughts are there right now and waits for the
@@ -193,6 +262,10 @@ func (t *turn) nowReply() {
 	s := t.s
 	pending, who := s.For, s.About
 	yes, no := t.yesOrNo()
+	if !yes && !no && t.answeredQuestion() {
+		t.say(t.e.nowQuestion(map[bool]string{false: "concern", true: "concern_other"}[who == flows.WhoOther], s))
+		return
+	}
 	if !yes && !no && s.Unclear == 0 {
 		s.Unclear++
 		t.handled = HandledAskAgain
@@ -245,7 +318,7 @@ func (t *turn) nowReply() {
 // yesOrNo reads the answer to the direct question: "1" or "2", yes or no
 // in any language, a hedge as yes.
 func (t *turn) yesOrNo() (yes, no bool) {
-	if a := t.in.Answer; a != nil && a.Step == NowStep && len(a.Values) == 1 {
+	if a := t.in.Answer; a != nil && (a.Step == NowStep || a.Step == CheckStep) && len(a.Values) == 1 {
 		return a.Values[0] == "yes", a.Values[0] == "no"
 	}
 	return understand.RightNow(t.msg, t.s.Lang)
@@ -253,10 +326,60 @@ func (t *turn) yesOrNo() (yes, no bool) {
 
 // storeDownConcern is the answer to words of concern when the store is
 // down: the answer to a question could not be tied to it, so 988 now.
-func (e *Engine) storeDownConcern(f understand.Finding, lang string) Outcome {
+func (e *Engine) storeDownConcern(f understand.DangerReading, lang string) Outcome {
+	reply := "concern_down"
+	if f.Tier == flows.TierCheck {
+		// The answer to the check question could not be tied to it: the
+		// kind's help now.
+		reply = e.flows.Crisis.ReplyFor(&flows.DangerPattern{Kind: f.Kind}, f.Who)
+	}
 	return Outcome{
-		Replies: []Reply{e.dangerReply("concern_down", lang, nil, f.Kind, flows.TierConcern)},
+		Replies: []Reply{e.dangerReply(reply, lang, nil, f.Kind, flows.TierConcern)},
 		Events:  []Event{{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierConcern, Flow: e.flow.ID, Lang: lang}},
 		Lang:    lang,
+	}
+}
+
+// sureModel is the model's probability above which its reading stands even
+// where the text answers the question asked.
+const sureModel = 0.97
+
+// weigh sets aside the model's reading of a text that answers the question
+// it was asked ("she finishes a whole bottle of vodka" to "how many
+// drinks"), unless the model is sure: the model reads a text without its
+// question. The patterns' readings stand.
+func (t *turn) weigh() {
+	s, f := t.s, t.danger
+	if f.Layer != understand.LayerModel || f.Prob >= sureModel || s.Status != StatusActive || s.For != WaitNone {
+		return
+	}
+	st := t.e.flow.Step(s.Step)
+	if st == nil || !st.Question() {
+		return
+	}
+	if r := understand.Read(t.e.flow, st, s.Lang, t.msg, false, nil); r.Result == understand.Answered {
+		t.danger = understand.DangerReading{Model: f.Model, ModelLang: f.ModelLang}
+	}
+}
+
+// urgent answers urgent danger the model read, in the turn (the patterns'
+// urgent readings are answered before the store, see afterUrgent): the
+// reply, the alert, and at the safety question its yes.
+func (t *turn) urgent(f understand.DangerReading) {
+	s, e := t.s, t.e
+	t.handled = HandledDanger
+	if s.Status == "" {
+		t.begin()
+	}
+	g := e.crisis.For(f, s.Answers[e.flow.Audience])
+	t.say(e.dangerReply(g.Reply, s.Lang, s, g.Kind, flows.TierUrgent))
+	t.event(Event{Kind: EventCrisis, Crisis: g.Kind, Tier: flows.TierUrgent, Layer: f.Layer, Prob: f.Prob})
+	t.fillSafety(g.Finding)
+	if st := e.flow.Step(s.Step); st != nil && s.Status == StatusActive && st.Safety {
+		s.Answers[st.ID] = "yes"
+		s.History = append(s.History, st.ID)
+		s.Wait.done()
+		t.tell("crisis_continue")
+		t.advance(e.next(s, st, "yes"))
 	}
 }

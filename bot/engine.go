@@ -168,6 +168,10 @@ type Config struct {
 	// CALL then opens a handoff, and the texter's texts go to staff until
 	// it is closed.
 	Handoffs bool
+	// Provider holds the provider's own facts for answering texters'
+	// questions (HELPLINE_PROVIDER_FILE); nil when none are set: those
+	// answers then say intake staff can tell.
+	Provider *flows.Provider
 	// RatePerMinute bounds the messages one conversation may send in a
 	// minute; past it the texter is told once to slow down, then nothing
 	// is answered until the minute ends. Zero means no bound.
@@ -186,7 +190,9 @@ type Engine struct {
 	flows    *flows.Set
 	flow     *flows.Flow
 	store    Store
-	crisis   *understand.Detector
+	crisis   *understand.Danger
+	intents  *understand.Intents
+	provider *flows.Provider
 	org      string
 	phone    string
 	ttl      time.Duration
@@ -203,19 +209,25 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Flows == nil || cfg.Store == nil || cfg.SessionTTL <= 0 {
 		return nil, errors.New("bot: flows, store and the session TTL are required")
 	}
-	d, err := understand.NewDetector(cfg.Flows)
+	d, err := understand.NewDanger(cfg.Flows)
+	if err != nil {
+		return nil, err
+	}
+	in, err := understand.NewIntents(cfg.Flows)
 	if err != nil {
 		return nil, err
 	}
 	e := &Engine{
-		flows:  cfg.Flows,
-		flow:   cfg.Flows.Screening(),
-		store:  cfg.Store,
-		crisis: d,
-		org:    cfg.OrgName,
-		phone:  cfg.Phone,
-		ttl:    cfg.SessionTTL,
-		resume: cfg.ResumeAfter,
+		intents:  in,
+		provider: cfg.Provider,
+		flows:    cfg.Flows,
+		flow:     cfg.Flows.Screening(),
+		store:    cfg.Store,
+		crisis:   d,
+		org:      cfg.OrgName,
+		phone:    cfg.Phone,
+		ttl:      cfg.SessionTTL,
+		resume:   cfg.ResumeAfter,
 
 		handoffs: cfg.Handoffs,
 		rate:     cfg.RatePerMinute,
@@ -248,9 +260,12 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		msg = msg.WithCommand(kw)
 	}
 	f := e.crisis.CheckMessage(msg, in.Lang)
-	if f.Tier == flows.TierUrgent {
-		// Danger now is answered before the store is touched.
+	if f.Tier == flows.TierUrgent && f.Layer == understand.LayerPatterns {
+		// Danger now is answered before the store is touched. The model's
+		// reading is weighed against the question it may answer first
+		// (weigh), within the danger deadline.
 		out := e.dangerOutcome(f, e.pickLang(f.Lang, in.Lang))
+		out.Events[0].Layer, out.Events[0].Prob = f.Layer, f.Prob
 		out.heard(in.Text)
 		uctx, cancel := context.WithTimeout(ctx, urgentWait)
 		e.afterUrgent(uctx, in, f, &out)
@@ -259,7 +274,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	}
 	kw, kwLang := msg.Keyword()
 	wait := turnWait
-	if f.Tier == flows.TierConcern || kw == understand.Stop || kw == understand.Help {
+	if f.Tier != "" || kw == understand.Stop || kw == understand.Help {
 		wait = dangerWait
 	}
 	sctx, cancel := context.WithTimeout(ctx, wait)
@@ -284,7 +299,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 }
 
 // handleTurn handles one message against its loaded session s.
-func (e *Engine) handleTurn(s *Session, in Inbound, msg *understand.Message, f understand.Finding, out *Outcome) {
+func (e *Engine) handleTurn(s *Session, in Inbound, msg *understand.Message, f understand.DangerReading, out *Outcome) {
 	if s.seen(in.MessageID) {
 		out.Duplicate = true
 		if s.newest(in.MessageID) {
@@ -293,9 +308,9 @@ func (e *Engine) handleTurn(s *Session, in Inbound, msg *understand.Message, f u
 		return
 	}
 	t := turn{e: e, s: s, in: in, out: out, msg: msg.As(e.pickLang(s.Lang, in.Lang)), answers: map[string]string{}, danger: f}
-	// STOP is honoured even past the rate limit (danger was answered
-	// before the store was touched).
-	if kw, _ := t.msg.Keyword(); kw == understand.Stop || !t.limited() {
+	// STOP and words of danger are honoured even past the rate limit
+	// (urgent danger was answered before the store was touched).
+	if kw, _ := t.msg.Keyword(); kw == understand.Stop || f.Tier != "" || !t.limited() {
 		t.run()
 	}
 	s.record(in.MessageID, out.Replies, t.tail, t.tailN)
@@ -322,9 +337,16 @@ func (e *Engine) noWriteIfDuplicate(out Outcome) error {
 // it); STOP is confirmed and kept by the process until the store records
 // it; HELP is answered (carriers require it, and it needs no store);
 // anything else gets the apology with the provider's number.
-func (e *Engine) storeDown(in Inbound, f understand.Finding, kw understand.Keyword, kwLang string) Outcome {
+func (e *Engine) storeDown(in Inbound, f understand.DangerReading, kw understand.Keyword, kwLang string) Outcome {
 	switch {
-	case f.Tier == flows.TierConcern:
+	case f.Tier == flows.TierUrgent:
+		// The model's reading, with no question to weigh it against.
+		out := e.dangerOutcome(f, e.pickLang(f.Lang, in.Lang))
+		out.Events[0].Layer, out.Events[0].Prob = f.Layer, f.Prob
+		out.Events = append(out.Events, Event{Kind: EventStoreDown, Flow: e.flow.ID})
+		out.heard(in.Text)
+		return out
+	case f.Tier == flows.TierConcern || f.Tier == flows.TierCheck:
 		out := e.storeDownConcern(f, e.pickLang(f.Lang, in.Lang))
 		out.heard(in.Text)
 		return out
@@ -440,7 +462,9 @@ type turn struct {
 	why *[]string
 	// danger is what the danger check found in the message (urgent danger
 	// never reaches a turn: it is answered before the store).
-	danger understand.Finding
+	danger understand.DangerReading
+	// intent is what the texter asked, when the turn looked.
+	intent understand.Intent
 	// tail and tailN say that the last tailN replies are the current
 	// question or the summary, which can be rendered again.
 	tail  Tail
@@ -494,6 +518,7 @@ func (t *turn) event(ev Event) {
 // that takes the message ends the turn.
 func (t *turn) run() {
 	t.fresh()
+	t.weigh()
 	for _, handle := range []func(*turn) bool{
 		(*turn).carrier,
 		(*turn).staff,
@@ -503,6 +528,7 @@ func (t *turn) run() {
 		(*turn).button,
 		(*turn).waited,
 		(*turn).keywords,
+		(*turn).asking,
 	} {
 		if handle(t) {
 			return
@@ -563,7 +589,7 @@ func (t *turn) staff() bool {
 		return false
 	}
 	if t.danger.Tier == flows.TierConcern {
-		t.event(Event{Kind: EventCrisis, Crisis: t.danger.Kind, Tier: flows.TierConcern})
+		t.event(Event{Kind: EventCrisis, Crisis: t.danger.Kind, Tier: flows.TierConcern, Layer: t.danger.Layer, Prob: t.danger.Prob})
 		t.out.heard(t.in.Text)
 	}
 	if !t.waited() {
@@ -576,12 +602,32 @@ func (t *turn) staff() bool {
 // safety question they are its yes), and takes the answer to it.
 func (t *turn) concerned() bool {
 	s := t.s
-	if t.danger.Tier != flows.TierConcern {
-		if kw, _ := t.msg.Keyword(); kw == understand.NoKeyword && (s.For == WaitConcern || s.For == WaitNow) {
-			t.nowReply()
-			return true
+	if t.danger.Tier == flows.TierUrgent {
+		defer t.out.heard(t.in.Text)
+		t.urgent(t.danger)
+		return true
+	}
+	if t.danger.Tier == flows.TierCheck {
+		if s.Status == "" {
+			t.begin() // the question comes before the greeting
 		}
-		return false
+		defer t.out.heard(t.in.Text)
+		t.check(t.danger)
+		return true
+	}
+	if t.danger.Tier != flows.TierConcern {
+		kw, _ := t.msg.Keyword()
+		switch {
+		case kw != understand.NoKeyword:
+			return false
+		case s.For == WaitConcern || s.For == WaitNow:
+			t.nowReply()
+		case s.For == WaitCheck:
+			t.checkReply()
+		default:
+			return false
+		}
+		return true
 	}
 	if s.Status == "" {
 		t.begin() // the question comes before the greeting
@@ -644,6 +690,7 @@ var waits = map[Waiting]func(*turn) bool{
 	WaitStart:   (*turn).startReply,
 	WaitChange:  (*turn).changeReply,
 	WaitConcern: func(*turn) bool { return false },
+	WaitCheck:   func(*turn) bool { return false },
 	WaitNow:     func(*turn) bool { return false },
 }
 
@@ -669,7 +716,7 @@ func (t *turn) keywords() bool {
 		t.confirm("start")
 	case kw != understand.NoKeyword && kw != understand.Start:
 		t.keyword(kw, asked)
-	case s.Status == StatusCompleted:
+	case s.Status == StatusCompleted && t.e.intents.Read(t.msg, s.Lang).Category == "":
 		t.tell("done")
 	default:
 		return false
@@ -976,7 +1023,7 @@ func (e *Engine) BeginHandoff(ctx context.Context, key Key, lang string) error {
 // Urgent reports whether text must be handled even when the line is
 // flooded: danger, or a way of saying STOP.
 func (e *Engine) Urgent(text string) bool {
-	if e.crisis.Check(text).Tier != "" {
+	if e.crisis.Check(text, "").Tier != "" {
 		return true
 	}
 	kw, _ := understand.NewMessage(e.flows, text, "en").Keyword()

@@ -91,6 +91,8 @@ type Wait struct {
 	// it that were neither yes nor no (WaitConcern, WaitNow).
 	About   string `json:"ab,omitempty"`
 	Unclear int    `json:"uc,omitempty"`
+	// Kind is the kind of danger a check question asked about (WaitCheck).
+	Kind string `json:"wk,omitempty"`
 	// Clarify is the question asked about an answer that fit two or more
 	// options: the next message picks one of its candidates (WaitClarify).
 	Clarify *Clarify `json:"q,omitempty"`
@@ -176,6 +178,9 @@ const (
 	WaitConcern Waiting = "concern"
 	// WaitNow is the same question after a yes to the safety question.
 	WaitNow Waiting = "now"
+	// WaitCheck waits for the answer to the check question about possible
+	// danger of a kind the model read ("is anyone in danger right now?").
+	WaitCheck Waiting = "check"
 	// WaitClarify waits for which of two or more options an answer meant.
 	WaitClarify Waiting = "clarify"
 )

@@ -21,6 +21,10 @@ type Tried struct {
 	// Answers maps each step the text filled to its value: a string, or
 	// for a multi step always a list of values.
 	Answers map[string]any `json:"answers"`
+	// Intent is what the text asked (a category of question, or
+	// "person"), and IntentProb the model's probability of it.
+	Intent     string  `json:"intent,omitempty"`
+	IntentProb float64 `json:"intent_prob,omitempty"`
 	// Candidates are the values a clarify offers.
 	Candidates []string `json:"candidates"`
 	Replies    []string `json:"replies"`
@@ -39,6 +43,7 @@ const (
 	HandledAskAgain Handled = "ask_again" // it fit nothing: asked again
 	HandledDanger   Handled = "danger"    // words of danger, answered as such
 	HandledKeyword  Handled = "keyword"   // a keyword, or anything else
+	HandledAsked    Handled = "asked"     // a question answered, or a person asked for
 )
 
 // Try shows what the engine makes of text at step in a fresh conversation
@@ -57,10 +62,10 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 		return Tried{}, fmt.Errorf("no language %q; the flows speak %s", lang, strings.Join(f.Languages, ", "))
 	}
 	tr := Tried{Text: text, Step: step, Lang: lang, Answers: map[string]any{}, Candidates: []string{}, Replies: []string{}}
-	if f := e.crisis.CheckIn(text, lang); f.Tier == flows.TierUrgent {
+	if f := e.crisis.Check(text, lang); f.Tier == flows.TierUrgent {
 		out := e.dangerOutcome(f, lang)
 		tr.Outcome, tr.Replies = HandledDanger, append(tr.Replies, out.Texts()...)
-		tr.Why = []string{fmt.Sprintf("danger: %s, %s (%s)", f.Kind, f.Tier, f.Pattern)}
+		tr.Why = []string{fmt.Sprintf("danger: %s, %s (%s)", f.Kind, f.Tier, why(f))}
 		if st.Safety {
 			// Danger in answer to the safety question is its yes.
 			tr.Answers[st.ID] = "yes"
@@ -81,9 +86,13 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 	var out Outcome
 	var why []string
 	t := turn{e: e, s: s, in: Inbound{Channel: "try", Text: text, Time: now, Lang: lang}, out: &out,
-		msg: understand.NewMessage(e.flows, text, lang), answers: map[string]string{}, why: &why, danger: e.crisis.CheckIn(text, lang)}
+		msg: understand.NewMessage(e.flows, text, lang), answers: map[string]string{}, why: &why, danger: e.crisis.Check(text, lang)}
 	t.run()
 	tr.Why = why
+	if t.intent.Category == "" {
+		t.intent = e.intents.Read(t.msg, lang)
+	}
+	tr.Intent, tr.IntentProb = t.intent.Category, t.intent.Prob
 	tr.Outcome = t.handled
 	if tr.Outcome == HandledNone {
 		tr.Outcome = HandledKeyword
@@ -98,4 +107,13 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 	tr.Candidates = append(tr.Candidates, t.cands...)
 	tr.Replies = append(tr.Replies, out.Texts()...)
 	return tr, nil
+}
+
+// why names what decided a danger reading: the pattern, or the model and
+// its probability.
+func why(f understand.DangerReading) string {
+	if f.Layer == understand.LayerModel {
+		return fmt.Sprintf("model %.2f", f.Prob)
+	}
+	return f.Pattern
 }

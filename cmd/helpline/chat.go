@@ -46,7 +46,11 @@ func chat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 1
 	}
 	defer st.Close()
-	eng, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: cfg.OrgName, Phone: cfg.Phone, SessionTTL: cfg.SessionTTL})
+	if err := checkProvider(set, cfg.Provider); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	eng, err := bot.New(bot.Config{Flows: set, Store: st, OrgName: cfg.OrgName, Phone: cfg.Phone, SessionTTL: cfg.SessionTTL, Provider: cfg.Provider})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -112,4 +116,16 @@ func loadFlows(dir string) (*flows.Set, error) {
 		return flows.Default()
 	}
 	return flows.Load(os.DirFS(dir))
+}
+
+// checkProvider checks the provider's facts against the flows they answer
+// in (every language, each answer within its SMS budget).
+func checkProvider(set *flows.Set, p *flows.Provider) error {
+	if p == nil {
+		return nil
+	}
+	if err := set.CheckProvider(p); err != nil {
+		return fmt.Errorf("HELPLINE_PROVIDER_FILE:\n%w", err)
+	}
+	return nil
 }

@@ -30,6 +30,10 @@ const usage = `usage:
   helpline crisis [--flows DIR] [--json] [--why] [TEXT]
         the tier and kind of danger in TEXT (or each stdin line); --why also lists
         every pattern that matched and what cleared it
+  helpline train [--check]
+        retrain the danger and intents models from the examples (--check: write nothing, fail if they would change)
+  helpline eval [--heldout] [--writers E01,S03] [--model danger|intents]
+        measure the models by writer: recall, false alarms and intent accuracy with intervals, then every miss
   helpline help
         this text
 `
@@ -67,6 +71,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return criteria(args[1:], stdout, stderr)
 	case "crisis":
 		return crisisCheck(args[1:], stdin, stdout, stderr)
+	case "train":
+		return train(args[1:], stdout, stderr)
+	case "eval":
+		return evalCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

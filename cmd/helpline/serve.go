@@ -77,9 +77,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	metrics := server.NewMetrics()
 	metrics.Counter("helpline_redis_roundtrips_total", "Round trips to Redis (a pipeline counts once).", func() float64 { return float64(rt.Count()) })
 
+	if err := checkProvider(set, cfg.Provider); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	eng, err := bot.New(bot.Config{
 		Flows: set, Store: st, OrgName: cfg.OrgName, Phone: cfg.Phone, SessionTTL: cfg.SessionTTL,
-		Handoffs: cfg.Handoffs(), RatePerMinute: cfg.RatePerNumber,
+		Handoffs: cfg.Handoffs(), RatePerMinute: cfg.RatePerNumber, Provider: cfg.Provider,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
