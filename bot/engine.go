@@ -239,6 +239,14 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// Models names the learned models the engine reads with, by the digest of
+// their inputs (examples, language files, trainer settings), for the start
+// log and /readyz.
+func (e *Engine) Models() string {
+	d, i := e.crisis.Model().Digest, e.intents.Model().Digest
+	return fmt.Sprintf("danger %x intents %x", d[:6], i[:6])
+}
+
 // Flows returns the flow set the engine runs.
 func (e *Engine) Flows() *flows.Set { return e.flows }
 

@@ -19,6 +19,7 @@ type Danger struct {
 	patterns *Detector
 	model    *learn.Model
 	crisis   *flows.Crisis
+	set      *flows.Set
 }
 
 // DangerReading is what both layers made of a message: the decision, which
@@ -46,7 +47,7 @@ func NewDanger(set *flows.Set) (*Danger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Danger{patterns: d, model: m, crisis: set.Crisis}, nil
+	return &Danger{patterns: d, model: m, crisis: set.Crisis, set: set}, nil
 }
 
 // Patterns returns the rule layer alone.
@@ -57,8 +58,11 @@ func (d *Danger) Model() *learn.Model { return d.model }
 
 // Check reads s, preferring the language prefer.
 func (d *Danger) Check(s, prefer string) DangerReading {
-	return d.CheckMessage(NewMessage(d.patterns.set, s, prefer), prefer)
+	return d.CheckMessage(NewMessage(d.set, s, prefer), prefer)
 }
+
+// Set returns the flows the check reads with.
+func (d *Danger) Set() *flows.Set { return d.set }
 
 // CheckMessage combines the layers. A pattern's urgent reading stands. The
 // model raises: at its urgent threshold, to the urgent answer of its kind;

@@ -44,6 +44,25 @@ func modelDecider(set *flows.Set, m *learn.Model) decider {
 	}
 }
 
+// bothLayers decides danger as the engine does, with the patterns and the
+// model: urgent is the urgent answer at once, check the direct question or
+// the check question (whose yes is the urgent answer).
+func bothLayers(d *understand.Danger) decider {
+	return func(s, lang string) Decision {
+		r := d.Check(s, lang)
+		out := Decision{Kind: r.Kind, Who: r.Who}
+		switch r.Tier {
+		case flows.TierUrgent:
+			out.Tier = learn.Urgent
+		case flows.TierConcern, flows.TierCheck:
+			out.Tier = learn.Check
+		default:
+			out.Kind, out.Who = "", ""
+		}
+		return out
+	}
+}
+
 // evalCmd measures a model's decisions over the examples of some writers:
 // by default out of fold over the training writers; with --writers, a
 // model trained without them; with --heldout, the embedded models over
@@ -54,6 +73,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) int {
 	heldout := fs.Bool("heldout", false, "measure the embedded models on the held-out writers (a final measurement: never tune on it)")
 	writers := fs.String("writers", "", "comma-separated writers to measure (E01,S03): without --heldout, a model is trained on the other training writers")
 	only := fs.String("model", "", "danger or intents (default: both)")
+	alone := fs.Bool("alone", false, "with --heldout, the danger model alone, not both layers as the engine reads")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: helpline eval [--heldout] [--writers E01,S03] [--model danger|intents]")
 		fmt.Fprintln(stderr, "Measures the models by writer: recall per kind, language and person, false alarms, intent accuracy, each with counts and a 95% interval, then every miss.")
@@ -99,7 +119,16 @@ func evalCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		intents = append(intents, noneOf(danger)...)
 		rows := map[string][]learn.Example{learn.Danger: danger, learn.Intents: intents}
-		ms := map[string]*learn.Model{learn.Danger: dm, learn.Intents: im}
+		deciders := map[string]decider{learn.Danger: modelDecider(set, dm), learn.Intents: modelDecider(set, im)}
+		what := map[string]string{learn.Danger: "embedded model alone", learn.Intents: "embedded model"}
+		if !*alone {
+			d, err := understand.NewDanger(set)
+			if err != nil {
+				fmt.Fprintln(stderr, err)
+				return 1
+			}
+			deciders[learn.Danger], what[learn.Danger] = bothLayers(d), "patterns and model, as the engine reads"
+		}
 		for _, name := range names {
 			r := pick(rows[name], chosen)
 			if len(r) == 0 {
@@ -107,8 +136,8 @@ func evalCmd(args []string, stdout, stderr io.Writer) int {
 				return 1
 			}
 			var t tally
-			t.add(name, r, modelDecider(set, ms[name]))
-			t.print(stdout, fmt.Sprintf("%s, embedded model, held-out writers", name))
+			t.add(name, r, deciders[name])
+			t.print(stdout, fmt.Sprintf("%s, %s, held-out writers %s", name, what[name], strings.Join(chosen, ",")))
 		}
 		return 0
 	}

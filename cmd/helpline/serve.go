@@ -90,6 +90,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	srv := server.New(st, metrics, log)
+	srv.Models = eng.Models()
 
 	// Every channel's messages take one path; what happened goes to the
 	// subscribers registered here.
@@ -134,7 +135,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}()
 	}
 	log.Info("helpline serving", "addr", cfg.Addr, "metrics_addr", cfg.MetricsAddr, "sms", cfg.SMS() || *dev, "whatsapp", cfg.SMS() || *dev, "slack", cfg.Slack(), "handoffs", w.handoffs != nil,
-		"embedded_redis", st.Embedded(), "flow", set.Screening().ID, "flow_version", set.Screening().Version)
+		"embedded_redis", st.Embedded(), "flow", set.Screening().ID, "flow_version", set.Screening().Version, "models", eng.Models())
 	if err := srv.Run(ctx, cfg.Addr, cfg.MetricsAddr, drainTime); err != nil {
 		log.Error("server stopped", "err", err.Error())
 		return 1

@@ -92,6 +92,9 @@ func printTried(w io.Writer, tr bot.Tried) {
 		fmt.Fprintf(w, " between %s", strings.Join(tr.Candidates, ", "))
 	}
 	fmt.Fprintln(w)
+	if tr.Intent != "" {
+		fmt.Fprintf(w, "  asks: %s (%.2f)\n", tr.Intent, tr.IntentProb)
+	}
 	keys := make([]string, 0, len(tr.Answers))
 	for k := range tr.Answers {
 		keys = append(keys, k)

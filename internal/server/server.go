@@ -27,6 +27,8 @@ type Server struct {
 	log     *slog.Logger
 	// apart is set when /metrics has a listener of its own.
 	apart bool
+	// Models names the learned models served, shown by /readyz.
+	Models string
 }
 
 // New returns a server whose /readyz checks store and whose /metrics serves m.
@@ -62,6 +64,9 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("ok\n"))
+	if s.Models != "" {
+		w.Write([]byte("models " + s.Models + "\n"))
+	}
 }
 
 // Run serves on addr until ctx ends, then stops accepting connections and

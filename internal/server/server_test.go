@@ -34,6 +34,12 @@ func TestHealthAndReadiness(t *testing.T) {
 	if get("/healthz") != 200 || get("/readyz") != 200 {
 		t.Fatal("not healthy and ready with the store up")
 	}
+	s.Models = "danger 0a1b2c3d4e5f intents 6a7b8c9d0e1f"
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if !strings.Contains(rec.Body.String(), "models danger 0a1b2c3d4e5f intents 6a7b8c9d0e1f") {
+		t.Errorf("/readyz does not name the models: %q", rec.Body.String())
+	}
 	p.err = errors.New("connection refused")
 	if get("/healthz") != 200 || get("/readyz") != http.StatusServiceUnavailable {
 		t.Fatal("readiness does not follow the store")
