@@ -150,11 +150,13 @@ func textSteps(set *flows.Set) ([]step, error) {
 			l.Keyword(l.ReadPieces(s, ps))
 		}
 	}}
-	d, err := understand.NewDetector(set)
+	d, err := understand.NewDanger(set)
 	if err != nil {
 		return nil, err
 	}
-	danger := step{"danger check (every language, clear rules)", func(s string) { d.Check(s) }}
+	// The whole check, both layers, from the raw text as it arrives: the
+	// patterns (every language, clear rules) and the model.
+	danger := step{"danger check (patterns and model, every language)", func(s string) { d.Check(s, "") }}
 	return []step{read, danger}, nil
 }
 
