@@ -316,6 +316,11 @@ func (c *Criteria) place() {
 			r.Line = lineAt(r.node)
 		}
 	}
+	for i, in := range c.Instead {
+		if in != nil {
+			in.node = item(c.root, "instead", i)
+		}
+	}
 }
 
 // place gives each pattern and clear rule of c its node in the file.
@@ -499,35 +504,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// CanAnswer reports whether v is a value the step can be answered with.
-func (s *Step) CanAnswer(v string) bool {
-	switch s.Kind {
-	case KindYesNo:
-		return v == "yes" || v == "no"
-	case KindScale:
-		var n int
-		_, err := fmt.Sscanf(v, "%d", &n)
-		return err == nil && n >= s.Min && n <= s.Max
-	}
-	return s.Option(v) != nil
-}
-
-// NextOf returns the step that follows st when answered with value ("" for
-// the end of the flow), before When conditions are applied.
-func (f *Flow) NextOf(st *Step, value string) string {
-	if o := st.Option(value); o != nil && o.Next != "" {
-		return o.Next
-	}
-	if st.Next != "" {
-		return st.Next
-	}
-	i := f.Index(st.ID)
-	if i+1 < len(f.Steps) {
-		return f.Steps[i+1].ID
-	}
-	return End
 }
 
 // Segment budgets: how many SMS segments one message may take.

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -331,6 +332,10 @@ type Criteria struct {
 	InsuranceStep string          `yaml:"insurance_step"`
 	Insurance     map[string]Text `yaml:"insurance"`
 	Texts         map[string]Text `yaml:"texts"`
+	// Instead are texts said in place of one of Texts when their condition
+	// holds (the first that holds), so the summary speaks to the person's
+	// situation: no "live at home" to a texter without a safe home.
+	Instead []*Instead `yaml:"instead"`
 
 	File string     `yaml:"-"`
 	root *yaml.Node // the file's YAML, for the lines of problems
@@ -370,6 +375,30 @@ type Rule struct {
 type Lean struct {
 	Title    Text `yaml:"title"`    // for staff: "Inpatient / residential"
 	Headline Text `yaml:"headline"` // for the texter: the one plain sentence
+	// StepDown says whether the texter's summary for this lean names
+	// step-down care (texts step_down): where starting inpatient is in
+	// question, not to a texter IOP already fits.
+	StepDown bool `yaml:"step_down"`
+}
+
+// Instead is a text said in place of the fixed text Of when When holds.
+type Instead struct {
+	Of   string `yaml:"of"`
+	When *Cond  `yaml:"when"`
+	Text Text   `yaml:"text"`
+
+	node *yaml.Node // the entry in its file
+}
+
+// Text returns the fixed text key as said to a texter whose answers are a:
+// the first Instead of it whose condition holds, or else Texts[key].
+func (c *Criteria) Text(key string, a Answers) Text {
+	for _, in := range c.Instead {
+		if in.Of == key && in.When.Holds(a) {
+			return in.Text
+		}
+	}
+	return c.Texts[key]
 }
 
 // Topic is one point of the IOP and inpatient comparison.
@@ -394,3 +423,34 @@ func (c *Criteria) Indicator(id string) *Indicator {
 
 // CrisisKinds are the kinds of danger that metrics and staff alerts name.
 var CrisisKinds = []string{"suicide", "selfharm", "overdose", "withdrawal", "violence", "other"}
+
+// The flow as a graph: which values a step takes, and where each leads.
+
+// CanAnswer reports whether v is a value the step can be answered with.
+func (s *Step) CanAnswer(v string) bool {
+	switch s.Kind {
+	case KindYesNo:
+		return v == "yes" || v == "no"
+	case KindScale:
+		var n int
+		_, err := fmt.Sscanf(v, "%d", &n)
+		return err == nil && n >= s.Min && n <= s.Max
+	}
+	return s.Option(v) != nil
+}
+
+// NextOf returns the step that follows st when answered with value ("" for
+// the end of the flow), before When conditions are applied.
+func (f *Flow) NextOf(st *Step, value string) string {
+	if o := st.Option(value); o != nil && o.Next != "" {
+		return o.Next
+	}
+	if st.Next != "" {
+		return st.Next
+	}
+	i := f.Index(st.ID)
+	if i+1 < len(f.Steps) {
+		return f.Steps[i+1].ID
+	}
+	return End
+}
