@@ -411,12 +411,11 @@ func (e *Engine) OptedOut(ctx context.Context, key Key) (bool, error) {
 	if e.stops.has(key) {
 		return true, nil
 	}
-	var out bool
-	err := e.store.Update(ctx, key, func(s *Session) error {
-		out = s.Status == StatusOptedOut
-		return ErrNoWrite
-	})
-	return out, err
+	s, err := e.store.Load(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	return s.Status == StatusOptedOut, nil
 }
 
 func (e *Engine) pickLang(langs ...string) string {
@@ -1066,15 +1065,11 @@ func (e *Engine) MarkOptedOut(ctx context.Context, key Key) error {
 // conversation is gone), for channels that may only answer for a while
 // after it (WhatsApp's 24 hours).
 func (e *Engine) LastHeard(ctx context.Context, key Key) (time.Time, error) {
-	var last int64
-	err := e.store.Update(ctx, key, func(s *Session) error {
-		last = s.Updated
-		return ErrNoWrite
-	})
-	if err != nil || last == 0 {
+	s, err := e.store.Load(ctx, key)
+	if err != nil || s.Updated == 0 {
 		return time.Time{}, err
 	}
-	return time.Unix(last, 0), nil
+	return time.Unix(s.Updated, 0), nil
 }
 
 // change applies fn to the session at key under the conversation's lock,
@@ -1097,16 +1092,12 @@ func (e *Engine) change(ctx context.Context, key Key, fn func(*Session) bool) er
 // Text returns the fixed text key in the language of the conversation at
 // key, for messages the system starts (a staff member claimed a handoff).
 func (e *Engine) Text(ctx context.Context, key Key, name string) (string, error) {
-	var text string
-	err := e.store.Update(ctx, key, func(s *Session) error {
-		lang := s.Lang
-		if lang == "" {
-			lang = "en"
-		}
-		text = flows.Fill(e.flow.Text(name, lang), e.vars(&Session{Lang: lang, Screening: Screening{Answers: s.Answers}}))
-		return ErrNoWrite
-	})
-	return text, err
+	s, err := e.store.Load(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	lang := e.pickLang(s.Lang)
+	return flows.Fill(e.flow.Text(name, lang), e.vars(&Session{Lang: lang, Screening: Screening{Answers: s.Answers}})), nil
 }
 
 // restart clears the answers and asks the first question again.

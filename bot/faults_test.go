@@ -76,6 +76,11 @@ func (h *hungStore) Update(ctx context.Context, _ bot.Key, _ func(*bot.Session) 
 
 func (h *hungStore) Ping(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
 
+func (h *hungStore) Load(ctx context.Context, _ bot.Key) (*bot.Session, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
 // With the store hung, every message is answered, each with what it needs
 // and no store: danger and words of concern with 911 and 988, STOP with
 // its confirmation (and nothing sent to the texter until it is stored),
@@ -162,6 +167,16 @@ func (f *flakyStore) Update(ctx context.Context, k bot.Key, fn func(*bot.Session
 		return errors.New("store down")
 	}
 	return f.memStore.Update(ctx, k, fn)
+}
+
+func (f *flakyStore) Load(ctx context.Context, k bot.Key) (*bot.Session, error) {
+	f.mu.Lock()
+	down := f.down
+	f.mu.Unlock()
+	if down {
+		return nil, errors.New("store down")
+	}
+	return f.memStore.Load(ctx, k)
 }
 
 func (f *flakyStore) get(k bot.Key) (*bot.Session, bool) {

@@ -39,4 +39,13 @@ func (m *memStore) Update(_ context.Context, key bot.Key, fn func(*bot.Session) 
 	return nil
 }
 
+func (m *memStore) Load(_ context.Context, key bot.Key) (*bot.Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.sessions[key]; ok {
+		return s.Clone(), nil
+	}
+	return &bot.Session{}, nil
+}
+
 func (m *memStore) Ping(context.Context) error { return nil }

@@ -310,6 +310,10 @@ type Store interface {
 	// on conflict it loads again and calls fn again. If fn returns ErrNoWrite
 	// nothing is saved and Update returns nil; any other error is returned.
 	Update(ctx context.Context, key Key, fn func(*Session) error) error
+	// Load returns the session stored for key (a zero Session if there is
+	// none), for reads that change nothing; never a copy another writer
+	// has moved on from.
+	Load(ctx context.Context, key Key) (*Session, error)
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error
 }

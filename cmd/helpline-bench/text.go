@@ -200,6 +200,8 @@ func textLayer() ([]timing, error) {
 // noStore keeps no conversation: Try needs none.
 type noStore struct{}
 
+func (noStore) Load(context.Context, bot.Key) (*bot.Session, error) { return &bot.Session{}, nil }
+
 func (noStore) Update(context.Context, bot.Key, func(*bot.Session) error) error {
 	return errors.New("the benchmark keeps no conversation")
 }

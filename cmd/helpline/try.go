@@ -18,6 +18,8 @@ import (
 // noStore refuses every write: flows try holds no conversation.
 type noStore struct{}
 
+func (noStore) Load(context.Context, bot.Key) (*bot.Session, error) { return &bot.Session{}, nil }
+
 func (noStore) Update(context.Context, bot.Key, func(*bot.Session) error) error {
 	return errors.New("flows try keeps no conversation")
 }

@@ -250,6 +250,12 @@ return nv
 // compare-and-set, retried with jitter while other writers win. With the
 // local cache on, the read is skipped when this process wrote the session
 // last; a stale copy fails the compare-and-set and is read again.
+// Load returns the session stored for k, read from Redis (a zero session
+// when there is none).
+func (s *Store) Load(ctx context.Context, k bot.Key) (*bot.Session, error) {
+	return s.load(ctx, SessionKey(k))
+}
+
 func (s *Store) Update(ctx context.Context, k bot.Key, fn func(*bot.Session) error) error {
 	key := SessionKey(k)
 	fresh := false // true: read from Redis, not the cache
