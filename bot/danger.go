@@ -31,12 +31,7 @@ func (e *Engine) crisisReply(name, lang string, s *Session) string {
 	if !ok {
 		t = c.Reply["default"]
 	}
-	if s == nil {
-		s = &Session{}
-	}
-	v := *s
-	v.Lang = lang
-	return flows.Fill(t.In(lang), e.vars(&v))
+	return e.render(t, lang, s)
 }
 
 // dangerReply is reply name of the crisis file as a reply to danger of kind

@@ -814,8 +814,19 @@ func (t *turn) limited() bool {
 // FixedText returns the flow's fixed text name in lang, for a channel that
 // must answer without the store (the line is overloaded).
 func (e *Engine) FixedText(name, lang string) string {
+	return e.render(e.flow.Texts[name], lang, nil)
+}
+
+// render fills text's placeholders for the conversation s (nil for none)
+// in lang, or in English when the flows do not speak lang: the one way a
+// text the engine says gets its language and its values.
+func (e *Engine) render(text flows.Text, lang string, s *Session) string {
 	lang = e.pickLang(lang)
-	return flows.Fill(e.flow.Text(name, lang), e.vars(&Session{Lang: lang}))
+	v := Session{Lang: lang}
+	if s != nil {
+		v.Answers = s.Answers
+	}
+	return flows.Fill(text.In(lang), e.vars(&v))
 }
 
 // begin starts a new conversation at the greeting, in the language already
@@ -999,7 +1010,7 @@ func (e *Engine) EndHandoff(ctx context.Context, key Key) (string, error) {
 		if s.Status == "" {
 			s.Status = StatusActive
 		}
-		text = flows.Fill(e.flow.Text("handoff_closed", s.Lang), e.vars(s))
+		text = e.render(e.flow.Texts["handoff_closed"], s.Lang, s)
 		return true
 	})
 	return text, err
@@ -1096,8 +1107,7 @@ func (e *Engine) Text(ctx context.Context, key Key, name string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	lang := e.pickLang(s.Lang)
-	return flows.Fill(e.flow.Text(name, lang), e.vars(&Session{Lang: lang, Screening: Screening{Answers: s.Answers}})), nil
+	return e.render(e.flow.Texts[name], s.Lang, s), nil
 }
 
 // restart clears the answers and asks the first question again.

@@ -233,7 +233,7 @@ func TestEveryLeanReachable(t *testing.T) {
 		{"iop", base, flows.LeanIOP, "safe_home"},
 		{"no ride", with("situation", "home,people"), flows.LeanEither, "no_ride"},
 		{"low mood", with("phq1", "more_than_half"), flows.LeanIOP, "safe_home"},
-		{"low mood both", with("phq2", "nearly_every"), flows.LeanEither, "low_mood"},
+		{"low mood both", with("phq2", "nearly_every"), flows.LeanIOP, "dual_moderate"},
 		{"medical", with("medical", "yes"), flows.LeanInpatient, "medical"},
 		{"court", with("situation", "home,people,ride,court"), flows.LeanInpatient, "court_order"},
 		{"relapse", with("treatment", "relapse_outpatient"), flows.LeanInpatient, "relapse_after_outpatient"},
@@ -242,9 +242,10 @@ func TestEveryLeanReachable(t *testing.T) {
 		{"safety", with("safety", "yes"), flows.LeanInpatient, "safety_risk"},
 		{"mental health only, moderate mood", withAll(map[string]string{"concern": "mental_health", "phq1": "more_than_half", "phq2": "several"}), flows.LeanIOP, "mood_moderate"},
 		{"mental health only, PHQ-2 of 4", withAll(map[string]string{"concern": "mental_health", "phq1": "more_than_half", "phq2": "more_than_half"}), flows.LeanIOP, "mood_moderate"},
-		{"mental health only, severe mood", withAll(map[string]string{"concern": "mental_health", "phq1": "nearly_every", "phq2": "more_than_half"}), flows.LeanEither, "low_mood"},
+		{"mental health only, severe mood", withAll(map[string]string{"concern": "mental_health", "phq1": "nearly_every", "phq2": "more_than_half"}), flows.LeanEither, "mood_severe"},
 		{"mental health only, moderate mood, no support", withAll(map[string]string{"concern": "mental_health", "phq1": "more_than_half", "phq2": "several", "situation": "home,ride"}), flows.LeanInpatient, "no_support"},
-		{"low mood with substance use", withAll(map[string]string{"phq1": "more_than_half", "phq2": "several"}), flows.LeanEither, "low_mood"},
+		{"low mood with substance use", withAll(map[string]string{"phq1": "more_than_half", "phq2": "several"}), flows.LeanIOP, "dual_moderate"},
+		{"severe low mood with substance use", withAll(map[string]string{"phq1": "nearly_every", "phq2": "more_than_half"}), flows.LeanEither, "mood_severe"},
 	} {
 		as := bot.Assess(f, c, tc.answers)
 		if as.Lean != tc.lean {

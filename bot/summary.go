@@ -69,8 +69,18 @@ type Assessment struct {
 	Urgent    bool
 }
 
-// maxReasons is how many reasons a summary names.
-const maxReasons = 4
+// maxReasons is how many reasons a summary names; minReasons how many it
+// keeps when the longest of them would not fit the message's budget.
+const (
+	maxReasons = 4
+	minReasons = 2
+)
+
+// fitsSummary reports whether msg fits a summary message's budget as
+// written and as sent by default (transliterated to GSM-7).
+func fitsSummary(msg string) bool {
+	return flows.Segments(msg) <= flows.SummaryBudget(msg) && flows.Segments(flows.Transliterate(msg)) <= flows.SummarySegments
+}
 
 // Assess applies the criteria table to the answers given to flow f.
 func Assess(f *flows.Flow, c *flows.Criteria, given map[string]string) Assessment {
@@ -149,8 +159,14 @@ type Summary struct {
 	Reasons    []string // the texter's reasons, filled in
 	Strengths  []string
 	Urgent     string // "get help first", or ""
-	Insurance  string // the next-step text for their insurance
-	NextStep   string
+	// Compare is the short side-by-side, as it fits their situation (no
+	// "live at home" without a safe home).
+	Compare string
+	// StepDown is the word on step-down care, for the leans that name it
+	// (not to a texter IOP fits), or "".
+	StepDown  string
+	Insurance string // the next-step text for their insurance
+	NextStep  string
 	// Messages are the summary as at most two SMS-sized messages.
 	Messages []string
 }
@@ -161,11 +177,16 @@ func (e *Engine) summarize(s *Session) *Summary {
 	lang := s.Lang
 	vars := e.vars(s)
 	as := Assess(f, c, s.Answers)
+	a := newAnswers(f, c, s.Answers)
 	sum := &Summary{
 		Assessment: as,
 		Lang:       lang,
 		Headline:   flows.Fill(c.Leans[as.Lean].Headline.In(lang), vars),
-		NextStep:   flows.Fill(c.Texts["next_step"].In(lang), vars),
+		Compare:    flows.Fill(c.Text("compare_sms", a).In(lang), vars),
+		NextStep:   flows.Fill(c.Text("next_step", a).In(lang), vars),
+	}
+	if c.Leans[as.Lean].StepDown {
+		sum.StepDown = flows.Fill(c.Text("step_down", a).In(lang), vars)
 	}
 	for _, in := range as.Reasons {
 		sum.Reasons = append(sum.Reasons, flows.Fill(in.Reason.In(lang), vars))
@@ -180,24 +201,42 @@ func (e *Engine) summarize(s *Session) *Summary {
 		sum.Insurance = flows.Fill(t.In(lang), vars)
 	}
 
-	var first strings.Builder
-	if sum.Urgent != "" {
-		first.WriteString(sum.Urgent + " ")
+	first := func() string {
+		var b strings.Builder
+		if sum.Urgent != "" {
+			b.WriteString(sum.Urgent + " ")
+		}
+		b.WriteString(sum.Headline)
+		if len(sum.Reasons) > 0 {
+			b.WriteString(" " + c.Texts["reasons"].In(lang) + " " + strings.Join(sum.Reasons, ". ") + ".")
+		}
+		if len(sum.Strengths) > 0 {
+			b.WriteString(" " + flows.Fill(c.Texts["strengths"].In(lang), vars) + " " + flows.LowerFirst(strings.Join(sum.Strengths, ". ")) + ".")
+		}
+		b.WriteString(" " + c.Texts["not_diagnosis"].In(lang))
+		return b.String()
 	}
-	first.WriteString(sum.Headline)
-	if len(sum.Reasons) > 0 {
-		first.WriteString(" " + c.Texts["reasons"].In(lang) + " " + strings.Join(sum.Reasons, ". ") + ".")
+	// A rare mix of the longest findings (urgent help first, four long
+	// reasons, in Spanish for someone else) can pass the message's budget:
+	// the last named goes, strengths first, keeping minReasons.
+	msg := first()
+	for !fitsSummary(msg) && len(sum.Reasons)+len(sum.Strengths) > minReasons {
+		if n := len(sum.Strengths); n > 0 {
+			sum.Strengths = sum.Strengths[:n-1]
+		} else {
+			sum.Reasons = sum.Reasons[:len(sum.Reasons)-1]
+		}
+		msg = first()
 	}
-	if len(sum.Strengths) > 0 {
-		first.WriteString(" " + flows.Fill(c.Texts["strengths"].In(lang), vars) + " " + flows.LowerFirst(strings.Join(sum.Strengths, ". ")) + ".")
-	}
-	first.WriteString(" " + c.Texts["not_diagnosis"].In(lang))
 
-	second := []string{flows.Fill(c.Texts["compare_sms"].In(lang), vars), flows.Fill(c.Texts["step_down"].In(lang), vars)}
+	second := []string{sum.Compare}
+	if sum.StepDown != "" {
+		second = append(second, sum.StepDown)
+	}
 	if sum.Insurance != "" {
 		second = append(second, sum.Insurance)
 	}
 	second = append(second, sum.NextStep)
-	sum.Messages = []string{first.String(), strings.Join(second, " ")}
+	sum.Messages = []string{msg, strings.Join(second, " ")}
 	return sum
 }

@@ -19,6 +19,13 @@ type Crisis struct {
 	Patterns []*DangerPattern `yaml:"patterns"`
 	// Clear are the contexts that clear a match, tried in order.
 	Clear []*ClearRule `yaml:"clear"`
+	// Whose are patterns, per person ("self" or "other") and language,
+	// that say whose danger a match is when its family does not: one
+	// found over the match, or ending at most eight words before it,
+	// names the person ("better off without me", "sin mi"; "he keeps
+	// saying", "kill himself"). Under WhosePerson, words that name
+	// someone else as the language's own list does ("homie", "mi pana").
+	Whose map[string]map[string][]string `yaml:"whose"`
 	// Reply are the replies by name: a kind ("overdose"), a kind for
 	// someone else ("overdose_other"), a pattern's own reply
 	// ("violence_child"), and the concern question and its answers.
@@ -124,18 +131,26 @@ type ClearRule struct {
 	node *yaml.Node // the rule in its file
 }
 
+// WhosePerson names, in Crisis.Whose, the words that name someone else.
+const WhosePerson = "person"
+
 // CrisisMatch is the crisis file compiled for one language.
 type CrisisMatch struct {
-	// M finds the danger patterns, each named by its family's index, and
-	// the contexts of the clear rules, named as Clear says.
+	// M finds the danger patterns, each named by its family's index.
 	M *text.Matcher
+	// Context finds the contexts of the clear rules, named as Clear says:
+	// they are looked for only in a message where danger was found.
+	Context *text.Matcher
 	// Clear holds, per rule, its compiled contexts.
 	Clear []ClearMatch
+	// Whose holds the names the patterns of Crisis.Whose have in Context,
+	// by person ("" for none).
+	Whose map[string]string
 }
 
 // ClearMatch is a clear rule compiled for one language: the names its
-// contexts' patterns have in M ("" when the rule has no such context).
-// Danger and its context are found in one pass over a message.
+// contexts' patterns have in Context ("" when the rule has no such
+// context). Every context is found in one pass over a message.
 type ClearMatch struct {
 	Anywhere, Near, Starts, Before, Covers, Unless string
 }
@@ -185,6 +200,11 @@ var RequiredReplies = []string{"default", "concern", "concern_other", "concern_n
 func (c *Crisis) validate(ls map[string]*text.Language, langs []string, p *problems) {
 	c.checkPatterns(langs, p)
 	c.checkClear(p)
+	for _, who := range sortedKeys(c.Whose) {
+		if who != WhoSelf && who != WhoOther && who != WhosePerson {
+			p.add(c.File, rootLine(c.root, "whose", who), "whose: %q is not self, other or person", who)
+		}
+	}
 	for _, k := range append(append([]string{}, CrisisKinds...), RequiredReplies...) {
 		if _, ok := c.Reply[k]; !ok {
 			p.add(c.File, rootLine(c.root, "reply"), "reply: %q is missing", k)
@@ -270,8 +290,10 @@ func (c *Crisis) checkClear(p *problems) {
 	}
 }
 
-// compile compiles the patterns and clear rules of language l into one
-// matcher, naming each pattern that cannot be matched at its line.
+// compile compiles the patterns and clear rules of language l into two
+// matchers, one for danger, one for the contexts that clear it, each
+// knowing the words of the other, and names each pattern that cannot be
+// matched at its line.
 func (c *Crisis) compile(l *text.Language, p *problems) {
 	code := l.Code
 	m, err := l.NewMatcher(c.Lists[code], true)
@@ -279,11 +301,18 @@ func (c *Crisis) compile(l *text.Language, p *problems) {
 		p.add(c.File, rootLine(c.root, "lists", code), "lists %s: %v", code, err)
 		return
 	}
-	cm := &CrisisMatch{M: m}
+	ctx, err := l.NewMatcher(c.Lists[code], true)
+	if err != nil {
+		p.add(c.File, rootLine(c.root, "lists", code), "lists %s: %v", code, err)
+		return
+	}
+	cm := &CrisisMatch{M: m, Context: ctx}
 	for i, dp := range c.Patterns {
 		for _, src := range dp.In(code) {
 			if _, err := m.Add(strconv.Itoa(i), src); err != nil {
 				p.add(c.File, valueLine(mapValue(dp.node, code), src), "pattern %q: %s %q cannot be matched: %v", dp.Name, code, src, err)
+			} else {
+				_ = ctx.Know(src) // it compiled in m
 			}
 		}
 	}
@@ -294,8 +323,10 @@ func (c *Crisis) compile(l *text.Language, p *problems) {
 			}
 			name := fmt.Sprintf("clear %d %s", i, field)
 			for _, src := range srcs[code] {
-				if _, err := m.Add(name, src); err != nil {
+				if _, err := ctx.Add(name, src); err != nil {
 					p.add(c.File, valueLine(mapValue(r.node, field), src), "clear %q: %s %s %q cannot be matched: %v", r.Name, field, code, src, err)
+				} else {
+					_ = m.Know(src) // it compiled in ctx
 				}
 			}
 			return name
@@ -304,6 +335,18 @@ func (c *Crisis) compile(l *text.Language, p *problems) {
 			Anywhere: compile("anywhere", r.Anywhere), Near: compile("near", r.Near), Starts: compile("starts", r.Starts), Before: compile("before", r.Before),
 			Covers: compile("covers", r.Covers), Unless: compile("unless", r.Unless),
 		})
+	}
+	cm.Whose = map[string]string{}
+	for _, who := range sortedKeys(c.Whose) {
+		name := "whose " + who
+		for _, src := range c.Whose[who][code] {
+			_ = m.Know(src)
+			if _, err := ctx.Add(name, src); err != nil {
+				p.add(c.File, valueLine(c.root, src), "whose %s: %s %q cannot be matched: %v", who, code, src, err)
+				continue
+			}
+			cm.Whose[who] = name
+		}
 	}
 	c.match[code] = cm
 }

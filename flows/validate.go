@@ -30,6 +30,42 @@ func (c *Criteria) validate(f *Flow, langs []string, p *problems) {
 	for _, k := range sortedKeys(c.Texts) {
 		checkText(c.Texts[k], langs, c.File, rootLine(c.root, "texts", k), fmt.Sprintf("texts %q", k), p)
 	}
+	c.checkInstead(f, ids, langs, p)
+}
+
+// checkInstead checks the texts said in place of a fixed text: each names
+// a text that exists, has a condition on the answers and is translated.
+func (c *Criteria) checkInstead(f *Flow, ids map[string]bool, langs []string, p *problems) {
+	scores := f.scores()
+	keys := sortedKeys(c.Texts)
+	defined := make([]string, 0, len(c.Indicators))
+	for _, in := range c.Indicators {
+		defined = append(defined, in.ID)
+	}
+	for i, in := range c.Instead {
+		where := fmt.Sprintf("instead %d", i+1)
+		if in == nil {
+			p.add(c.File, rootLine(c.root, "instead", i), "%s: empty", where)
+			continue
+		}
+		at := func(field string) int { return lineAt(in.node, field) }
+		if _, ok := c.Texts[in.Of]; !ok {
+			p.add(c.File, at("of"), "%s: of: %q is not one of the texts%s", where, in.Of, didYouMean(in.Of, keys))
+		}
+		if in.When == nil {
+			p.add(c.File, lineAt(in.node), "%s: when is missing: a text said instead needs a condition", where)
+		} else {
+			for _, pr := range f.condProblems(in.When, -1, scores) {
+				p.add(c.File, pr.line, "%s: when: %s", where, pr.msg)
+			}
+			for _, ref := range indicatorRefs(in.When) {
+				if !ids[ref] {
+					p.add(c.File, valueLine(mapValue(in.node, "when"), ref), "%s: when: indicator %q is not defined%s", where, ref, didYouMean(ref, defined))
+				}
+			}
+		}
+		checkText(in.Text, langs, c.File, at("text"), where+": text", p)
+	}
 }
 
 // checkIndicators checks each indicator and returns the ids defined.

@@ -44,6 +44,13 @@ type Reading struct {
 	// the values of a multi step already certain, kept through it.
 	Cands []string
 	Keep  []string
+	// Confirm marks a clarify of a checklist that is likely as read but
+	// weighs too much to take unasked ("all of them" to a list with "none"
+	// or a court order): Cands are what was read, shown to be confirmed.
+	Confirm bool
+	// Not are the options of a checklist named only in a negation ("no
+	// car"), said back with what was taken.
+	Not []string
 }
 
 func Answer(v string) Reading { return Reading{Result: Answered, Value: v} }
@@ -75,6 +82,9 @@ type input struct {
 	strict bool
 	// why collects what was found, for flows try.
 	why *[]string
+	// other is set when the texter answers about someone else: a hedged no
+	// about another person is their no ("no, not that i know of").
+	other bool
 }
 
 // because notes what a parser found, for flows try.
@@ -95,10 +105,17 @@ var parsers = map[string]func(*input) Reading{
 	flows.KindFrequency: parseFrequency,
 }
 
-// Read reads m as an answer to st in lang; why, if not nil, collects
-// what was found.
+// Read reads m as an answer to st in lang, as from a texter speaking of
+// themselves; why, if not nil, collects what was found.
 func Read(f *flows.Flow, st *flows.Step, lang string, m *Message, strict bool, why *[]string) Reading {
-	in := &input{flow: f, step: st, lang: lang, msg: m, d: m.Doc(lang), strict: strict, why: why}
+	return ReadFor(f, st, lang, m, strict, false, why)
+}
+
+// ReadFor is Read for a texter who speaks of someone else when other is
+// set: on the safety question their hedged no is a no ("no, not that i
+// know of"), where a texter's hedge about themselves stays a yes.
+func ReadFor(f *flows.Flow, st *flows.Step, lang string, m *Message, strict, other bool, why *[]string) Reading {
+	in := &input{flow: f, step: st, lang: lang, msg: m, d: m.Doc(lang), strict: strict, why: why, other: other}
 	if in.d.Empty() {
 		return Reading{}
 	}
@@ -132,7 +149,7 @@ func (in *input) caution(r Reading) Reading {
 	if o := st.Match(in.lang); o != nil && o.Unless != nil {
 		for _, m := range o.Unless.Find(in.d) {
 			v := o.Unless.Name(m.Pattern)
-			if contains(vs, v) && !negatedHit(in.d, m.From, m.To) {
+			if contains(vs, v) && !negatedHit(in.d, m.From, m.To) && !insideLonger(in.hits(), v, m.From, m.To) {
 				in.because("option %s: %q says otherwise", v, o.Unless.Source(m.Pattern))
 				rest := without(vs, v)
 				if st.Kind == flows.KindMulti && len(rest) > 0 {
@@ -165,6 +182,18 @@ func (in *input) caution(r Reading) Reading {
 		return ask(st, vs[0], zero)
 	}
 	return r
+}
+
+// insideLonger reports whether tokens from..to lie inside a longer hit of
+// option v: "i live at home" names a home, where "at home" alone ("3 kids
+// at home") does not.
+func insideLonger(hs []hit, v string, from, to int) bool {
+	for _, h := range hs {
+		if h.value == v && !h.negated && h.from <= from && to <= h.to && h.to-h.from > to-from {
+			return true
+		}
+	}
+	return false
 }
 
 // hit is an option found in a message.
@@ -491,6 +520,10 @@ func optionNumbers(d *text.Doc, count int, split bool) (nums []int, only bool) {
 	}
 	for i < len(d.Tokens) {
 		t := d.Tokens[i]
+		if pronounOne(d, i) {
+			i++ // "the second one": one option, not options 2 and 1
+			continue
+		}
 		if n, ok := d.NumberAt(i); ok {
 			if n.Vague || n.Approx || n.Value != float64(int(n.Value)) {
 				return nil, false
@@ -529,6 +562,18 @@ func optionNumbers(d *text.Doc, count int, split bool) (nums []int, only bool) {
 		return nums, false
 	}
 	return nil, false
+}
+
+// pronounOne reports whether token i is "one" standing for a thing just
+// numbered ("the first one", "the 2nd one"): the number word 1 right after
+// another number.
+func pronounOne(d *text.Doc, i int) bool {
+	n, ok := d.NumberAt(i)
+	if !ok || !n.Words || n.Value != 1 || n.To-n.From != 1 || n.Vague {
+		return false
+	}
+	k := sort.Search(len(d.Numbers), func(k int) bool { return d.Numbers[k].From >= i })
+	return k > 0 && d.Numbers[k-1].To == i
 }
 
 // picks maps option numbers to values.
@@ -669,6 +714,50 @@ func uniq(vs []string) []string {
 		}
 	}
 	return out
+}
+
+// Names reports whether m names an option of st in its words ("none",
+// "nada"), where a bare "no" names none.
+func Names(f *flows.Flow, st *flows.Step, lang string, m *Message) bool {
+	in := &input{flow: f, step: st, lang: lang, msg: m, d: m.Doc(lang)}
+	return len(in.hits()) > 0
+}
+
+// Adds reports whether m goes on, after the yes it begins with, by adding
+// ("yes and pills", "si y tambien mota", "yes, also weed").
+func Adds(m *Message, lang string) bool {
+	d := m.Doc(lang)
+	y := d.Prefix(text.ListYes) // in words and numbers
+	if y == 0 {
+		return false
+	}
+	i := 0
+	for seen := 0; i < len(d.Tokens) && seen < y; i++ {
+		if k := d.Tokens[i].Kind; k == text.KindWord || k == text.KindNumber {
+			seen++
+		}
+	}
+	for i < len(d.Tokens) && d.Tokens[i].Kind == text.KindSymbol {
+		i++ // "yes, and weed"
+	}
+	return i < len(d.Tokens) && (d.At(text.ListAnd, i) > 0 || d.At(text.ListAlso, i) > 0)
+}
+
+// Within reports whether every word of m that carries content stands in
+// phrase, as lang reads both: "change it" is within "Yes, change it".
+func Within(m *Message, lang, phrase string) bool {
+	d, p := m.Doc(lang), NewMessage(m.set, phrase, lang).Doc(lang)
+	var have []string
+	for _, i := range p.Content() {
+		have = append(have, p.Tokens[i].Stem)
+	}
+	c := d.Content()
+	for _, i := range c {
+		if !slices.Contains(have, d.Tokens[i].Stem) {
+			return false
+		}
+	}
+	return len(c) > 0
 }
 
 // Defers reports whether a reply to the greeting step st names its "not

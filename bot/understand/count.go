@@ -22,6 +22,9 @@ func parseCount(in *input) Reading {
 		if n, ok := bareNumber(in.d, len(st.Options)); ok {
 			return Answer(st.Values()[n-1])
 		}
+		if n, ok := pickedOne(in.d, len(st.Options)); ok {
+			return Answer(st.Values()[n-1]) // "the fourth one": the option, not 4 drinks
+		}
 		// "2, he only has 2 beers": one option number, then words.
 		if nums, only := optionNumbers(in.d, len(st.Options), false); !only && len(nums) == 1 && !in.d.Numbers[0].Words {
 			optNums = nums
@@ -171,11 +174,35 @@ func countsSomethingElse(d *text.Doc, q quantity) bool {
 }
 
 // unitAfter reports whether one of the step's units follows q closely ("6
-// beers", "6 cold beers"), and where it ends.
+// beers", "6 cold beers"), and where it ends. A unit past a clause break
+// or a pronoun is a word of its own: "the first one, i drink every day"
+// counts no drinks.
 func unitAfter(d *text.Doc, q quantity, units []text.Match) (int, bool) {
 	for _, u := range units {
-		if u.From >= q.to && u.From <= q.to+2 {
+		if u.From < q.to || u.From > q.to+2 || u.From >= len(d.Tokens) || d.Tokens[u.From].Clause != d.Tokens[q.to-1].Clause {
+			continue
+		}
+		apart := false
+		for i := q.to; i < u.From; i++ {
+			apart = apart || d.At(text.ListPronouns, i) > 0 || pronounOne(d, i)
+		}
+		if !apart {
 			return u.To, true
+		}
+	}
+	return 0, false
+}
+
+// pickedOne returns the option a message picks as "the fourth one", "the
+// 2nd one": a number followed by "one" that stands for an option.
+func pickedOne(d *text.Doc, count int) (int, bool) {
+	nums, _ := LeadingNumbers(d, count)
+	if len(nums) != 1 {
+		return 0, false
+	}
+	for i := range d.Tokens {
+		if pronounOne(d, i) {
+			return nums[0], true
 		}
 	}
 	return 0, false

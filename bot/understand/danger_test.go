@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"helpline/bot/understand"
@@ -81,69 +82,91 @@ func readTable(t testing.TB, file string, fields int) []tableRow {
 	return rows
 }
 
-// dangerFigures checks every row of a danger table and returns the share
-// of danger caught, the share of harmless texts alarmed on, and what went
-// wrong.
-func dangerFigures(t *testing.T, d *understand.Detector, file string) (caught, falseAlarms float64, missed, alarms, mismatched []string) {
-	rows := readDanger(t, file)
-	danger, harmless, hit, fa := 0, 0, 0, 0
-	perKind := map[string][2]int{}
-	for _, r := range rows {
-		f := d.Check(r.text)
-		where := fmt.Sprintf("%s:%d %s/%s/%s %q", file, r.line, r.tier, r.kind, r.lang, r.text)
-		if r.tier == "none" {
-			harmless++
-			if f.Tier != "" {
-				fa++
-				alarms = append(alarms, fmt.Sprintf("%s: %s %s by %s %q", where, f.Tier, f.Kind, f.Matched, f.Pattern))
-			}
-			continue
-		}
-		danger++
-		pk := perKind[r.kind]
-		pk[1]++
-		if f.Tier == "" {
-			missed = append(missed, fmt.Sprintf("%s: missed (cleared by %q)", where, f.Cleared))
-		} else {
-			hit++
-			pk[0]++
-			if string(f.Tier) != r.tier || f.Kind != r.kind || r.who != "-" && f.Who != r.who {
-				mismatched = append(mismatched, fmt.Sprintf("%s: %s %s %s by %s %q", where, f.Tier, f.Kind, f.Who, f.Matched, f.Pattern))
-			}
-		}
-		perKind[r.kind] = pk
+// tableDecide reads a text of the danger tables as the product's danger
+// check does: the patterns today. When the learned model joins them, the
+// combined check goes here, and the rows left to it (below) can be made
+// to fail too.
+var tableDecide = func(text, lang string) understand.Finding { return tableDetector().CheckIn(text, lang) }
+
+var tableDetector = sync.OnceValue(func() *understand.Detector {
+	set, err := flows.Default()
+	if err != nil {
+		panic(err)
 	}
-	caught, falseAlarms = float64(hit)/float64(danger), float64(fa)/float64(harmless)
-	t.Logf("%s: danger caught %d of %d (%.1f%%); false alarms on harmless texts %d of %d (%.1f%%); caught with another tier, kind or person: %d\nper kind:%s",
-		file, hit, danger, 100*caught, fa, harmless, 100*falseAlarms, len(mismatched), figures(perKind))
-	return
+	d, err := understand.NewDetector(set)
+	if err != nil {
+		panic(err)
+	}
+	return d
+})
+
+// tableCounts are what one danger table's rows were read as.
+type tableCounts struct {
+	rows, right, wrong int
+	// missed are danger rows read as nothing, low urgent rows read as a
+	// concern: left to the learned model.
+	missed, low int
 }
 
+// dangerRows reads every row of a danger table with decide and returns
+// what it counted and, one line each, the rows read wrong: an alarm on a
+// harmless text, or danger read with another tier, kind or person. An
+// urgent reading stands in the product, so a wrong kind or person there
+// is a wrong reply; a concern read for urgent danger still asks, and a
+// miss is for the model to catch: those are counted, not wrong.
+func dangerRows(t *testing.T, decide func(text, lang string) understand.Finding, file string) (tableCounts, []string) {
+	var c tableCounts
+	var wrong []string
+	for _, r := range readDanger(t, file) {
+		c.rows++
+		f := decide(r.text, r.lang)
+		switch {
+		case r.tier == "none" && f.Tier == "" || string(f.Tier) == r.tier && f.Kind == r.kind && (r.who == "-" || f.Who == r.who):
+			c.right++
+			continue
+		case r.tier != "none" && f.Tier == "":
+			c.missed++
+			continue
+		case r.tier == string(flows.TierUrgent) && f.Tier == flows.TierConcern:
+			c.low++
+			continue
+		}
+		c.wrong++
+		wrong = append(wrong, fmt.Sprintf("%s:%d %s/%s/%s read as %s/%s/%s by %s %q: %q", file, r.line, r.tier, r.kind, r.who,
+			or(string(f.Tier), "none"), or(f.Kind, "-"), or(f.Who, "-"), f.Matched, f.Pattern, r.text))
+	}
+	return c, wrong
+}
+
+func or(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}
+
+// Most rows the patterns leave to the learned model today: a new miss is
+// a drop in what the patterns catch, and fails.
+const maxMissed, maxLow = 0, 12
+
 // Texts written from how people in danger really text, and harmless ones
-// that sound alarming, English and Spanish: every danger text is caught,
-// and no more than 2% of the harmless ones raise an alarm.
+// that sound alarming, English and Spanish: each is read with its tier,
+// kind and person, or, for danger, left to the learned model (counted).
 func TestDangerTables(t *testing.T) {
 	t.Parallel()
-	d := detector(t)
-	for _, file := range []string{"testdata/danger.tsv", "testdata/danger_more.tsv", "testdata/danger_c.tsv", "testdata/danger_d.tsv", "testdata/danger_e.tsv", "testdata/danger_h.tsv", "testdata/danger_g.tsv", "testdata/danger_i.tsv", "testdata/danger_j.tsv", "testdata/danger_k.tsv", "testdata/danger_f.tsv"} {
-		caught, fa, missed, alarms, mismatched := dangerFigures(t, d, file)
-		for _, m := range missed {
-			t.Error(m)
+	files, _ := filepath.Glob("testdata/danger*.tsv")
+	var all tableCounts
+	for _, file := range files {
+		c, wrong := dangerRows(t, tableDecide, file)
+		for _, w := range wrong {
+			t.Error(w)
 		}
-		if caught < 1 {
-			t.Errorf("%s: %.1f%% of danger caught, want all", file, 100*caught)
-		}
-		if fa > 0.02 {
-			t.Errorf("%s: %.1f%% false alarms, want 2%% or fewer", file, 100*fa)
-		}
-		for _, a := range alarms {
-			t.Log("false alarm: " + a)
-		}
-		if testing.Verbose() {
-			for _, m := range mismatched {
-				t.Log("caught as: " + m)
-			}
-		}
+		t.Logf("%s: %d rows, %d read right, %d wrong; left to the model: %d missed, %d urgent read as concern", file, c.rows, c.right, c.wrong, c.missed, c.low)
+		all.rows, all.right, all.wrong, all.missed, all.low = all.rows+c.rows, all.right+c.right, all.wrong+c.wrong, all.missed+c.missed, all.low+c.low
+	}
+	t.Logf("all tables: %d rows, %d read right, %d wrong; left to the model: %d missed, %d urgent read as concern", all.rows, all.right, all.wrong, all.missed, all.low)
+	if all.missed > maxMissed || all.low > maxLow {
+		t.Errorf("the patterns leave %d missed and %d urgent-as-concern rows to the model, want at most %d and %d", all.missed, all.low, maxMissed, maxLow)
 	}
 }
 
@@ -182,9 +205,11 @@ func TestClearRulesBothWays(t *testing.T) {
 			t.Errorf("clears.tsv:%d: no clear rule %q in the crisis file", n+1, rule)
 			continue
 		}
-		// A rule clears the kinds it names; another kind may still be
-		// read ("i wish a car would hit me" is no violence, but asked about).
-		if got := d.Check(cleared); got.Tier != "" && (len(r.Kinds) == 0 || slices.Contains(r.Kinds, got.Kind)) {
+		// A rule clears the kinds and tiers it names; another may still be
+		// read ("i wish a car would hit me" is no violence, but asked
+		// about; "ive thought about killing myself" is no plan, but asked
+		// about).
+		if got := d.Check(cleared); got.Tier != "" && (len(r.Kinds) == 0 || slices.Contains(r.Kinds, got.Kind)) && (len(r.Tiers) == 0 || slices.Contains(r.Tiers, got.Tier)) {
 			t.Errorf("clears.tsv:%d %s: %q is %s %s by %q, want cleared", n+1, rule, cleared, got.Tier, got.Kind, got.Pattern)
 		} else if why := strings.Join(d.Explain(cleared), "\n"); !strings.Contains(why, "cleared by "+rule) {
 			t.Errorf("clears.tsv:%d %s: %q is not cleared by it:\n%s", n+1, rule, cleared, why)

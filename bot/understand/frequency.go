@@ -21,6 +21,9 @@ func parseFrequency(in *input) Reading {
 		if n, ok := bareNumber(in.d, len(st.Options)); ok {
 			return Answer(st.Values()[n-1])
 		}
+		if n, ok := pickedOne(in.d, len(st.Options)); ok && len(in.hits()) == 0 {
+			return Answer(st.Values()[n-1]) // "the fourth one"
+		}
 	}
 	hs := in.hits()
 	if in.strict {
@@ -28,7 +31,8 @@ func parseFrequency(in *input) Reading {
 	}
 	rs := ratesIn(in)
 	hs = notNegations(in.d, hs, rs)
-	rs = outsideHits(rs, hs) // "siempre" of "casi siempre" is the option's word
+	rs = outsideHits(rs, hs)   // "siempre" of "casi siempre" is the option's word
+	hs = outsideCounts(hs, rs) // "nights" of "3 or 4 nights a week" is the count's
 	said, _ := positive(afterContrast(in.d, hs))
 	byRate, vague, negatedOnly := rateOptions(st, afterContrastRates(in.d, rs))
 	z := zeroOption(st)
@@ -141,6 +145,25 @@ func outsideHits(rs []rateHit, hs []hit) []rateHit {
 	return out
 }
 
+// outsideCounts drops the option words that lie inside a count per period:
+// "3 or 4 nights a week" says how often by its numbers, and its "nights"
+// is not "nightly".
+func outsideCounts(hs []hit, rs []rateHit) []hit {
+	var out []hit
+	for _, h := range hs {
+		inside := false
+		for _, r := range rs {
+			if r.src != "phrase" && r.from <= h.from && h.to <= r.to {
+				inside = true
+			}
+		}
+		if !inside {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // rateHit is a frequency found in a message.
 type rateHit struct {
 	rate     text.Rate
@@ -233,9 +256,9 @@ func perPeriod(d *text.Doc, q quantity, window string) (rateHit, bool) {
 		}
 	}
 	skip()
-	unit := ""
+	unit, times := "", false
 	if i < len(d.Tokens) && (d.Lang.Is(text.WordTimes, d.Tokens[i].Word) || d.Lang.Is(text.WordTimes, d.Tokens[i].Stem)) {
-		i++
+		i, times = i+1, true
 	} else if i < len(d.Tokens) {
 		if p := d.Lang.Period(d.Tokens[i].Word); p == "day" || p == "night" {
 			unit = p // "5 days a week": days counted in a week
@@ -243,9 +266,9 @@ func perPeriod(d *text.Doc, q quantity, window string) (rateHit, bool) {
 		}
 	}
 	skip()
-	every := 1.0
+	every, per := 1.0, false
 	if n := d.At(text.ListPer, i); n > 0 {
-		i += n
+		i, per = i+n, true
 		skip()
 		// "once every 2 weeks", "cada 3 dias".
 		if nq, ok := d.NumberAt(i); ok && !nq.Vague && nq.Value > 0 {
@@ -255,7 +278,9 @@ func perPeriod(d *text.Doc, q quantity, window string) (rateHit, bool) {
 		}
 		skip()
 	}
-	if i < len(d.Tokens) {
+	if i < len(d.Tokens) && (times || per || unit != "") {
+		// "2 years" alone is how long, or how long ago ("hace 2 anos"),
+		// not how often: a rate says times, a day count, or per.
 		if p := d.Lang.Period(d.Tokens[i].Word); p != "" && !(unit != "" && p == unit) {
 			days := text.PeriodNames[p] * every
 			if every == 1 && p == "weekend" {

@@ -3,6 +3,7 @@ package understand
 import (
 	"helpline/bot/understand/learn"
 	"helpline/flows"
+	"helpline/flows/text"
 )
 
 // Layers of the danger check: which one decided.
@@ -20,6 +21,9 @@ type Danger struct {
 	model    *learn.Model
 	crisis   *flows.Crisis
 	set      *flows.Set
+	// history finds, per language, the crisis file's words of the past
+	// ("last spring", "hace 2 anos") and of now ("just", "tonight").
+	history map[string]*text.Matcher
 }
 
 // DangerReading is what both layers made of a message: the decision, which
@@ -47,7 +51,55 @@ func NewDanger(set *flows.Set) (*Danger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Danger{patterns: d, model: m, crisis: set.Crisis, set: set}, nil
+	h, err := historyMatchers(set)
+	if err != nil {
+		return nil, err
+	}
+	return &Danger{patterns: d, model: m, crisis: set.Crisis, set: set, history: h}, nil
+}
+
+// historyMatchers builds, for each language whose crisis lists have words
+// of the past and of now, a matcher of both.
+func historyMatchers(set *flows.Set) (map[string]*text.Matcher, error) {
+	out := map[string]*text.Matcher{}
+	for code, l := range set.Langs {
+		lists := set.Crisis.Lists[code]
+		if len(lists["past"]) == 0 || len(lists["recent"]) == 0 {
+			continue
+		}
+		m, err := l.NewMatcher(lists, false)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range []string{"past", "recent"} {
+			if _, err := m.Add(name, "@"+name); err != nil {
+				return nil, err
+			}
+		}
+		out[code] = m
+	}
+	return out, nil
+}
+
+// past reports whether the message tells of the past with no sign of now
+// ("he had a seizure last spring when he tried to quit", "hace 2 anos"),
+// in any language that reads it: history, which the model reads without
+// its time, as the clear rule of the patterns does.
+func (d *Danger) past(msg *Message) bool {
+	past := false
+	for _, l := range msg.Langs() {
+		m := d.history[l.Code]
+		if m == nil {
+			continue
+		}
+		for _, hit := range m.Find(msg.In(l)) {
+			if hit.Name == "recent" {
+				return false
+			}
+			past = true
+		}
+	}
+	return past
 }
 
 // Patterns returns the rule layer alone.
@@ -81,6 +133,12 @@ func (d *Danger) CheckMessage(msg *Message, prefer string) DangerReading {
 		r.Layer = LayerPatterns
 	}
 	switch {
+	case p.Tier != "" && d.past(msg):
+		// History with no sign of now is not danger now; the patterns'
+		// reading (a concern, or none) stands.
+		if r.Cleared == "" {
+			r.Cleared = "history (model)"
+		}
 	case p.Tier == learn.Urgent:
 		r.Finding = d.modelFinding(msg, p, lang, flows.TierUrgent)
 		r.Layer, r.Prob = LayerModel, p.Prob

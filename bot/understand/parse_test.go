@@ -75,7 +75,7 @@ func TestParse(t *testing.T) {
 		{"situation", "3 1", "home,ride"},
 		{"situation", "none", "none"},
 		{"situation", "no", "none"},
-		{"situation", "all", "home,people,ride,obligations,court"},
+		{"use", "all", "daily,withdrawal"}, // all of two is both
 		{"situation", "6", "none"},
 		{"readiness", "4", "4"},
 		{"readiness", "five", "5"},
@@ -102,6 +102,78 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// "All of them" to a checklist of more than two that also has "none of
+// these" (or a court order) is shown to be confirmed, never taken.
+func TestAllIsConfirmed(t *testing.T) {
+	t.Parallel()
+	set := shippedSet(t)
+	f := set.Screening()
+	for _, tc := range []struct{ step, lang, text, want string }{
+		{"situation", "en", "all", "home,people,ride,obligations,court"},
+		{"situation", "en", "all of the above lol", "home,people,ride,obligations,court"},
+		{"situation", "es", "todas", "home,people,ride,obligations,court"},
+		{"concern", "en", "all of them", "alcohol,opioids,stimulants,benzos,cannabis,other_drugs"},
+	} {
+		r := Read(f, f.Step(tc.step), tc.lang, NewMessage(set, tc.text, tc.lang), false, nil)
+		if r.Result != Clarify || !r.Confirm || strings.Join(r.Cands, ",") != tc.want {
+			t.Errorf("%s: Read(%q) = %v %q %v confirm=%v; want %s shown to be confirmed", tc.step, tc.text, r.Result, r.Value, r.Cands, r.Confirm, tc.want)
+		}
+	}
+}
+
+// Read for another step, a text says only what it plainly says there: "the
+// first one, i drink every day" counts no drinks, "hace 2 años" and "2 years
+// ago" are when, not how often.
+func TestReadForAnotherStep(t *testing.T) {
+	t.Parallel()
+	set := shippedSet(t)
+	f := set.Screening()
+	for _, tc := range []struct{ step, lang, text, want string }{
+		{"audit2", "en", "the first one, i drink every day", ""},
+		{"audit2", "en", "the first one i drink every day", ""},
+		{"audit2", "en", "the second one", ""},
+		{"audit2", "en", "like 6 beers", "5to6"},
+		{"audit1", "es", "estuve en un anexo hace 2 años", ""},
+		{"audit1", "en", "rehab 2 years ago", ""},
+		{"audit1", "en", "been drinking for 10 years", ""},
+		{"audit1", "en", "he drinks like 3 times a week", "2to3week"},
+		{"audit1", "es", "toma 2 veces por semana", "2to3week"},
+	} {
+		r := Read(f, f.Step(tc.step), tc.lang, NewMessage(set, tc.text, tc.lang), true, nil)
+		got := ""
+		if r.Result == Answered {
+			got = r.Value
+		}
+		if got != tc.want {
+			t.Errorf("%s: Read(%q) for another step = %q, want %q", tc.step, tc.text, got, tc.want)
+		}
+	}
+}
+
+// A yes to a checklist shown with what was understood adds more only when
+// it goes on by adding: "yes and pills", not "si, diario, ... nada de eso no".
+func TestYesAdds(t *testing.T) {
+	t.Parallel()
+	set := shippedSet(t)
+	for _, tc := range []struct {
+		lang, text string
+		want       bool
+	}{
+		{"en", "yes and pills sometimes", true},
+		{"en", "yes, and weed", true},
+		{"en", "yes also xanax", true},
+		{"es", "si y tambien mota", true},
+		{"es", "si, diario. si no me las tomo me siento horrible", false},
+		{"en", "yes thats it", false},
+		{"en", "yes", false},
+		{"en", "and pills", false},
+	} {
+		if got := Adds(NewMessage(set, tc.text, tc.lang), tc.lang); got != tc.want {
+			t.Errorf("Adds(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
 func TestParseMisses(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ step, text string }{
@@ -115,6 +187,9 @@ func TestParseMisses(t *testing.T) {
 		{"readiness", "6"},
 		{"readiness", "1 2"},
 		{"situation", "1 6"},
+		{"situation", "my family doesnt support me"}, // named to say there is none
+		{"audit1", "3 or 4 nights a week"},           // 2-3 a week, or 4 or more?
+		{"readiness", "ready i think"},
 		{"insurance", "private and medicaid"},
 		{"audit1", ""},
 	} {

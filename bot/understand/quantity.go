@@ -24,6 +24,9 @@ func quantities(d *text.Doc) []quantity {
 	ns := d.Numbers
 	for k := 0; k < len(ns); k++ {
 		n := ns[k]
+		if pronounOne(d, n.From) {
+			continue // the "one" of "the first one" counts nothing
+		}
 		q := quantity{lo: n.Value, hi: n.Value, from: n.From, to: n.To, approx: n.Approx, words: n.Words}
 		if n.Vague {
 			q.lo, q.hi, q.vague = n.Lo, n.Hi, true

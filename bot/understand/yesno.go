@@ -13,13 +13,9 @@ func parseYesNo(in *input) Reading {
 	if nums, only := LeadingNumbers(in.d, 2); only && len(nums) == 1 {
 		return Answer(st.Values()[nums[0]-1])
 	}
-	if st.Safety {
-		for _, l := range in.msg.Langs() {
-			if len(in.msg.In(l).Find(text.ListHedges)) > 0 {
-				in.because("on the safety question a hedge anywhere is yes")
-				return Answer("yes")
-			}
-		}
+	if st.Safety && safetyHedge(in) {
+		in.because("on the safety question a hedge anywhere is yes")
+		return Answer("yes")
 	}
 	said, saidOK := YesNoAny(in.msg)
 	pos, negs := positive(in.hits())
@@ -51,6 +47,64 @@ func parseYesNo(in *input) Reading {
 		return ask(st, "yes", "no") // "maybe", "idk": which is closer?
 	}
 	return Reading{}
+}
+
+// safetyHedge reports whether a hedge stands anywhere in an answer to the
+// safety question, in any language. About someone else, a plain no and
+// then what the texter knows ("no, not that i know of", "no que yo sepa":
+// the step's own words for no) is their no; alone, such words ("not that
+// i know of", "no creo") stay a hedge. About the texter, any hedge stays a
+// yes.
+func safetyHedge(in *input) bool {
+	for _, l := range in.msg.Langs() {
+		d := in.msg.In(l)
+		hedges := d.Find(text.ListHedges)
+		if in.other {
+			hedges = qualifiedNo(in, l.Code, d, hedges)
+		}
+		if len(hedges) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// qualifiedNo drops, about someone else, the hedges that only qualify a
+// plain no: a message that begins with a word that alone says no ("no",
+// "nope") and then a break ("No. I'd know", "no, not that i know of"), or
+// followed by the step's words for no ("no que yo sepa"; the hedge may take
+// in that first no). A no about another person, qualified by what the
+// texter knows, is their no; alone, such words ("not that i know of", "no
+// creo") stay a hedge. Words of danger in it were read before the answer,
+// and are its yes.
+func qualifiedNo(in *input, code string, d *text.Doc, hedges []text.Span) []text.Span {
+	o, c := in.step.Match(code), d.Content()
+	if len(c) == 0 {
+		return hedges
+	}
+	first := *d
+	first.Tokens, first.Numbers = d.Tokens[:c[0]+1], nil
+	if yn, ok := YesNo(&first); !ok || yn != "no" {
+		return hedges
+	}
+	if len(c) > 1 && d.Tokens[c[1]].Clause != d.Tokens[c[0]].Clause {
+		return nil // the no stands on its own
+	}
+	if o == nil {
+		return hedges
+	}
+	var out []text.Span
+	for _, h := range hedges {
+		qualifies := false
+		for _, m := range o.M.Find(d) {
+			after := m.From > c[0] && (h.From == c[0] || h.From >= m.From)
+			qualifies = qualifies || o.Value[m.Pattern] == "no" && after && h.To <= m.To
+		}
+		if !qualifies {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // afterOnly returns the hits of the step's words after token i.

@@ -164,7 +164,7 @@ func TestTwoReplicasOnCluster(t *testing.T) {
 			defer wg.Done()
 			script, want := iopScript, "Intensive Outpatient Program (IOP) looks like a good fit"
 			if i%2 == 1 {
-				script, want = inpatientScript, "inpatient or residential care looks like the safer fit"
+				script, want = inpatientScript, "inpatient or residential care looks like the better fit"
 			}
 			from := fmt.Sprintf("+1720555%04d", i)
 			var last string

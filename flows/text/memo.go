@@ -142,8 +142,10 @@ func (m *Matcher) markLists(h hits, p int) {
 	lm := h.lists
 	q := int(h.fill.next[p+1])
 	for _, id := range h.ids[p] {
-		for _, r := range m.listStarts[id] {
-			lm.mark(r, p)
+		if int(id) < len(m.listStarts) {
+			for _, r := range m.listStarts[id] {
+				lm.mark(r, p)
+			}
 		}
 		if q == len(h.ids) {
 			continue
@@ -213,10 +215,60 @@ type partMatches struct {
 	byFrom []int // indexes into found, by where they start
 }
 
+// partSet is where the hidden parts of "A & B" patterns were found in one
+// document, by pattern; it lives in a Matcher's scratch and is emptied
+// after each document.
+type partSet struct {
+	slot  []int32 // by pattern: 1 + its index in pms; 0 when not found
+	pms   []partMatches
+	used  []int // the patterns found, in the order first found
+	cands []int // the combos to try
+}
+
+// fill notes where parts were found and indexes them.
+func (ps *partSet) fill(parts []partFound) {
+	for _, f := range parts {
+		s := ps.slot[f.pattern]
+		if s == 0 {
+			n := len(ps.pms)
+			if n < cap(ps.pms) {
+				ps.pms = ps.pms[:n+1]
+				ps.pms[n].found = ps.pms[n].found[:0]
+			} else {
+				ps.pms = append(ps.pms, partMatches{})
+			}
+			s = int32(n + 1)
+			ps.slot[f.pattern] = s
+			ps.used = append(ps.used, f.pattern)
+		}
+		pm := &ps.pms[s-1]
+		pm.found = append(pm.found, f.span)
+	}
+	for k := range ps.pms {
+		ps.pms[k].index()
+	}
+}
+
+// get returns where part p was found, or nil.
+func (ps *partSet) get(p int) *partMatches {
+	if s := ps.slot[p]; s > 0 {
+		return &ps.pms[s-1]
+	}
+	return nil
+}
+
+// reset empties ps for the next document.
+func (ps *partSet) reset() {
+	for _, p := range ps.used {
+		ps.slot[p] = 0
+	}
+	ps.used, ps.pms = ps.used[:0], ps.pms[:0]
+}
+
 // index orders the matches by where they start, those that start
 // together in the order found.
 func (pm *partMatches) index() {
-	pm.byFrom = make([]int, len(pm.found))
+	pm.byFrom = slices.Grow(pm.byFrom[:0], len(pm.found))[:len(pm.found)]
 	for i := range pm.byFrom {
 		pm.byFrom[i] = i
 	}

@@ -58,14 +58,34 @@ type Matcher struct {
 	// listStarts and listPairs are the lists by the words their items
 	// begin with (see listIndex): at a word, the lists that may match are
 	// found at once, not list by list.
-	listStarts map[int32][]*listRef
+	listStarts [][]*listRef // by word
 	listPairs  map[[2]int32][]*listRef
 
 	pats    []pattern
 	hidden  map[string]int // the parts of "A & B" patterns, as written
-	anchors map[int32][]anchor
-	numbers []int // patterns that begin with a number
-	combos  []combo
+	anchors [][]anchor     // by word
+	// nAnchors counts the anchors made.
+	nAnchors int
+	// knowing is set while Know reads a pattern's words.
+	knowing bool
+	// known remembers what words matched in messages before. The hits
+	// are shared: never to be changed.
+	known wordCache[[]int32]
+	// clauses are the sets of words patterns need (one of each set must
+	// be in a text), each once however many patterns need it, by their
+	// words written as a key: "@drug" in a hundred patterns is looked
+	// for once in a text.
+	clauses  [][]int32
+	clauseOf map[string]int
+	viable   viableIndex
+	numbers  []int // patterns that begin with a number
+	combos   []combo
+	// byFirst holds, per hidden part, the combos it is the first part
+	// of: only the combos whose first part was found are tried; byPart
+	// the combos it is any part of: a part is looked for only when one of
+	// them may match, its other parts' words being in the text too.
+	byFirst [][]int
+	byPart  [][]int
 }
 
 // Within is how many words apart the parts of an "A & B" pattern may be;
@@ -96,10 +116,11 @@ type pattern struct {
 	hidden bool
 	// combo marks an "A & B" pattern: reported when all its parts are.
 	combo bool
-	// need holds, for each term that must match, the words one of which
-	// must be in a text for the pattern to match at all: most patterns
-	// are ruled out by that before they are tried word by word.
-	need [][]int32
+	// need holds, for each term that must match, the clause (see
+	// Matcher.clauses) of the words one of which must be in a text for
+	// the pattern to match at all: most patterns are ruled out by that
+	// before they are tried word by word.
+	need []int
 	// number marks a pattern that may begin with a number; numIndex is
 	// its place among them.
 	number   bool
@@ -144,7 +165,7 @@ type Match struct {
 // or more may match with one typo.
 func (l *Language) NewMatcher(lists map[string][]string, typos bool) (*Matcher, error) {
 	m := &Matcher{lang: l, typos: typos, lists: map[string][]seq{}, byWord: map[string][]int32{},
-		byStem: map[string][]int32{}, byDel: map[string][]int32{}, bySqueeze: map[string][]int32{}, index: map[string]*listIndex{}, refs: map[string]*listRef{}, anon: map[string]string{}, listStarts: map[int32][]*listRef{}, listPairs: map[[2]int32][]*listRef{}, hidden: map[string]int{}, anchors: map[int32][]anchor{}}
+		byStem: map[string][]int32{}, byDel: map[string][]int32{}, bySqueeze: map[string][]int32{}, index: map[string]*listIndex{}, refs: map[string]*listRef{}, anon: map[string]string{}, listPairs: map[[2]int32][]*listRef{}, hidden: map[string]int{}}
 	var errs []string
 	for _, name := range sortedNames(lists) {
 		for _, item := range lists[name] {
@@ -192,6 +213,17 @@ func (m *Matcher) addCombo(name, src string, parts []string) (int, error) {
 	}
 	c.pattern = len(m.pats)
 	m.pats = append(m.pats, pattern{name: name, src: src, combo: true})
+	if n := len(m.pats); len(m.byFirst) < n {
+		m.byFirst = append(m.byFirst, make([][]int, n-len(m.byFirst))...)
+		m.byPart = append(m.byPart, make([][]int, n-len(m.byPart))...)
+	}
+	m.byFirst[c.parts[0]] = append(m.byFirst[c.parts[0]], len(m.combos))
+	m.viable.addCombo(len(m.combos), c.parts)
+	for _, p := range c.parts {
+		if ps := m.byPart[p]; len(ps) == 0 || ps[len(ps)-1] != len(m.combos) {
+			m.byPart[p] = append(ps, len(m.combos))
+		}
+	}
 	m.combos = append(m.combos, c)
 	return c.pattern, nil
 }
@@ -209,13 +241,14 @@ func (m *Matcher) add(name, src string, hidden bool) (int, error) {
 		return -1, fmt.Errorf("must begin with a word, a list or a number")
 	}
 	i := len(m.pats)
-	var need [][]int32
+	var need []int
 	for _, t := range s {
 		if ids, ok := m.required(t); ok {
-			need = append(need, ids)
+			need = append(need, m.clause(ids))
 		}
 	}
 	m.pats = append(m.pats, pattern{name: name, src: src, seq: s, hidden: hidden, need: need})
+	m.addViable(i, need)
 	for _, id := range m.firstIDs(first) {
 		m.addAnchor(id, first.ref, i)
 	}
@@ -263,6 +296,7 @@ func (m *Matcher) AddPhrase(name, phrase string, stems bool) (int, error) {
 	}
 	i := len(m.pats)
 	m.pats = append(m.pats, pattern{name: name, src: phrase, seq: s})
+	m.addViable(i, nil)
 	for _, id := range s[0].ids {
 		m.addAnchor(id, nil, i)
 	}
@@ -275,11 +309,15 @@ func (m *Matcher) AddPhrase(name, phrase string, stems bool) (int, error) {
 type anchor struct {
 	list *listRef
 	pats []int
+	id   int // in the order made, for what Find keeps of it
 }
 
 // addAnchor notes that pattern i, beginning with list (nil for a word), may
 // begin at vocabulary word id.
 func (m *Matcher) addAnchor(id int32, list *listRef, i int) {
+	if int(id) >= len(m.anchors) {
+		m.anchors = append(m.anchors, make([][]anchor, int(id)+1-len(m.anchors))...)
+	}
 	as := m.anchors[id]
 	for k := range as {
 		if as[k].list == list {
@@ -287,7 +325,24 @@ func (m *Matcher) addAnchor(id int32, list *listRef, i int) {
 			return
 		}
 	}
-	m.anchors[id] = append(as, anchor{list: list, pats: []int{i}})
+	m.anchors[id] = append(as, anchor{list: list, pats: []int{i}, id: m.nAnchors})
+	m.nAnchors++
+}
+
+// Know adds the words of pattern src to the words m knows, as Add would,
+// without adding the pattern: a word m knows is matched as written or by
+// stem, never as a typo of another word. Matchers that share a text's
+// words between them (the danger patterns and the contexts that clear
+// them) know each other's words, so that a word is read alike in both.
+func (m *Matcher) Know(src string) error {
+	m.knowing = true
+	defer func() { m.knowing = false }()
+	for _, part := range strings.Split(src, " & ") {
+		if _, err := m.compile(strings.TrimSpace(part), true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Len returns how many patterns m holds, the hidden parts of "A & B"
@@ -343,6 +398,22 @@ func (m *Matcher) required(t term) ([]int32, bool) {
 		return out, len(out) > 0
 	}
 	return nil, false
+}
+
+// clause returns the index of the clause of words ids, made the first
+// time.
+func (m *Matcher) clause(ids []int32) int {
+	key := fmt.Sprint(ids)
+	if i, ok := m.clauseOf[key]; ok {
+		return i
+	}
+	if m.clauseOf == nil {
+		m.clauseOf = map[string]int{}
+	}
+	m.clauseOf[key] = len(m.clauses)
+	m.viable.addClauseWords(len(m.clauses), ids)
+	m.clauses = append(m.clauses, ids)
+	return len(m.clauses) - 1
 }
 
 func (m *Matcher) startsWithNumber(t term) bool {
@@ -543,6 +614,9 @@ func (m *Matcher) phraseList(f string, alts []string, withLists bool) (string, e
 // and returns its name. A field written alike in several patterns is one
 // list, matched once at a token for all of them.
 func (m *Matcher) anonList(f string, seqs []seq) string {
+	if m.knowing {
+		return "" // its words are known; the list is not needed
+	}
 	name := fmt.Sprintf("|%d", len(m.lists))
 	m.lists[name] = seqs
 	m.indexList(name)
@@ -558,6 +632,7 @@ func (m *Matcher) internAsWritten(w string) int32 {
 		}
 	}
 	id := int32(len(m.vocab))
+	m.known.forget()
 	m.vocab = append(m.vocab, vword{word: w, stem: w, written: true})
 	m.byWord[w] = append(m.byWord[w], id)
 	m.indexTypos(id, w)
@@ -644,6 +719,7 @@ func (m *Matcher) intern(w string, exact bool) int32 {
 		}
 	}
 	id := int32(len(m.vocab))
+	m.known.forget()
 	m.vocab = append(m.vocab, vword{word: w, stem: stem, exact: exact})
 	m.byWord[w] = append(m.byWord[w], id)
 	if exact {
@@ -703,34 +779,49 @@ func (m *Matcher) annotate(d *Doc) hits {
 	h := hits{d: d, ids: make([][]int32, len(d.Tokens))}
 	var typos typoMemo
 	for i, t := range d.Tokens {
-		var ids []int32
-		add := func(list []int32, word bool) {
-			for _, id := range list {
-				v := m.vocab[id]
-				if (v.exact || v.written) && !word {
-					continue
-				}
-				ids = appendUnique(ids, id)
-			}
+		if t.Kind != KindWord {
+			h.ids[i] = m.byWord[t.Word]
+			continue
 		}
-		add(m.byWord[t.Word], true)
-		if t.Kind == KindWord {
-			add(m.byStem[t.Stem], false)
-			if t.Alt != "" {
-				add(m.byWord[t.Alt], true)
-				add(m.byStem[t.AltStem], false)
-			}
+		// What a word matches depends on the word alone: it is looked up
+		// once, then remembered across messages.
+		if ids, ok := m.known.get(t.Word); ok {
+			h.ids[i] = ids
+			continue
 		}
-		exact := len(ids) > 0
-		// A typo is forgiven only in a word the vocabulary and the flows do
-		// not already know: "drunk" listed for one option is never "drink"
-		// of another, "noche" is never "coche".
-		if m.typos && !exact && t.Kind == KindWord {
-			ids = m.typoTokenHits(&typos, t)
-		}
+		ids := m.wordHits(&typos, t)
+		m.known.put(t.Word, ids)
 		h.ids[i] = ids
 	}
 	return h
+}
+
+// wordHits returns the vocabulary words the word token t matches: as
+// written or by stem, or, when it matches none, by a typo.
+func (m *Matcher) wordHits(typos *typoMemo, t Token) []int32 {
+	var ids []int32
+	add := func(list []int32, word bool) {
+		for _, id := range list {
+			v := m.vocab[id]
+			if (v.exact || v.written) && !word {
+				continue
+			}
+			ids = appendUnique(ids, id)
+		}
+	}
+	add(m.byWord[t.Word], true)
+	add(m.byStem[t.Stem], false)
+	if t.Alt != "" {
+		add(m.byWord[t.Alt], true)
+		add(m.byStem[t.AltStem], false)
+	}
+	// A typo is forgiven only in a word the vocabulary and the flows do
+	// not already know: "drunk" listed for one option is never "drink"
+	// of another, "noche" is never "coche".
+	if m.typos && len(ids) == 0 {
+		ids = m.typoTokenHits(typos, t)
+	}
+	return slices.Clip(ids)
 }
 
 // typoMemo keeps, for one document, the typo hits of each distinct word,
@@ -808,45 +899,26 @@ func (m *Matcher) Find(d *Doc) []Match {
 		d = m.lang.ReadPieces(d.Text, Split(d.Text))
 	}
 	sc, _ := m.scratch.Get().(*findScratch)
-	if sc == nil || len(sc.viable) != len(m.pats) || len(sc.present) != (len(m.vocab)+63)/64 {
-		sc = &findScratch{present: make([]uint64, (len(m.vocab)+63)/64), viable: make([]uint8, len(m.pats)), stamp: make([]int32, len(m.pats))}
+	if sc == nil || len(sc.stamp) != len(m.pats) || len(sc.fill.bits) != (len(m.vocab)+63)/64 || len(sc.anchor) != m.nAnchors {
+		sc = &findScratch{fill: fillers{bits: make([]uint64, (len(m.vocab)+63)/64)}, stamp: make([]int32, len(m.pats)),
+			combos: partSet{slot: make([]int32, len(m.pats))}, anchor: make([]uint8, m.nAnchors)}
 	}
+	sc.v.size(m)
 	defer func() {
-		clear(sc.present)
-		clear(sc.viable)
+		clear(sc.anchor)
 		clear(sc.stamp)
 		m.scratch.Put(sc)
 	}()
 	h := m.annotate(d)
 	sc.lists.reset(len(m.refs))
 	h.lists = &sc.lists
-	if len(sc.fill.bits) != len(sc.present) {
-		sc.fill.bits = make([]uint64, len(sc.present))
-	}
 	sc.fill.read(h)
 	defer sc.fill.reset()
 	h.fill = &sc.fill
 	sent := sentences(d)
 	var out []Match
-	// The words of the text, to rule patterns out before trying them.
-	present := sc.present
-	for _, ids := range h.ids {
-		for _, id := range ids {
-			present[id/64] |= 1 << (id % 64)
-		}
-	}
-	has := func(ids []int32) bool {
-		for _, id := range ids {
-			if present[id/64]&(1<<(id%64)) != 0 {
-				return true
-			}
-		}
-		return false
-	}
-	// viable is 1 for a pattern whose needed words are all in the text,
-	// 2 for one ruled out; stamp the token a pattern was last tried at,
-	// plus one.
-	viable, stamp := sc.viable, sc.stamp
+	// stamp is the token a pattern was last tried at, plus one.
+	stamp := sc.stamp
 	// tried holds, per pattern that may begin with a number, the tokens it
 	// was tried at from a word, in order, so that it is not tried there
 	// again from a number.
@@ -860,17 +932,28 @@ func (m *Matcher) Find(d *Doc) []Match {
 	}
 	sc.tried = tried
 	parts := sc.parts[:0]
-	try := func(p, i int) {
-		if viable[p] == 0 {
-			viable[p] = 1
-			for _, ids := range m.pats[p].need {
-				if !has(ids) {
-					viable[p] = 2
+	m.markViable(&sc.v, h.ids)
+	defer sc.v.reset()
+	viable := sc.v.viable
+	isViable := func(p int) bool { return viable[p] == 1 }
+	// anyViable reports whether one of the patterns of anchor a may
+	// match: the list they begin with is matched only then. What it
+	// finds is kept for the document in sc.anchor: 1 yes, 2 no.
+	anchorOK := sc.anchor
+	anyViable := func(a *anchor) bool {
+		if anchorOK[a.id] == 0 {
+			anchorOK[a.id] = 2
+			for _, p := range a.pats {
+				if isViable(p) {
+					anchorOK[a.id] = 1
 					break
 				}
 			}
 		}
-		if viable[p] == 2 {
+		return anchorOK[a.id] == 1
+	}
+	try := func(p, i int) {
+		if !isViable(p) {
 			return
 		}
 		if stamp[p] == int32(i)+1 {
@@ -894,7 +977,15 @@ func (m *Matcher) Find(d *Doc) []Match {
 	for i := range d.Tokens {
 		marked := false
 		for _, id := range h.ids[i] {
-			for _, a := range m.anchors[id] {
+			if int(id) >= len(m.anchors) {
+				continue
+			}
+			as := m.anchors[id]
+			for k := range as {
+				a := &as[k]
+				if !anyViable(a) {
+					continue
+				}
 				if a.list != nil {
 					if !marked {
 						m.markLists(h, i)
@@ -927,7 +1018,7 @@ func (m *Matcher) Find(d *Doc) []Match {
 			}
 		}
 	}
-	out = m.combine(out, parts, sent)
+	out = m.combine(out, parts, sent, &sc.combos)
 	sc.parts = parts[:0]
 	slices.SortStableFunc(out, func(a, b Match) int {
 		if a.From != b.From {
@@ -939,28 +1030,27 @@ func (m *Matcher) Find(d *Doc) []Match {
 }
 
 // combine adds to found each "A & B" pattern whose parts were all found
-// within Near words of each other.
-func (m *Matcher) combine(found []Match, parts []partFound, sentence []int) []Match {
+// within Near words of each other; ps is where to keep the parts.
+func (m *Matcher) combine(found []Match, parts []partFound, sentence []int, ps *partSet) []Match {
 	if len(parts) == 0 {
 		return found
 	}
-	byPattern := map[int]*partMatches{}
-	for _, f := range parts {
-		pm := byPattern[f.pattern]
-		if pm == nil {
-			pm = &partMatches{}
-			byPattern[f.pattern] = pm
-		}
-		pm.found = append(pm.found, f.span)
+	ps.fill(parts)
+	defer ps.reset()
+	// Only a combo whose first part was found can match: those are tried,
+	// each once, since a combo has one first part.
+	cands := ps.cands[:0]
+	for _, p := range ps.used {
+		cands = append(cands, m.byFirst[p]...)
 	}
-	for _, pm := range byPattern {
-		pm.index()
-	}
+	slices.Sort(cands)
+	ps.cands = cands
 	var buf [8][2]int
 combos:
-	for _, c := range m.combos {
-		for _, p := range c.parts {
-			if byPattern[p] == nil {
+	for _, ci := range cands {
+		c := m.combos[ci]
+		for _, p := range c.parts[1:] {
+			if ps.get(p) == nil {
 				continue combos
 			}
 		}
@@ -969,7 +1059,7 @@ combos:
 			where = make([][2]int, 0, len(c.parts))
 		}
 		where = where[:len(c.parts)]
-		if span, ok := m.together(c.parts, byPattern, where, sentence); ok {
+		if span, ok := m.together(c.parts, ps, where, sentence); ok {
 			found = append(found, Match{Pattern: c.pattern, Name: m.pats[c.pattern].name, From: span[0], To: span[1], Parts: slices.Clone(where)})
 		}
 	}
@@ -982,13 +1072,13 @@ combos:
 // token. Parts are tried in the order they were found, the first of them
 // that fits winning; after the first part only those that start within
 // reach of the span so far can fit, and only they are tried.
-func (m *Matcher) together(parts []int, byPattern map[int]*partMatches, where [][2]int, sentence []int) ([2]int, bool) {
+func (m *Matcher) together(parts []int, byPattern *partSet, where [][2]int, sentence []int) ([2]int, bool) {
 	var walk func(k, from, to int) ([2]int, bool)
 	walk = func(k, from, to int) ([2]int, bool) {
 		if k == len(parts) {
 			return [2]int{from, to}, true
 		}
-		pm := byPattern[parts[k]]
+		pm := byPattern.get(parts[k])
 		try := func(f [2]int) ([2]int, bool) {
 			if probes != nil {
 				probes.Combined++
@@ -1275,6 +1365,9 @@ func (m *Matcher) indexList(name string) {
 	r.items, r.ix = m.lists[name], ix
 	for id, fi := range ix.first {
 		if len(fi.words) > 0 {
+			if int(id) >= len(m.listStarts) {
+				m.listStarts = append(m.listStarts, make([][]*listRef, int(id)+1-len(m.listStarts))...)
+			}
 			m.listStarts[id] = append(m.listStarts[id], r)
 		}
 		for _, pi := range fi.pairs {
@@ -1327,6 +1420,12 @@ type findScratch struct {
 	fill    fillers
 	parts   []partFound
 	tried   [][]int32
+	// v is which patterns may match (see markViable); combos where the
+	// parts of "A & B" patterns were found.
+	v      viableScratch
+	combos partSet
+	// anchor is, per anchor, whether one of its patterns may match.
+	anchor []uint8
 }
 
 // listRef is a list as a term matches it: its items and their index.

@@ -241,8 +241,9 @@ func SummaryBlocks(c *flows.Criteria, sum *bot.Summary) []slack.Block {
 	blocks = append(blocks, compareTable(c, c.Compare, lang)...)
 	blocks = append(blocks, slack.NewDividerBlock())
 	var next []string
-	if t := c.Texts["step_down"].In(lang); t != "" {
-		next = append(next, mrkdwn.Escape(t))
+	if sum.StepDown != "" {
+		// Said only where it fits the lean, as in the text.
+		next = append(next, mrkdwn.Escape(sum.StepDown))
 	}
 	if sum.Insurance != "" {
 		next = append(next, mrkdwn.Escape(sum.Insurance))

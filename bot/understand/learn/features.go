@@ -110,6 +110,19 @@ type scratch struct {
 	featKeys []uint64
 	counts   []int
 	table    []int32
+	// What logitsAll uses besides (see fast.go).
+	occs  []uint64
+	cross []uint64
+	ends  []int
+	acc   []int32
+	nrow  []int32
+	lanes []uint64
+	pend  []int32
+	slots []uint32
+	first []uint16
+	gen   uint32
+	dups  []uint64
+	norms []float64
 }
 
 // span is a run of tokens [from, to) of a Doc.

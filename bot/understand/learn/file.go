@@ -61,8 +61,8 @@ func (m *Model) Encode() ([]byte, error) {
 			return nil, err
 		}
 		raw := make([]byte, len(h.w))
-		for i, q := range h.w {
-			raw[i] = byte(q)
+		for i, b := range h.w {
+			raw[i] = byte(weightOf(b))
 		}
 		if _, err := fw.Write(raw); err != nil {
 			return nil, err
@@ -143,9 +143,9 @@ func Decode(data []byte) (*Model, error) {
 		if len(raw) != nb*k {
 			return nil, fmt.Errorf("model file: head %q: %d weights, want %d", h.name, len(raw), nb*k)
 		}
-		h.w = make([]int8, len(raw))
+		h.w = make([]byte, len(raw), len(raw)+wordPad)
 		for i, q := range raw {
-			h.w[i] = int8(q)
+			h.w[i] = weightByte(int8(q))
 		}
 		if k < 2 || !(h.temp > 0) {
 			return nil, fmt.Errorf("model file: head %q: %d classes at temperature %g", h.name, k, h.temp)

@@ -52,8 +52,22 @@ type head struct {
 	temp    float64 // divides the logits: calibration
 	bias    []float32
 	scale   []float32
-	w       []int8 // w[bucket*len(classes)+class]
+	// w[bucket*len(classes)+class] is an int8 weight plus 128 (see
+	// weightByte); its capacity leaves wordPad bytes after the last row
+	// (see prepare).
+	w []byte
 }
+
+// weightByte is how a head keeps an int8 weight: plus 128, so that a
+// row's bytes can be summed as unsigned numbers (see sumRows2).
+func weightByte(q int8) byte { return byte(q) ^ 0x80 }
+
+// weightOf is the int8 weight a head keeps as b.
+func weightOf(b byte) int32 { return int32(b) - 128 }
+
+// wordPad is the room after the last row of a head's weights that lets
+// logitsAll read a row 8 bytes at a time.
+const wordPad = 16
 
 // logits writes into z the head's logits (before temperature) for f.
 func (h *head) logits(f []feat, z []float64) {
@@ -70,7 +84,7 @@ func (h *head) logits(f []feat, z []float64) {
 		a := acc[:len(row)]
 		v := ft.val
 		for c, q := range row {
-			a[c] += v * float32(q)
+			a[c] += v * float32(weightOf(q))
 		}
 	}
 	for c := range z[:k] {
@@ -78,8 +92,33 @@ func (h *head) logits(f []feat, z []float64) {
 	}
 }
 
-// softmax turns logits into probabilities in place, at temperature t.
+// softmax turns logits into probabilities in place, at temperature t, as
+// Predict reads them; the thresholds are chosen on what it makes of the
+// logits out of fold.
 func softmax(z []float64, t float64) {
+	hi := math.Inf(-1)
+	for _, v := range z {
+		if v > hi { // not max, which minds NaNs and signed zeros, slowly
+			hi = v
+		}
+	}
+	var sum float64
+	inv := 1 / t
+	for i, v := range z {
+		e := expNonPos((v - hi) * inv)
+		z[i] = e
+		sum += e
+	}
+	inv = 1 / sum
+	for i := range z {
+		z[i] *= inv
+	}
+}
+
+// trainSoftmax is softmax as the trainer computes its gradients and the
+// temperature, with math.Exp: the models were trained with it, and
+// retraining must make them again bit for bit.
+func trainSoftmax(z []float64, t float64) {
 	hi := math.Inf(-1)
 	for _, v := range z {
 		hi = max(hi, v)
@@ -92,6 +131,39 @@ func softmax(z []float64, t float64) {
 	for i := range z {
 		z[i] /= sum
 	}
+}
+
+// exp2Table[j] is 2**(j/64).
+var exp2Table = func() (t [64]float64) {
+	for j := range t {
+		t[j] = math.Exp2(float64(j) / 64)
+	}
+	return t
+}()
+
+// expNonPos returns e**x for x <= 0, within 2 ulps of math.Exp and
+// faster: x = (64m + j)·ln2/64 + r, so e**x = 2**m · 2**(j/64) · e**r,
+// e**r by its Taylor series to r**5 (|r| <= ln2/128).
+func expNonPos(x float64) float64 {
+	if !(x > -700) { // and NaN
+		return math.Exp(x)
+	}
+	const (
+		invLn2By64 = 64 / math.Ln2
+		// ln2/64 in two parts, the first exact times any k here (math's
+		// exp's Ln2Hi and Ln2Lo, over 64).
+		ln2By64Hi = 6.93147180369123816490e-01 / 64
+		ln2By64Lo = 1.90821492927058770002e-10 / 64
+		// Adding it rounds to an integer, left in the low bits.
+		shifter = 0x1.8p52
+	)
+	kf := x*invLn2By64 + shifter
+	k := int64(math.Float64bits(kf))
+	kf -= shifter
+	r := x - kf*ln2By64Hi - kf*ln2By64Lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
+	y := exp2Table[k&63] * p
+	return math.Float64frombits(math.Float64bits(y) + uint64(k>>6)<<52)
 }
 
 // A Model is a trained classifier, as decoded from a model file. It is
@@ -164,6 +236,13 @@ func (m *Model) prepare() {
 			m.urgentClasses = append(m.urgentClasses, c)
 		}
 	}
+	for i := range m.heads {
+		if h := &m.heads[i]; cap(h.w)-len(h.w) < wordPad {
+			w := make([]byte, len(h.w), len(h.w)+wordPad)
+			copy(w, h.w)
+			h.w = w
+		}
+	}
 	m.pool.New = func() any { return new(scratch) }
 }
 
@@ -216,10 +295,9 @@ func (m *Model) read(d *text.Doc, sc *scratch) ([]span, []float64) {
 	k := len(h.classes)
 	sc.spans = spans(d, sc.spans)
 	sc.z = slices.Grow(sc.z[:0], len(sc.spans)*k)[:len(sc.spans)*k]
-	for i, s := range sc.spans {
-		z := sc.z[i*k : i*k+k]
-		h.logits(m.hasher.features(d, s, sc, nil), z)
-		softmax(z, h.temp)
+	m.logitsAll(d, h, sc.spans, sc, sc.z)
+	for i := range sc.spans {
+		softmax(sc.z[i*k:i*k+k], h.temp)
 	}
 	return sc.spans, sc.z
 }
@@ -316,7 +394,8 @@ func (m *Model) Who(d *text.Doc) (who string, prob float64) {
 	sc := m.pool.Get().(*scratch)
 	defer m.pool.Put(sc)
 	var z [8]float64
-	h.logits(m.hasher.features(d, span{0, len(d.Tokens)}, sc, nil), z[:])
+	sc.spans = append(sc.spans[:0], span{0, len(d.Tokens)})
+	m.logitsAll(d, h, sc.spans, sc, z[:])
 	p := z[:len(h.classes)]
 	softmax(p, h.temp)
 	c := argmaxFrom(p, 0)
@@ -349,7 +428,7 @@ func (m *Model) Why(d *text.Doc, class string, n int) []Weight {
 	// with what it adds.
 	byName := map[string]float64{}
 	for i, ft := range f {
-		byName[names[sc.featKeys[i]]] += float64(ft.val) * float64(h.w[int(ft.bucket)*k+c]) * float64(h.scale[c])
+		byName[names[sc.featKeys[i]]] += float64(ft.val) * float64(weightOf(h.w[int(ft.bucket)*k+c])) * float64(h.scale[c])
 	}
 	out := make([]Weight, 0, len(byName))
 	for name, w := range byName {

@@ -190,15 +190,15 @@ func Train(name string, s Settings, examples []Example, langs map[string]*text.L
 					continue
 				}
 				k := len(classes)
+				// As Predict and Who read.
 				sc.spans = spans(c.docs[i], sc.spans)
 				z := make([]float64, len(sc.spans)*k)
-				for si, sp := range sc.spans {
-					m.heads[0].logits(c.hasher.features(c.docs[i], sp, sc, nil), z[si*k:si*k+k])
-				}
+				m.logitsAll(c.docs[i], &m.heads[0], sc.spans, sc, z)
 				oof[i] = z
 				if who[i] >= 0 {
 					oofWho[i] = make([]float64, len(WhoClasses))
-					jobs[j].who.logits(c.row(i), oofWho[i])
+					whole := []span{{0, len(c.docs[i].Tokens)}}
+					m.logitsAll(c.docs[i], &jobs[j].who, whole, sc, oofWho[i])
 				}
 			}
 		}()
@@ -333,7 +333,7 @@ func trainHead(c *corpus, rows []int, labels []int32, classes []string, s Settin
 					p[j] += v * float64(x)
 				}
 			}
-			softmax(p, 1)
+			trainSoftmax(p, 1)
 			y := int(labels[i])
 			for j := range p {
 				t := 0.0
@@ -362,7 +362,7 @@ func trainHead(c *corpus, rows []int, labels []int32, classes []string, s Settin
 // quantise turns float weights into int8 with a scale per class.
 func quantise(classes []string, w []float32, bias []float64) head {
 	k := len(classes)
-	h := head{classes: classes, temp: 1, bias: make([]float32, k), scale: make([]float32, k), w: make([]int8, len(w))}
+	h := head{classes: classes, temp: 1, bias: make([]float32, k), scale: make([]float32, k), w: make([]byte, len(w), len(w)+wordPad)}
 	for j := range k {
 		var hi float32
 		for i := j; i < len(w); i += k {
@@ -374,7 +374,7 @@ func quantise(classes []string, w []float32, bias []float64) head {
 		}
 		h.bias[j] = float32(bias[j])
 		for i := j; i < len(w); i += k {
-			h.w[i] = int8(math.Round(float64(w[i] / h.scale[j])))
+			h.w[i] = weightByte(int8(math.Round(float64(w[i] / h.scale[j]))))
 		}
 	}
 	return h
@@ -475,7 +475,7 @@ func fitTemperature(z [][]float64, y []int32) float64 {
 		p := make([]float64, 0, 32)
 		for i, zi := range z {
 			p = append(p[:0], zi...)
-			softmax(p, t)
+			trainSoftmax(p, t)
 			sum -= math.Log(max(p[y[i]], 1e-300))
 		}
 		return sum
