@@ -131,3 +131,39 @@ func TestExpNonPos(t *testing.T) {
 		t.Errorf("expNonPos differs from math.Exp by %g", worst)
 	}
 }
+
+// logitsAll agrees with the span-by-span reading for heads of any number
+// of classes, on random weights.
+func TestLogitsAllClasses(t *testing.T) {
+	t.Parallel()
+	en := langs(t)["en"]
+	docs := []*text.Doc{
+		en.Read("took like 6 blues an hour ago, chest tight. cant stay awake?"),
+		en.Read(strings.Repeat("overdosing pills ", 19) + ". " + strings.Repeat("no ", 39)),
+		en.Read("é ü ñ 😀, a b c"),
+	}
+	rng := splitmix(7)
+	for _, k := range []int{2, 5, 8, 9, 16, 17, 18, 20, 24, 25, 40} {
+		m := &Model{hasher: newHasher(12, 0.3)}
+		h := head{classes: make([]string, k), bias: make([]float32, k), scale: make([]float32, k), w: make([]byte, k<<12, k<<12+wordPad)}
+		for c := range k {
+			h.bias[c] = float32(rng.next()%1000) / 500
+			h.scale[c] = float32(rng.next()%1000+1) / 1e4
+		}
+		for i := range h.w {
+			h.w[i] = byte(rng.next())
+		}
+		sc := new(scratch)
+		for _, d := range docs {
+			sp := spans(d, nil)
+			want := slowLogits(m, &h, d, sp)
+			got := make([]float64, len(want))
+			m.logitsAll(d, &h, sp, sc, got)
+			for i := range want {
+				if math.Abs(got[i]-want[i]) > 1e-4*max(1, math.Abs(want[i])) {
+					t.Fatalf("%d classes, %q: logit %d is %g, want %g", k, d.Text, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
