@@ -201,34 +201,46 @@ func (e *Engine) summarize(s *Session) *Summary {
 		sum.Insurance = flows.Fill(t.In(lang), vars)
 	}
 
-	first := func() string {
-		var b strings.Builder
-		if sum.Urgent != "" {
-			b.WriteString(sum.Urgent + " ")
-		}
-		b.WriteString(sum.Headline)
-		if len(sum.Reasons) > 0 {
-			b.WriteString(" " + c.Texts["reasons"].In(lang) + " " + strings.Join(sum.Reasons, ". ") + ".")
-		}
-		if len(sum.Strengths) > 0 {
-			b.WriteString(" " + flows.Fill(c.Texts["strengths"].In(lang), vars) + " " + flows.LowerFirst(strings.Join(sum.Strengths, ". ")) + ".")
-		}
-		b.WriteString(" " + c.Texts["not_diagnosis"].In(lang))
-		return b.String()
-	}
 	// A rare mix of the longest findings (urgent help first, four long
 	// reasons, in Spanish for someone else) can pass the message's budget:
 	// the last named goes, strengths first, keeping minReasons.
-	msg := first()
+	msg := sum.firstMessage(c, vars)
 	for !fitsSummary(msg) && len(sum.Reasons)+len(sum.Strengths) > minReasons {
 		if n := len(sum.Strengths); n > 0 {
 			sum.Strengths = sum.Strengths[:n-1]
 		} else {
 			sum.Reasons = sum.Reasons[:len(sum.Reasons)-1]
 		}
-		msg = first()
+		msg = sum.firstMessage(c, vars)
 	}
 
+	sum.Messages = []string{msg, sum.secondMessage()}
+	return sum
+}
+
+// firstMessage returns the first message of sum: urgent help, the
+// headline, the reasons and strengths, and that it is not a diagnosis.
+func (sum *Summary) firstMessage(c *flows.Criteria, vars map[string]string) string {
+	lang := sum.Lang
+	var b strings.Builder
+	if sum.Urgent != "" {
+		b.WriteString(sum.Urgent + " ")
+	}
+	b.WriteString(sum.Headline)
+	if len(sum.Reasons) > 0 {
+		b.WriteString(" " + c.Texts["reasons"].In(lang) + " " + strings.Join(sum.Reasons, ". ") + ".")
+	}
+	if len(sum.Strengths) > 0 {
+		b.WriteString(" " + flows.Fill(c.Texts["strengths"].In(lang), vars) + " " + flows.LowerFirst(strings.Join(sum.Strengths, ". ")) + ".")
+	}
+	b.WriteString(" " + c.Texts["not_diagnosis"].In(lang))
+	return b.String()
+}
+
+// secondMessage returns the second message of sum: the side-by-side, the
+// word on step-down care and on insurance when there are, and the next
+// step.
+func (sum *Summary) secondMessage() string {
 	second := []string{sum.Compare}
 	if sum.StepDown != "" {
 		second = append(second, sum.StepDown)
@@ -237,6 +249,5 @@ func (e *Engine) summarize(s *Session) *Summary {
 		second = append(second, sum.Insurance)
 	}
 	second = append(second, sum.NextStep)
-	sum.Messages = []string{msg, strings.Join(second, " ")}
-	return sum
+	return strings.Join(second, " ")
 }

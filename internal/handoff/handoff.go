@@ -183,8 +183,12 @@ type Service struct {
 	// DirectBackoff is the wait before its second try (doubling after).
 	DirectObserved func(result string)
 	DirectBackoff  time.Duration
-	Log            *slog.Logger
-	Now            func() time.Time
+	// CrisisWait bounds the store work of a crisis alert while the texter
+	// waits for their reply; 250 ms when zero (past it, the alert goes to
+	// Slack directly).
+	CrisisWait time.Duration
+	Log        *slog.Logger
+	Now        func() time.Time
 	// Accessed is called when a full number is shown, for metrics.
 	Accessed func()
 	// AlertsPerMinute is how many crisis alerts a minute are posted one
@@ -268,6 +272,9 @@ func (s *Service) Subscribe(p *channel.Path, channels ...string) {
 		wait := eventWait
 		if kind == bot.EventCrisis || kind == bot.EventCheck {
 			wait = crisisWait
+			if s.CrisisWait > 0 {
+				wait = s.CrisisWait
+			}
 		}
 		p.On(kind, func(ctx context.Context, ev channel.Event) {
 			if !slices.Contains(channels, ev.Channel) {

@@ -68,6 +68,45 @@ type Examples struct {
 // check's tables under root. It never reads HeldoutDir.
 func ReadExamples(root string) (*Examples, error) {
 	ex := &Examples{}
+	writers, err := ex.readWriters(root)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, kind := range []string{"danger", "intents"} {
+		kindErrs, err := ex.readKind(root, kind, writers)
+		if err != nil {
+			return nil, err
+		}
+		errs = append(errs, kindErrs...)
+	}
+	answers, files, err := readConversations(root, writers)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	ex.Answers, ex.Files = answers, append(ex.Files, files...)
+	tableErrs, err := ex.readTables(root)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, tableErrs...)
+	clears := TablesDir + "/clears.tsv"
+	if got, err := readClears(root, clears); err == nil {
+		ex.Files = append(ex.Files, clears)
+		ex.Danger = append(ex.Danger, got...)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	slices.Sort(ex.Files)
+	return ex, nil
+}
+
+// readWriters reads WritersFile under root into ex, its training writers
+// into ex.Writers, and returns every writer by ID.
+func (ex *Examples) readWriters(root string) (map[string]Writer, error) {
 	wt, err := readTable(root, WritersFile, "id", "lang", "role")
 	if err != nil {
 		return nil, err
@@ -81,48 +120,53 @@ func ReadExamples(root string) (*Examples, error) {
 			ex.Writers = append(ex.Writers, w)
 		}
 	}
-	var errs []error
-	for _, kind := range []string{"danger", "intents"} {
-		files, err := filepath.Glob(filepath.Join(root, ExamplesDir, kind, "*", "*.tsv"))
-		if err != nil {
-			return nil, err
-		}
-		slices.Sort(files)
-		for _, f := range files {
-			rel := filepath.ToSlash(must(filepath.Rel(root, f)))
-			lang := path.Base(path.Dir(rel))
-			id := strings.TrimSuffix(path.Base(rel), ".tsv")
-			w, ok := writers[id]
-			switch {
-			case !ok:
-				errs = append(errs, fmt.Errorf("%s: writer %s is not in %s", rel, id, WritersFile))
-				continue
-			case w.Role != "train":
-				errs = append(errs, fmt.Errorf("%s: writer %s has role %s, not train: their texts belong in %s", rel, id, w.Role, HeldoutDir))
-				continue
-			case w.Lang != lang:
-				errs = append(errs, fmt.Errorf("%s: writer %s writes %s, not %s", rel, id, w.Lang, lang))
-				continue
-			}
-			ex.Files = append(ex.Files, rel)
-			var got []Example
-			if kind == "danger" {
-				got, err = readDanger(root, rel, id, lang)
-				ex.Danger = append(ex.Danger, got...)
-			} else {
-				got, err = readIntents(root, rel, id, lang)
-				ex.Intents = append(ex.Intents, got...)
-			}
-			if err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	answers, files, err := readConversations(root, writers)
+	return writers, nil
+}
+
+// readKind reads into ex the examples of kind ("danger" or "intents"),
+// one file a training writer in their language's folder. It returns the
+// problems of the files, or err when it cannot list them.
+func (ex *Examples) readKind(root, kind string, writers map[string]Writer) (errs []error, err error) {
+	files, err := filepath.Glob(filepath.Join(root, ExamplesDir, kind, "*", "*.tsv"))
 	if err != nil {
-		errs = append(errs, err)
+		return nil, err
 	}
-	ex.Answers, ex.Files = answers, append(ex.Files, files...)
+	slices.Sort(files)
+	for _, f := range files {
+		rel := filepath.ToSlash(must(filepath.Rel(root, f)))
+		lang := path.Base(path.Dir(rel))
+		id := strings.TrimSuffix(path.Base(rel), ".tsv")
+		w, ok := writers[id]
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("%s: writer %s is not in %s", rel, id, WritersFile))
+			continue
+		case w.Role != "train":
+			errs = append(errs, fmt.Errorf("%s: writer %s has role %s, not train: their texts belong in %s", rel, id, w.Role, HeldoutDir))
+			continue
+		case w.Lang != lang:
+			errs = append(errs, fmt.Errorf("%s: writer %s writes %s, not %s", rel, id, w.Lang, lang))
+			continue
+		}
+		ex.Files = append(ex.Files, rel)
+		var got []Example
+		if kind == "danger" {
+			got, err = readDanger(root, rel, id, lang)
+			ex.Danger = append(ex.Danger, got...)
+		} else {
+			got, err = readIntents(root, rel, id, lang)
+			ex.Intents = append(ex.Intents, got...)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs, nil
+}
+
+// readTables reads into ex.Danger the danger tables under TablesDir. It
+// returns the problems of the tables, or err when it cannot list them.
+func (ex *Examples) readTables(root string) (errs []error, err error) {
 	tables, err := filepath.Glob(filepath.Join(root, TablesDir, "danger*.tsv"))
 	if err != nil {
 		return nil, err
@@ -137,18 +181,7 @@ func ReadExamples(root string) (*Examples, error) {
 		}
 		ex.Danger = append(ex.Danger, got...)
 	}
-	clears := TablesDir + "/clears.tsv"
-	if got, err := readClears(root, clears); err == nil {
-		ex.Files = append(ex.Files, clears)
-		ex.Danger = append(ex.Danger, got...)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	slices.Sort(ex.Files)
-	return ex, nil
+	return errs, nil
 }
 
 func must[T any](v T, err error) T {

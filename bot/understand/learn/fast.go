@@ -50,12 +50,7 @@ func (m *Model) logitsAll(d *text.Doc, h *head, spans []span, sc *scratch, z []f
 	x := &m.hasher
 	k := len(h.classes)
 	ns := len(spans)
-	// The clauses must be spans[1:], one after the other from the first
-	// token to the last; windows, which overlap, are not.
-	slow := ns > 1 && (spans[1].from != 0 || spans[ns-1].to != len(d.Tokens))
-	for s := 2; s < ns && !slow; s++ {
-		slow = spans[s].from != spans[s-1].to
-	}
+	slow := !clausesInOrder(d, spans)
 	if !slow {
 		x.occurrences(d, spans, sc)
 		slow = len(sc.occs) > maxOccs
@@ -67,16 +62,44 @@ func (m *Model) logitsAll(d *text.Doc, h *head, spans []span, sc *scratch, z []f
 		return
 	}
 	acc, nrow := h.sumRows(sc, ns)
-	w := h.w
 
-	// The whole text holds every clause; each span its language and, when
-	// written, its question mark.
+	// The whole text holds every clause.
 	for s := 1; s < ns; s++ {
 		for g := range 2 {
 			nrow[g] += nrow[2*s+g]
 			addSums(acc[g*k:g*k+k], acc[(2*s+g)*k:(2*s+g)*k+k])
 		}
 	}
+	norms := x.spanSums(d, h, spans, acc, nrow, sc, z)
+
+	// A feature seen n times in a span weighs gw·(1+ln n), not n·gw. Its
+	// occurrences are in dups as its key and their sums.
+	if dups := sc.dups; len(dups) > 0 {
+		x.fixDups(h.w, k, dups, norms, z)
+	}
+	h.normLogits(z, norms)
+}
+
+// clausesInOrder reports whether spans[1:] are clauses, one after the
+// other from the first token of d to the last, as occurrences needs;
+// windows, which overlap, are not. A single span is.
+func clausesInOrder(d *text.Doc, spans []span) bool {
+	ns := len(spans)
+	slow := ns > 1 && (spans[1].from != 0 || spans[ns-1].to != len(d.Tokens))
+	for s := 2; s < ns && !slow; s++ {
+		slow = spans[s].from != spans[s-1].to
+	}
+	return !slow
+}
+
+// spanSums writes into z each span's sums from acc, nrow counting their
+// rows: those of weight 1 plus its language's row and, when written, its
+// question mark's, and its characters' times CharWeight. It returns, in
+// sc.norms, the square of each span's norm.
+func (x *hasher) spanSums(d *text.Doc, h *head, spans []span, acc, nrow []int32, sc *scratch, z []float64) []float64 {
+	k := len(h.classes)
+	ns := len(spans)
+	w := h.w
 	lang := ""
 	if d.Lang != nil {
 		lang = d.Lang.Code
@@ -101,48 +124,60 @@ func (m *Model) logitsAll(d *text.Doc, h *head, spans []span, sc *scratch, z []f
 		}
 	}
 	sc.norms = norms
+	return norms
+}
 
-	// A feature seen n times in a span weighs gw·(1+ln n), not n·gw. Its
-	// occurrences are in dups as its key and their sums.
-	if dups := sc.dups; len(dups) > 0 {
-		slices.Sort(dups)
-		for i := 0; i < len(dups); {
-			key := uint32(dups[i] >> 32)
-			j := i
-			for j < len(dups) && uint32(dups[j]>>32) == key {
-				j++
-			}
-			gw := float64(x.weight[key>>occGroupShift])
-			off := int(key&occBucketMask) * k
-			row := w[off : off+k]
-			fix := func(s, n int) {
-				if n < 2 {
-					return
-				}
-				v := gw * float64(logCount[min(n, len(logCount)-1)])
-				norms[s] += v*v - float64(n)*gw*gw
-				v -= float64(n) * gw
-				zs := z[s*k : s*k+k]
-				for c, b := range row {
-					zs[c] += v * float64(weightOf(b))
-				}
-			}
-			fix(0, j-i)
-			for a := i; a < j; {
-				b := a
-				for b < j && dups[b] == dups[a] {
-					b++
-				}
-				if s := int(uint32(dups[a])) / 2; s > 0 {
-					fix(s, b-a)
-				}
-				a = b
-			}
-			i = j
+// fixDups puts right the sums in z and the squared norms of the features
+// seen more than once in a span, whose occurrences dups holds as key and
+// sum; w holds the head's rows, k to a row.
+func (x *hasher) fixDups(w []byte, k int, dups []uint64, norms, z []float64) {
+	slices.Sort(dups)
+	for i := 0; i < len(dups); {
+		key := uint32(dups[i] >> 32)
+		j := i
+		for j < len(dups) && uint32(dups[j]>>32) == key {
+			j++
 		}
+		gw := float64(x.weight[key>>occGroupShift])
+		off := int(key&occBucketMask) * k
+		row := w[off : off+k]
+		fixCount(row, gw, 0, j-i, norms, z)
+		for a := i; a < j; {
+			b := a
+			for b < j && dups[b] == dups[a] {
+				b++
+			}
+			if s := int(uint32(dups[a])) / 2; s > 0 {
+				fixCount(row, gw, s, b-a, norms, z)
+			}
+			a = b
+		}
+		i = j
 	}
+}
 
-	for s := range ns {
+// fixCount makes a feature of weight gw and row row, seen n times in span
+// s, weigh gw·(1+ln n) in its sums and squared norm, not n·gw.
+func fixCount(row []byte, gw float64, s, n int, norms, z []float64) {
+	if n < 2 {
+		return
+	}
+	k := len(row)
+	v := gw * float64(logCount[min(n, len(logCount)-1)])
+	norms[s] += v*v - float64(n)*gw*gw
+	v -= float64(n) * gw
+	zs := z[s*k : s*k+k]
+	for c, b := range row {
+		zs[c] += v * float64(weightOf(b))
+	}
+}
+
+// normLogits turns each span's sums in z into its logits: divided by the
+// span's norm, the square root of norms[s], times each class's scale,
+// plus its bias.
+func (h *head) normLogits(z, norms []float64) {
+	k := len(h.classes)
+	for s := range norms {
 		inv := 1.0
 		if norms[s] > 0 {
 			inv = 1 / math.Sqrt(norms[s])
@@ -159,23 +194,60 @@ func (m *Model) logitsAll(d *text.Doc, h *head, spans []span, sc *scratch, z []f
 // clause by clause, then those that straddle two clauses, so that the
 // occurrences of a sum come in long runs.
 func (x *hasher) occurrences(d *text.Doc, spans []span, sc *scratch) {
-	toks := d.Tokens
 	ns := len(spans)
 	bits, bmask := x.bits&31, x.mask
+	occs, ends, buf, ascii := x.wordOccs(d.Tokens, spans, sc)
 
-	// Words and pairs, hashed as hasher.features hashes them; the words
-	// joined into " word word word " for the character n-grams. ends
-	// holds the byte of buf that ends each clause, the space after its
-	// last word.
-	occs := sc.occs[:0]
+	// Character n-grams over " word word word ": those inside each
+	// clause's " word word ", then those that straddle two.
+	var starts []int32 // where each rune begins, when not every byte does
+	if !ascii {
+		starts = runeStarts(buf, sc.starts[:0])
+		sc.starts = starts
+	}
+	runes := len(buf)
+	if !ascii {
+		runes = len(starts) - 1
+	}
+	from := 0
+	for c, end := range ends {
+		sum := uint32(1)
+		if ns > 1 {
+			sum = 2*uint32(c+1) + 1
+		}
+		if ascii {
+			occs = charOccs(occs, buf[from:end+1], sum, bits, bmask)
+		} else {
+			occs = runeGrams(occs, buf, starts, runeAt(starts, from), runeAt(starts, end), 0, runeAt(starts, end), sum, bits, bmask)
+		}
+		from = end
+	}
+	from = 0
+	for _, end := range ends[:len(ends)-1] {
+		ra, re := runeAt(starts, from), runeAt(starts, end)
+		occs = runeGrams(occs, buf, starts, max(ra, re-(maxGram-1)), re, re+1, runes-1, 1, bits, bmask)
+		from = end
+	}
+	sc.occs, sc.ends, sc.buf = occs, ends, buf
+}
+
+// wordOccs returns the occurrences of the words and pairs of toks, hashed
+// as hasher.features hashes them, clause by clause, then the pairs that
+// straddle two clauses (kept in sc.cross); the words joined into
+// " word word word " in buf, for the character n-grams; in ends the byte
+// of buf that ends each clause, the space after its last word; and
+// whether buf is all ASCII.
+func (x *hasher) wordOccs(toks []text.Token, spans []span, sc *scratch) (occs []uint64, ends []int, buf []byte, ascii bool) {
+	bits, bmask := x.bits&31, x.mask
+	occs = sc.occs[:0]
 	cross := sc.cross[:0]
-	ends := sc.ends[:0]
-	buf := append(sc.buf[:0], ' ')
-	ascii := true
+	ends = sc.ends[:0]
+	buf = append(sc.buf[:0], ' ')
+	ascii = true
 	numKey := groupWord<<occGroupShift | (numberHash^numberHash>>bits)&bmask
 	var prev uint32 // the first half of a pair: the previous word
 	clause, next := 0, len(toks)
-	if ns > 1 {
+	if len(spans) > 1 {
 		clause, next = 1, spans[1].to
 	}
 	for i := range toks {
@@ -187,14 +259,7 @@ func (x *hasher) occurrences(d *text.Doc, spans []span, sc *scratch) {
 		}
 		tk := &toks[i]
 		wd := tk.Word
-		wh := groupStart[groupWord]
-		ph := hashByte(prev, ' ')
-		nh := groupStart[groupPair]
-		if tk.Negated {
-			wh = hashByte(wh, '!')
-			ph = hashByte(ph, '!')
-			nh = hashByte(nh, '!')
-		}
+		wh, ph, nh := tokenHashes(tk.Negated, prev)
 		for j := 0; j < len(wd); j++ {
 			c := uint32(wd[j])
 			wh = (wh ^ c) * fnvPrime
@@ -221,56 +286,49 @@ func (x *hasher) occurrences(d *text.Doc, spans []span, sc *scratch) {
 	}
 	ends = append(ends, len(buf)-1)
 	occs = append(occs, cross...)
+	sc.cross = cross
+	return occs, ends, buf, ascii
+}
 
-	// Character n-grams over " word word word ": those inside each
-	// clause's " word word ", then those that straddle two.
-	var starts []int32 // where each rune begins, when not every byte does
-	if !ascii {
-		starts = sc.starts[:0]
-		for i := 0; i < len(buf); {
-			starts = append(starts, int32(i))
-			if buf[i] < utf8.RuneSelf {
-				i++
-				continue
-			}
-			_, size := utf8.DecodeRune(buf[i:])
-			i += size
+// tokenHashes returns the hashes a token's letters go on from: as a word
+// (wh), as the second half of a pair whose first half hashed to prev (ph),
+// and as the first half of the next pair (nh), each with the "!" of a
+// negated word.
+func tokenHashes(negated bool, prev uint32) (wh, ph, nh uint32) {
+	wh = groupStart[groupWord]
+	ph = hashByte(prev, ' ')
+	nh = groupStart[groupPair]
+	if negated {
+		wh = hashByte(wh, '!')
+		ph = hashByte(ph, '!')
+		nh = hashByte(nh, '!')
+	}
+	return wh, ph, nh
+}
+
+// runeStarts appends to dst where each rune of buf begins, then the
+// length of buf, and returns it.
+func runeStarts(buf []byte, dst []int32) []int32 {
+	for i := 0; i < len(buf); {
+		dst = append(dst, int32(i))
+		if buf[i] < utf8.RuneSelf {
+			i++
+			continue
 		}
-		starts = append(starts, int32(len(buf)))
-		sc.starts = starts
+		_, size := utf8.DecodeRune(buf[i:])
+		i += size
 	}
-	// rune returns the rune at byte b.
-	runeAt := func(b int) int {
-		if ascii {
-			return b
-		}
-		r, _ := slices.BinarySearch(starts, int32(b))
-		return r
+	return append(dst, int32(len(buf)))
+}
+
+// runeAt returns the rune of a buffer at byte b, starts being as
+// runeStarts returns, or nil when every byte is a rune.
+func runeAt(starts []int32, b int) int {
+	if starts == nil {
+		return b
 	}
-	runes := len(buf)
-	if !ascii {
-		runes = len(starts) - 1
-	}
-	from := 0
-	for c, end := range ends {
-		sum := uint32(1)
-		if ns > 1 {
-			sum = 2*uint32(c+1) + 1
-		}
-		if ascii {
-			occs = charOccs(occs, buf[from:end+1], sum, bits, bmask)
-		} else {
-			occs = runeGrams(occs, buf, starts, runeAt(from), runeAt(end), 0, runeAt(end), sum, bits, bmask)
-		}
-		from = end
-	}
-	from = 0
-	for _, end := range ends[:len(ends)-1] {
-		ra, re := runeAt(from), runeAt(end)
-		occs = runeGrams(occs, buf, starts, max(ra, re-(maxGram-1)), re, re+1, runes-1, 1, bits, bmask)
-		from = end
-	}
-	sc.occs, sc.cross, sc.ends, sc.buf = occs, cross, ends, buf
+	r, _ := slices.BinarySearch(starts, int32(b))
+	return r
 }
 
 // charOccs appends the character n-grams of buf, all ASCII, to go to sum.

@@ -4,7 +4,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"helpline/flows/text"
 )
@@ -173,14 +172,41 @@ func (s span) text(d *text.Doc) string {
 // them. When names is not nil, it also records a readable name for each
 // feature key (for Why).
 func (x *hasher) features(d *text.Doc, s span, sc *scratch, names map[uint64]string) []feat {
-	keys := sc.keys[:0]
-	key := func(g int, h uint32) uint64 { return uint64(g)<<32 | uint64(x.bucket(h)) }
+	keys := x.markKeys(d, s, sc.keys[:0], names)
+	keys = x.wordKeys(d, s, keys, names)
+	keys = x.charKeys(d, s, sc, keys, names)
 
+	// Count each key (in the order first seen), weigh it by its group and
+	// the log of its count, and normalise the whole.
+	feats, counts, fkeys := countKeys(keys, sc)
+	var norm float32
+	for i := range feats {
+		v := x.weight[fkeys[i]>>32] * logCount[min(counts[i], len(logCount)-1)]
+		feats[i].val = v
+		norm += v * v
+	}
+	if norm > 0 {
+		inv := float32(1 / math.Sqrt(float64(norm)))
+		for i := range feats {
+			feats[i].val *= inv
+		}
+	}
+	sc.keys, sc.feats, sc.counts, sc.featKeys = keys, feats, counts, fkeys
+	return feats
+}
+
+// key returns the key of a feature of group g that hashes to h.
+func (x *hasher) key(g int, h uint32) uint64 { return uint64(g)<<32 | uint64(x.bucket(h)) }
+
+// markKeys appends to keys the key of the language d was read in and,
+// when what span s covers as written holds one, of a question mark,
+// naming them in names when it is not nil.
+func (x *hasher) markKeys(d *text.Doc, s span, keys []uint64, names map[uint64]string) []uint64 {
 	lang := ""
 	if d.Lang != nil {
 		lang = d.Lang.Code
 	}
-	k := key(groupLang, hashString(groupStart[groupLang], lang))
+	k := x.key(groupLang, hashString(groupStart[groupLang], lang))
 	keys = append(keys, k)
 	if names != nil {
 		names[k] = groupPrefix[groupLang] + lang
@@ -189,13 +215,19 @@ func (x *hasher) features(d *text.Doc, s span, sc *scratch, names map[uint64]str
 	// The text layer drops punctuation, but a question mark tells a
 	// question from an answer ("medicare?" from "medicare").
 	if asks(d, s) {
-		k := key(groupMark, hashString(groupStart[groupMark], "?"))
+		k := x.key(groupMark, hashString(groupStart[groupMark], "?"))
 		keys = append(keys, k)
 		if names != nil {
 			names[k] = groupPrefix[groupMark] + "?"
 		}
 	}
+	return keys
+}
 
+// wordKeys appends to keys the keys of the words of span s of d, the
+// number word after each number, and of each pair of neighbouring words,
+// naming them in names when it is not nil.
+func (x *hasher) wordKeys(d *text.Doc, s span, keys []uint64, names map[uint64]string) []uint64 {
 	var prev uint32 // the hash of the previous word, as a pair's first half
 	for i := s.from; i < s.to; i++ {
 		tk := &d.Tokens[i]
@@ -204,15 +236,15 @@ func (x *hasher) features(d *text.Doc, s span, sc *scratch, names map[uint64]str
 			h = hashByte(h, '!')
 		}
 		h = hashString(h, tk.Word)
-		keys = append(keys, key(groupWord, h))
+		keys = append(keys, x.key(groupWord, h))
 		if names != nil {
-			names[key(groupWord, h)] = groupPrefix[groupWord] + mark(tk) + tk.Word
+			names[x.key(groupWord, h)] = groupPrefix[groupWord] + mark(tk) + tk.Word
 		}
 		if tk.Kind == text.KindNumber {
 			n := hashString(groupStart[groupWord], numberWord)
-			keys = append(keys, key(groupWord, n))
+			keys = append(keys, x.key(groupWord, n))
 			if names != nil {
-				names[key(groupWord, n)] = groupPrefix[groupWord] + numberWord
+				names[x.key(groupWord, n)] = groupPrefix[groupWord] + numberWord
 			}
 		}
 		// A pair hashes the first word's mark and letters, a space,
@@ -224,10 +256,10 @@ func (x *hasher) features(d *text.Doc, s span, sc *scratch, names map[uint64]str
 				p = hashByte(p, '!')
 			}
 			p = hashString(p, tk.Word)
-			keys = append(keys, key(groupPair, p))
+			keys = append(keys, x.key(groupPair, p))
 			if names != nil {
 				pt := &d.Tokens[i-1]
-				names[key(groupPair, p)] = groupPrefix[groupPair] + mark(pt) + pt.Word + " " + mark(tk) + tk.Word
+				names[x.key(groupPair, p)] = groupPrefix[groupPair] + mark(pt) + pt.Word + " " + mark(tk) + tk.Word
 			}
 		}
 		prev = groupStart[groupPair]
@@ -236,29 +268,25 @@ func (x *hasher) features(d *text.Doc, s span, sc *scratch, names map[uint64]str
 		}
 		prev = hashString(prev, tk.Word)
 	}
+	return keys
+}
 
-	// Character n-grams over " word word word ", rune by rune.
+// charKeys appends to keys the keys of the character n-grams of span s of
+// d over " word word word ", rune by rune, naming them in names when it is
+// not nil. It keeps the words joined in sc.buf and where each rune begins
+// in sc.starts.
+func (x *hasher) charKeys(d *text.Doc, s span, sc *scratch, keys []uint64, names map[uint64]string) []uint64 {
 	buf := append(sc.buf[:0], ' ')
 	for i := s.from; i < s.to; i++ {
 		buf = append(buf, d.Tokens[i].Word...)
 		buf = append(buf, ' ')
 	}
-	starts := sc.starts[:0]
-	for i := 0; i < len(buf); {
-		starts = append(starts, int32(i))
-		if buf[i] < utf8.RuneSelf {
-			i++
-			continue
-		}
-		_, size := utf8.DecodeRune(buf[i:])
-		i += size
-	}
-	runes := len(starts)
-	starts = append(starts, int32(len(buf)))
+	starts := runeStarts(buf, sc.starts[:0])
+	runes := len(starts) - 1
 	for n := minGram; n <= maxGram; n++ {
 		for i := 0; i+n <= runes; i++ {
 			g := buf[starts[i]:starts[i+n]]
-			k := key(groupChar, hashBytes(groupStart[groupChar], g))
+			k := x.key(groupChar, hashBytes(groupStart[groupChar], g))
 			keys = append(keys, k)
 			if names != nil {
 				names[k] = groupPrefix[groupChar] + string(g)
@@ -266,17 +294,20 @@ func (x *hasher) features(d *text.Doc, s span, sc *scratch, names map[uint64]str
 		}
 	}
 	sc.buf, sc.starts = buf, starts
+	return keys
+}
 
-	// Count each key (in a small open-addressing table, in the order
-	// first seen), weigh it by its group and the log of its count, and
-	// normalise the whole.
+// countKeys returns, in sc's memory, a feature for each distinct key of
+// keys in the order first seen, how often each was seen, and its key,
+// counting them in a small open-addressing table kept in sc.table.
+func countKeys(keys []uint64, sc *scratch) (feats []feat, counts []int, fkeys []uint64) {
 	size := 64
 	for size < 2*len(keys) {
 		size *= 2
 	}
 	table := slices.Grow(sc.table[:0], size)[:size]
 	clear(table)
-	feats, counts, fkeys := sc.feats[:0], sc.counts[:0], sc.featKeys[:0]
+	feats, counts, fkeys = sc.feats[:0], sc.counts[:0], sc.featKeys[:0]
 	mask := uint32(size - 1)
 	for _, k := range keys {
 		h := (uint32(k) ^ uint32(k>>32)) * 0x9e3779b1 >> 7 & mask
@@ -296,20 +327,8 @@ func (x *hasher) features(d *text.Doc, s span, sc *scratch, names map[uint64]str
 			h = (h + 1) & mask
 		}
 	}
-	var norm float32
-	for i := range feats {
-		v := x.weight[fkeys[i]>>32] * logCount[min(counts[i], len(logCount)-1)]
-		feats[i].val = v
-		norm += v * v
-	}
-	if norm > 0 {
-		inv := float32(1 / math.Sqrt(float64(norm)))
-		for i := range feats {
-			feats[i].val *= inv
-		}
-	}
-	sc.keys, sc.feats, sc.counts, sc.featKeys, sc.table = keys, feats, counts, fkeys, table
-	return feats
+	sc.table = table
+	return feats, counts, fkeys
 }
 
 // asks reports whether what span s of d covers as written, up to the

@@ -119,36 +119,9 @@ func Decode(data []byte) (*Model, error) {
 	m.hasher = newHasher(s.Bits, s.CharWeight)
 	nb := 1 << s.Bits
 	for range r.count(8) {
-		h := head{name: r.string(), temp: math.Float64frombits(r.uint64())}
-		k := r.count(1 << 10)
-		for range k {
-			h.classes = append(h.classes, r.string())
-		}
-		h.bias = make([]float32, k)
-		h.scale = make([]float32, k)
-		for i := range h.bias {
-			h.bias[i] = math.Float32frombits(r.uint32())
-		}
-		for i := range h.scale {
-			h.scale[i] = math.Float32frombits(r.uint32())
-		}
-		z := r.bytes(r.count(len(r.b)))
-		if r.err != nil {
-			return nil, fmt.Errorf("model file: %w", r.err)
-		}
-		raw, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(z)), int64(nb*k)+1))
+		h, err := r.readHead(nb)
 		if err != nil {
-			return nil, fmt.Errorf("model file: head %q: %w", h.name, err)
-		}
-		if len(raw) != nb*k {
-			return nil, fmt.Errorf("model file: head %q: %d weights, want %d", h.name, len(raw), nb*k)
-		}
-		h.w = make([]byte, len(raw), len(raw)+wordPad)
-		for i, q := range raw {
-			h.w[i] = weightByte(int8(q))
-		}
-		if k < 2 || !(h.temp > 0) {
-			return nil, fmt.Errorf("model file: head %q: %d classes at temperature %g", h.name, k, h.temp)
+			return nil, err
 		}
 		m.heads = append(m.heads, h)
 	}
@@ -164,6 +137,43 @@ func Decode(data []byte) (*Model, error) {
 	}
 	m.prepare()
 	return m, nil
+}
+
+// readHead reads a head of a model of nb buckets: its name, temperature,
+// classes, biases and scales, and its weights, compressed.
+func (r *reader) readHead(nb int) (head, error) {
+	h := head{name: r.string(), temp: math.Float64frombits(r.uint64())}
+	k := r.count(1 << 10)
+	for range k {
+		h.classes = append(h.classes, r.string())
+	}
+	h.bias = make([]float32, k)
+	h.scale = make([]float32, k)
+	for i := range h.bias {
+		h.bias[i] = math.Float32frombits(r.uint32())
+	}
+	for i := range h.scale {
+		h.scale[i] = math.Float32frombits(r.uint32())
+	}
+	z := r.bytes(r.count(len(r.b)))
+	if r.err != nil {
+		return head{}, fmt.Errorf("model file: %w", r.err)
+	}
+	raw, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(z)), int64(nb*k)+1))
+	if err != nil {
+		return head{}, fmt.Errorf("model file: head %q: %w", h.name, err)
+	}
+	if len(raw) != nb*k {
+		return head{}, fmt.Errorf("model file: head %q: %d weights, want %d", h.name, len(raw), nb*k)
+	}
+	h.w = make([]byte, len(raw), len(raw)+wordPad)
+	for i, q := range raw {
+		h.w[i] = weightByte(int8(q))
+	}
+	if k < 2 || !(h.temp > 0) {
+		return head{}, fmt.Errorf("model file: head %q: %d classes at temperature %g", h.name, k, h.temp)
+	}
+	return h, nil
 }
 
 // reader reads a model file's fields, remembering the first error.

@@ -76,6 +76,37 @@ func Train(name string, s Settings, examples []Example, langs map[string]*text.L
 	if err := s.Check(); err != nil {
 		return nil, err
 	}
+	classes, err := trainClasses(name, examples)
+	if err != nil {
+		return nil, err
+	}
+	y, who, err := labelExamples(name, classes, examples, langs)
+	if err != nil {
+		return nil, err
+	}
+	folds, err := writerFolds(examples, s.Folds)
+	if err != nil {
+		return nil, err
+	}
+	t := &training{
+		name: name, s: s, classes: classes, langs: langs,
+		c: readCorpus(s, examples, langs), y: y, who: who,
+		folds: folds, inFold: foldIndex(examples, folds),
+	}
+	jobs, oof, oofWho := t.runJobs()
+	temp, whoTemp := t.calibrate(oof, oofWho)
+	thresholds := t.chooseThresholds(oof, temp)
+	r := &Result{Model: t.finish(jobs[len(folds)], temp, whoTemp, thresholds)}
+	for f, ws := range folds {
+		r.Folds = append(r.Folds, Fold{Writers: ws, Model: t.finish(jobs[f], temp, whoTemp, thresholds)})
+	}
+	return r, nil
+}
+
+// trainClasses returns the classes of a model called name: DangerClasses
+// for Danger; None and every other class of examples, in alphabetical
+// order, for Intents.
+func trainClasses(name string, examples []Example) ([]string, error) {
 	var classes []string
 	switch name {
 	case Danger:
@@ -91,8 +122,16 @@ func Train(name string, s Settings, examples []Example, langs map[string]*text.L
 	default:
 		return nil, fmt.Errorf("model %q: want %s or %s", name, Danger, Intents)
 	}
-	y := make([]int32, len(examples))
-	who := make([]int32, len(examples))
+	return classes, nil
+}
+
+// labelExamples returns each example's class index among classes and, for
+// a danger class of a Danger model, its index among WhoClasses (-1 when it
+// has none). It reports every example whose class, who or language is
+// unknown, and every class without an example, at once.
+func labelExamples(name string, classes []string, examples []Example, langs map[string]*text.Language) (y, who []int32, err error) {
+	y = make([]int32, len(examples))
+	who = make([]int32, len(examples))
 	var errs []error
 	for i, e := range examples {
 		c := slices.Index(classes, e.Class)
@@ -118,13 +157,14 @@ func Train(name string, s Settings, examples []Example, langs map[string]*text.L
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, nil, errors.Join(errs...)
 	}
-	folds, err := writerFolds(examples, s.Folds)
-	if err != nil {
-		return nil, err
-	}
+	return y, who, nil
+}
 
+// readCorpus reads each example in its language and hashes the features
+// of its whole text.
+func readCorpus(s Settings, examples []Example, langs map[string]*text.Language) *corpus {
 	c := &corpus{hasher: newHasher(s.Bits, s.CharWeight), docs: make([]*text.Doc, len(examples)), off: make([]int, 1, len(examples)+1)}
 	sc := new(scratch)
 	for i, e := range examples {
@@ -132,6 +172,12 @@ func Train(name string, s Settings, examples []Example, langs map[string]*text.L
 		c.feats = append(c.feats, c.hasher.features(c.docs[i], span{0, len(c.docs[i].Tokens)}, sc, nil)...)
 		c.off = append(c.off, len(c.feats))
 	}
+	return c
+}
+
+// foldIndex returns the fold of each example: the last of folds that holds
+// its writer.
+func foldIndex(examples []Example, folds [][]string) []int {
 	inFold := make([]int, len(examples))
 	for i, e := range examples {
 		for f, ws := range folds {
@@ -140,23 +186,43 @@ func Train(name string, s Settings, examples []Example, langs map[string]*text.L
 			}
 		}
 	}
+	return inFold
+}
 
-	base := func() *Model {
-		m := &Model{Name: name, Settings: s, hasher: c.hasher, LangDigest: LangDigest(langs)}
-		return m
-	}
+// training is what Train has read and labelled, shared read-only by the
+// jobs that train the folds' models and the final one.
+type training struct {
+	name    string
+	s       Settings
+	classes []string
+	langs   map[string]*text.Language
+	c       *corpus
+	// y and who are each example's class and who (see labelExamples).
+	y, who []int32
+	folds  [][]string
+	inFold []int // each example's fold
+}
 
-	// Jobs: one per fold, then the final model on every writer. Each
-	// writes only its own results, so running them side by side changes
-	// nothing.
-	type job struct {
-		main, who head
-	}
-	jobs := make([]job, len(folds)+1)
-	// oof[i] holds example i's logits, span after span, from the model of
-	// its fold; oofWho[i] its who logits over the whole text.
-	oof := make([][]float64, len(examples))
-	oofWho := make([][]float64, len(examples))
+// trainJob is the heads one job trains: a fold's, or the final model's.
+type trainJob struct {
+	main, who head
+}
+
+// base returns a model of t with no heads yet.
+func (t *training) base() *Model {
+	m := &Model{Name: t.name, Settings: t.s, hasher: t.c.hasher, LangDigest: LangDigest(t.langs)}
+	return m
+}
+
+// runJobs runs the jobs, one per fold, then the final model on every
+// writer, side by side: each writes only its own results, so running them
+// together changes nothing. It returns their heads and, for each example,
+// its logits span after span from the model of its fold (oof) and its who
+// logits over the whole text (oofWho).
+func (t *training) runJobs() (jobs []trainJob, oof, oofWho [][]float64) {
+	jobs = make([]trainJob, len(t.folds)+1)
+	oof = make([][]float64, len(t.y))
+	oofWho = make([][]float64, len(t.y))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	for j := range jobs {
@@ -164,124 +230,158 @@ func Train(name string, s Settings, examples []Example, langs map[string]*text.L
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			var rows, whoRows []int
-			for i := range examples {
-				if j == len(folds) || inFold[i] != j {
-					rows = append(rows, i)
-					if who[i] >= 0 {
-						whoRows = append(whoRows, i)
-					}
-				}
-			}
-			jobs[j].main = trainHead(c, rows, y, classes, s, s.Seed+uint64(j))
-			if name == Danger {
-				jobs[j].who = trainHead(c, whoRows, who, WhoClasses, s, s.Seed+uint64(j)+1000)
-				jobs[j].who.name = "who"
-			}
-			if j == len(folds) {
+			jobs[j] = t.trainJob(j)
+			if j == len(t.folds) {
 				return
 			}
-			m := base()
-			m.heads = []head{jobs[j].main}
-			m.prepare()
-			sc := new(scratch)
-			for i := range examples {
-				if inFold[i] != j {
-					continue
-				}
-				k := len(classes)
-				// As Predict and Who read.
-				sc.spans = spans(c.docs[i], sc.spans)
-				z := make([]float64, len(sc.spans)*k)
-				m.logitsAll(c.docs[i], &m.heads[0], sc.spans, sc, z)
-				oof[i] = z
-				if who[i] >= 0 {
-					oofWho[i] = make([]float64, len(WhoClasses))
-					whole := []span{{0, len(c.docs[i].Tokens)}}
-					m.logitsAll(c.docs[i], &jobs[j].who, whole, sc, oofWho[i])
-				}
-			}
+			t.readFold(j, &jobs[j], oof, oofWho)
 		}()
 	}
 	wg.Wait()
+	return jobs, oof, oofWho
+}
 
-	// Calibrate on the whole-text logits out of fold.
-	k := len(classes)
-	var whole, whoZ [][]float64
-	var wholeY, whoY []int32
-	for i := range examples {
-		whole = append(whole, oof[i][:k])
-		wholeY = append(wholeY, y[i])
-		if who[i] >= 0 {
-			whoZ = append(whoZ, oofWho[i])
-			whoY = append(whoY, who[i])
+// trainJob trains job j's heads on every example out of fold j; the last
+// job, on every example.
+func (t *training) trainJob(j int) trainJob {
+	var rows, whoRows []int
+	for i := range t.y {
+		if j == len(t.folds) || t.inFold[i] != j {
+			rows = append(rows, i)
+			if t.who[i] >= 0 {
+				whoRows = append(whoRows, i)
+			}
 		}
 	}
-	temp := fitTemperature(whole, wholeY)
-	whoTemp := 1.0
-	if name == Danger {
+	var tj trainJob
+	tj.main = trainHead(t.c, rows, t.y, t.classes, t.s, t.s.Seed+uint64(j))
+	if t.name == Danger {
+		tj.who = trainHead(t.c, whoRows, t.who, WhoClasses, t.s, t.s.Seed+uint64(j)+1000)
+		tj.who.name = "who"
+	}
+	return tj
+}
+
+// readFold reads the examples of fold j with its job's heads, as Predict
+// and Who read, into oof and oofWho.
+func (t *training) readFold(j int, tj *trainJob, oof, oofWho [][]float64) {
+	m := t.base()
+	m.heads = []head{tj.main}
+	m.prepare()
+	sc := new(scratch)
+	for i := range t.y {
+		if t.inFold[i] != j {
+			continue
+		}
+		k := len(t.classes)
+		d := t.c.docs[i]
+		// As Predict and Who read.
+		sc.spans = spans(d, sc.spans)
+		z := make([]float64, len(sc.spans)*k)
+		m.logitsAll(d, &m.heads[0], sc.spans, sc, z)
+		oof[i] = z
+		if t.who[i] >= 0 {
+			oofWho[i] = make([]float64, len(WhoClasses))
+			whole := []span{{0, len(d.Tokens)}}
+			m.logitsAll(d, &tj.who, whole, sc, oofWho[i])
+		}
+	}
+}
+
+// calibrate fits the temperatures of the main head and, for Danger, the
+// who head, on the whole-text logits out of fold.
+func (t *training) calibrate(oof, oofWho [][]float64) (temp, whoTemp float64) {
+	k := len(t.classes)
+	var whole, whoZ [][]float64
+	var wholeY, whoY []int32
+	for i := range oof {
+		whole = append(whole, oof[i][:k])
+		wholeY = append(wholeY, t.y[i])
+		if t.who[i] >= 0 {
+			whoZ = append(whoZ, oofWho[i])
+			whoY = append(whoY, t.who[i])
+		}
+	}
+	temp = fitTemperature(whole, wholeY)
+	whoTemp = 1.0
+	if t.name == Danger {
 		whoTemp = fitTemperature(whoZ, whoY)
 	}
+	return temp, whoTemp
+}
 
-	// Choose the thresholds on the calibrated probabilities out of fold,
-	// read clause by clause as Predict reads.
-	probe := base()
-	probe.heads = []head{{classes: classes}}
-	probe.prepare()
-	probs := make([][]float64, len(examples))
-	for i := range examples {
+// chooseThresholds chooses the thresholds on the calibrated probabilities
+// out of fold, read clause by clause as Predict reads.
+func (t *training) chooseThresholds(oof [][]float64, temp float64) []Threshold {
+	k := len(t.classes)
+	probs := make([][]float64, len(oof))
+	for i := range oof {
 		p := slices.Clone(oof[i])
 		for s := 0; s < len(p); s += k {
 			softmax(p[s:s+k], temp)
 		}
 		probs[i] = p
 	}
-	var thresholds []Threshold
-	if name == Danger {
-		urgent := make([]scored, len(examples))
-		var none []float64
-		for i := range examples {
-			u, _, d, _ := probe.dangerScores(probs[i], len(probs[i])/k)
-			urgent[i] = scored{u, strings.HasPrefix(classes[y[i]], Urgent+":")}
-			if y[i] == 0 {
-				none = append(none, d)
-			}
-		}
-		thresholds = []Threshold{
-			{Check, lowestQuiet(none, s.FalseAlarm)},
-			{Urgent, lowestPrecise(urgent, s.Precision)},
-		}
-	} else {
-		byClass := make([][]scored, k)
-		for i := range examples {
-			_, c, p := intentScore(probs[i], len(probs[i])/k, k)
-			byClass[c] = append(byClass[c], scored{p, int(y[i]) == c})
-		}
-		for c := 1; c < k; c++ {
-			thresholds = append(thresholds, Threshold{classes[c], lowestPrecise(byClass[c], s.Precision)})
-		}
-		slices.SortFunc(thresholds, func(a, b Threshold) int { return strings.Compare(a.Name, b.Name) })
+	if t.name == Danger {
+		return t.dangerThresholds(probs)
 	}
+	return t.intentThresholds(probs)
+}
 
-	finish := func(j job) *Model {
-		m := base()
-		main := j.main
-		main.temp = temp
-		m.heads = []head{main}
-		if name == Danger {
-			w := j.who
-			w.temp = whoTemp
-			m.heads = append(m.heads, w)
+// dangerThresholds returns the Check threshold, quiet enough on the
+// examples of no danger, and the Urgent threshold, precise enough.
+func (t *training) dangerThresholds(probs [][]float64) []Threshold {
+	probe := t.base()
+	probe.heads = []head{{classes: t.classes}}
+	probe.prepare()
+	k := len(t.classes)
+	urgent := make([]scored, len(probs))
+	var none []float64
+	for i := range probs {
+		u, _, d, _ := probe.dangerScores(probs[i], len(probs[i])/k)
+		urgent[i] = scored{u, strings.HasPrefix(t.classes[t.y[i]], Urgent+":")}
+		if t.y[i] == 0 {
+			none = append(none, d)
 		}
-		m.thresholds = slices.Clone(thresholds)
-		m.prepare()
-		return m
 	}
-	r := &Result{Model: finish(jobs[len(folds)])}
-	for f, ws := range folds {
-		r.Folds = append(r.Folds, Fold{Writers: ws, Model: finish(jobs[f])})
+	return []Threshold{
+		{Check, lowestQuiet(none, t.s.FalseAlarm)},
+		{Urgent, lowestPrecise(urgent, t.s.Precision)},
 	}
-	return r, nil
+}
+
+// intentThresholds returns a threshold for each intent but None, precise
+// enough, in order of name.
+func (t *training) intentThresholds(probs [][]float64) []Threshold {
+	k := len(t.classes)
+	byClass := make([][]scored, k)
+	for i := range probs {
+		_, c, p := intentScore(probs[i], len(probs[i])/k, k)
+		byClass[c] = append(byClass[c], scored{p, int(t.y[i]) == c})
+	}
+	var thresholds []Threshold
+	for c := 1; c < k; c++ {
+		thresholds = append(thresholds, Threshold{t.classes[c], lowestPrecise(byClass[c], t.s.Precision)})
+	}
+	slices.SortFunc(thresholds, func(a, b Threshold) int { return strings.Compare(a.Name, b.Name) })
+	return thresholds
+}
+
+// finish returns the model of job tj's heads at the temperatures and
+// thresholds chosen.
+func (t *training) finish(tj trainJob, temp, whoTemp float64, thresholds []Threshold) *Model {
+	m := t.base()
+	main := tj.main
+	main.temp = temp
+	m.heads = []head{main}
+	if t.name == Danger {
+		w := tj.who
+		w.temp = whoTemp
+		m.heads = append(m.heads, w)
+	}
+	m.thresholds = slices.Clone(thresholds)
+	m.prepare()
+	return m
 }
 
 // trainHead trains one head by AdaGrad over rows, labels[i] being row i's
@@ -293,24 +393,7 @@ func trainHead(c *corpus, rows []int, labels []int32, classes []string, s Settin
 	g2 := make([]float32, nb*k)
 	bias := make([]float64, k)
 	bias2 := make([]float64, k)
-
-	// Class weights: the inverse of each class's share, capped.
-	count := make([]int, k)
-	for _, i := range rows {
-		count[labels[i]]++
-	}
-	present := 0
-	for _, n := range count {
-		if n > 0 {
-			present++
-		}
-	}
-	cw := make([]float64, k)
-	for j, n := range count {
-		if n > 0 {
-			cw[j] = min(s.MaxClassWeight, float64(len(rows))/float64(present*n))
-		}
-	}
+	cw := classWeights(rows, labels, k, s.MaxClassWeight)
 
 	order := slices.Clone(rows)
 	rng := splitmix(seed)
@@ -319,10 +402,7 @@ func trainHead(c *corpus, rows []int, labels []int32, classes []string, s Settin
 	rate, l2 := float32(s.Rate), float32(s.L2)
 	const eps = 1e-8
 	for range s.Epochs {
-		for i := len(order) - 1; i > 0; i-- {
-			j := int(rng.next() % uint64(i+1))
-			order[i], order[j] = order[j], order[i]
-		}
+		shuffle(order, rng)
 		for _, i := range order {
 			f := c.row(i)
 			copy(p, bias)
@@ -357,6 +437,36 @@ func trainHead(c *corpus, rows []int, labels []int32, classes []string, s Settin
 		}
 	}
 	return quantise(classes, w, bias)
+}
+
+// classWeights returns the weight of each of k classes among rows: the
+// inverse of its share, capped at most, and 0 for a class absent.
+func classWeights(rows []int, labels []int32, k int, most float64) []float64 {
+	count := make([]int, k)
+	for _, i := range rows {
+		count[labels[i]]++
+	}
+	present := 0
+	for _, n := range count {
+		if n > 0 {
+			present++
+		}
+	}
+	cw := make([]float64, k)
+	for j, n := range count {
+		if n > 0 {
+			cw[j] = min(most, float64(len(rows))/float64(present*n))
+		}
+	}
+	return cw
+}
+
+// shuffle puts order in an order drawn from rng (Fisher–Yates).
+func shuffle(order []int, rng *splitmixState) {
+	for i := len(order) - 1; i > 0; i-- {
+		j := int(rng.next() % uint64(i+1))
+		order[i], order[j] = order[j], order[i]
+	}
 }
 
 // quantise turns float weights into int8 with a scale per class.
