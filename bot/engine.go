@@ -430,9 +430,12 @@ func (e *Engine) pickLang(langs ...string) string {
 }
 
 // detectLang returns the language a first message is clearly written in,
-// by the detect words of the language files ("hola", "necesito ayuda"),
-// or "".
+// or "": by the detect words of the language files ("hola", "necesito
+// ayuda"), else by the words the flows use in only one language ("vi el
+// numero, esto es pa gente q fuma mucho"): at least two of another
+// language's, and more than twice as many as English's.
 func (e *Engine) detectLang(m *understand.Message) string {
+	en := e.flows.Lang("en")
 	for _, code := range e.flow.Languages {
 		if code == "en" {
 			continue
@@ -440,8 +443,24 @@ func (e *Engine) detectLang(m *understand.Message) string {
 		if len(m.Doc(code).Find(text.ListDetect)) > 0 {
 			return code
 		}
+		l := e.flows.Lang(code)
+		theirs, ours := onlyKnown(m.Doc(code), l, en), onlyKnown(m.Doc("en"), en, l)
+		if theirs >= 2 && theirs > 2*ours {
+			return code
+		}
 	}
 	return ""
+}
+
+// onlyKnown counts the words of d that the flows use in l and not in other.
+func onlyKnown(d *text.Doc, l, other *text.Language) int {
+	n := 0
+	for _, tk := range d.Tokens {
+		if l.Knows(tk.Word) && !other.Knows(tk.Word) {
+			n++
+		}
+	}
+	return n
 }
 
 // vars are the placeholder values for s.

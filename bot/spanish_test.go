@@ -54,3 +54,22 @@ func TestSpanishScreeningsStayWithinBudget(t *testing.T) {
 	}
 	t.Logf("longest Spanish summary message: %d segments as written", most)
 }
+
+// A first text written in Spanish with none of the greeting words ("hola")
+// is answered in Spanish: the words the flows use only in Spanish decide; a
+// mostly English text with a few Spanish words stays in English.
+func TestFirstTextInSpanishSlang(t *testing.T) {
+	t.Parallel()
+	for text, want := range map[string]string{
+		"vi el numero en instagram, esto es pa gente q fuma mucho": "es",
+		"mi hijo toma mucho": "es",
+		"my bf uses crystal todos los dias and i dont know what to do": "en",
+		"yo i need help": "en",
+	} {
+		c := newConversation(t, nil)
+		c.say(text)
+		if got := c.session().Lang; got != want {
+			t.Errorf("%q: conversation in %q, want %q", text, got, want)
+		}
+	}
+}
