@@ -133,10 +133,10 @@ func (t *turn) withNoted(st *flows.Step, noted string) (understand.Reading, bool
 		return understand.Answer(noted), false
 	}
 	r := t.read(st)
-	kept := strings.Split(noted, ",")
+	kept := flows.Values(noted)
 	switch {
 	case r.Result == understand.Answered:
-		if v, ok := understand.Combine(st, append(kept, strings.Split(r.Value, ",")...)); ok && v != noted {
+		if v, ok := understand.Combine(st, append(kept, r.Values()...)); ok && v != noted {
 			return understand.Answer(v), true
 		}
 	case r.Result == understand.Clarify && !r.Confirm && !slices.ContainsFunc(r.Cands, func(v string) bool { return st.Option(v).Only }):
@@ -184,7 +184,7 @@ func (t *turn) readPick(st *flows.Step, c *Clarify) understand.Reading {
 	case r.Result == understand.Answered && st.Kind == flows.KindMulti:
 		// What was certain stays: an answer that cannot stand with it
 		// ("mental health only" beside alcohol) is not the pick.
-		if v, ok := understand.Combine(st, append(strings.Split(r.Value, ","), c.Keep...)); ok {
+		if v, ok := understand.Combine(st, append(r.Values(), c.Keep...)); ok {
 			return understand.Answer(v)
 		}
 	case r.Result == understand.Answered:
@@ -333,7 +333,7 @@ func (t *turn) label(st *flows.Step, v string) string {
 // said returns how an answer is said back: each option's said text, or
 // its label; a checklist's as a list ("a safe place and support").
 func (t *turn) said(st *flows.Step, v string) string {
-	return t.saidList(st, strings.Split(v, ","), "list_and")
+	return t.saidList(st, flows.Values(v), "list_and")
 }
 
 // saidList says values of st back, joined by commas and, before the last,
@@ -470,7 +470,7 @@ func (t *turn) note(current *flows.Step) {
 			s.Fill = map[string]string{}
 		}
 		if st.Kind == flows.KindMulti && s.Fill[st.ID] != "" {
-			v, ok := understand.Combine(st, append(strings.Split(s.Fill[st.ID], ","), strings.Split(r.Value, ",")...))
+			v, ok := understand.Combine(st, append(flows.Values(s.Fill[st.ID]), r.Values()...))
 			if ok {
 				s.Fill[st.ID] = v
 			}
@@ -498,7 +498,7 @@ func (t *turn) aboutSubject(current, st *flows.Step) bool {
 		}
 	}
 	r := understand.Read(t.e.flow, sub, t.s.Lang, t.msg, true, nil)
-	return r.Result == understand.Answered && slices.ContainsFunc(strings.Split(r.Value, ","), func(v string) bool { return slices.Contains(vals, v) })
+	return r.Result == understand.Answered && slices.ContainsFunc(r.Values(), func(v string) bool { return slices.Contains(vals, v) })
 }
 
 // subject returns the earlier step and its answers that st's question is

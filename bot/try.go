@@ -99,7 +99,7 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 	}
 	for id, v := range t.answers {
 		if st := f.Step(id); st != nil && st.Kind == flows.KindMulti {
-			tr.Answers[id] = strings.Split(v, ",")
+			tr.Answers[id] = flows.Values(v)
 			continue
 		}
 		tr.Answers[id] = v

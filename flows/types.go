@@ -295,8 +295,21 @@ func (c *Cond) Unknown(a Answers) bool {
 	return c.Not.Unknown(a)
 }
 
+// Values returns the values of an answer as stored: the options of a
+// checklist (a multi step) are kept joined by commas, and this and
+// JoinValues are the only places that know it.
+func Values(answer string) []string {
+	if answer == "" {
+		return nil
+	}
+	return strings.Split(answer, ",")
+}
+
+// JoinValues returns the stored form of a checklist's values.
+func JoinValues(values []string) string { return strings.Join(values, ",") }
+
 func anyIn(answer string, set []string) bool {
-	for _, part := range strings.Split(answer, ",") {
+	for _, part := range Values(answer) {
 		for _, v := range set {
 			if part == v {
 				return true

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
 	"helpline/flows"
 	"helpline/flows/text"
@@ -33,6 +32,10 @@ func (r Result) String() string {
 	}
 	return "ask_again"
 }
+
+// Values returns a reading's values: the options of a checklist, or the
+// one value of another step.
+func (r Reading) Values() []string { return flows.Values(r.Value) }
 
 // Reading is what a parser made of a message.
 type Reading struct {
@@ -141,7 +144,7 @@ func ReadFor(f *flows.Flow, st *flows.Step, lang string, m *Message, strict, oth
 // the past ("used to be daily, clean 2 weeks now").
 func (in *input) caution(r Reading) Reading {
 	st := in.step
-	vs := strings.Split(r.Value, ",")
+	vs := r.Values()
 	zero := onlyOption(st)
 	if st.Kind == flows.KindFrequency {
 		zero = zeroOption(st)
@@ -691,7 +694,7 @@ func Combine(st *flows.Step, picked []string) (string, bool) {
 			return "", false
 		}
 	}
-	return strings.Join(inOrder(st, picked), ","), true
+	return flows.JoinValues(inOrder(st, picked)), true
 }
 
 // inOrder returns vs in the order of the step's values, without repeats,
