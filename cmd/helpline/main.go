@@ -28,8 +28,8 @@ const usage = `usage:
   helpline criteria [--flows DIR]
         print the criteria table the summary applies
   helpline crisis [--flows DIR] [--json] [--why] [TEXT]
-        the tier and kind of danger in TEXT (or each stdin line); --why also lists
-        every pattern that matched and what cleared it
+        the tier and kind of danger in TEXT (or each stdin line) and which layer decided; --why shows
+        both layers: every pattern that matched or was cleared, the model's classes and what weighed most
   helpline train [--check]
         retrain the danger and intents models from the examples (--check: write nothing, fail if they would change)
   helpline eval [--heldout] [--writers E01,S03] [--model danger|intents]
