@@ -12,8 +12,7 @@ import "helpline/bot/understand"
 // asking answers what the texter asks, when they ask something.
 func (t *turn) asking() bool {
 	s := t.s
-	in := t.e.intents.Read(t.msg, s.Lang)
-	t.intent = in
+	in := t.asks()
 	switch in.Category {
 	case "":
 		return false
@@ -52,12 +51,11 @@ func (t *turn) asking() bool {
 // nothing, or asked for a person (which is a yes to getting help, read as
 // the caller reads it).
 func (t *turn) answeredQuestion() bool {
-	s := t.s
-	in := t.e.intents.Read(t.msg, s.Lang)
+	in := t.asks()
 	if in.Category == "" || in.Category == understand.IntentPerson {
 		return false
 	}
-	t.intent, t.handled = in, HandledAsked
+	t.handled = HandledAsked
 	t.sayAnswer(in.Category)
 	return true
 }
@@ -66,4 +64,12 @@ func (t *turn) answeredQuestion() bool {
 func (t *turn) sayAnswer(category string) {
 	s := t.s
 	t.say(Reply{Kind: ReplyMessage, Name: "answer." + category, Text: t.e.flows.AnswerFor(category, s.Lang, t.e.provider, t.e.vars(s))})
+}
+
+// asks returns what the message asks, read once in the turn's language.
+func (t *turn) asks() understand.Intent {
+	if !t.intentRead {
+		t.intent, t.intentRead = t.e.intents.Read(t.msg, t.s.Lang), true
+	}
+	return t.intent
 }

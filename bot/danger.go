@@ -18,7 +18,7 @@ import (
 func (e *Engine) dangerOutcome(f understand.DangerReading, lang string) Outcome {
 	return Outcome{
 		Replies: []Reply{e.dangerReply(f.Reply, lang, nil, f.Kind, flows.TierUrgent)},
-		Events:  []Event{{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierUrgent, Flow: e.flow.ID, Lang: lang}},
+		Events:  []Event{{Kind: EventCrisis, Crisis: f.Kind, Tier: flows.TierUrgent, Flow: e.flow.ID, Lang: lang, Layer: f.Layer, Prob: f.Prob}},
 		Lang:    lang,
 	}
 }
@@ -81,15 +81,7 @@ func (e *Engine) afterUrgent(ctx context.Context, in Inbound, f understand.Dange
 		g := e.crisis.For(f, s.Answers[e.flow.Audience])
 		reply = g.Reply
 		t.fillSafety(g.Finding)
-		st := e.flow.Step(s.Step)
-		if st != nil && s.Status == StatusActive && st.Safety {
-			// Danger in answer to the safety question is its yes.
-			s.Answers[st.ID] = "yes"
-			s.History = append(s.History, st.ID)
-			s.Wait.done()
-			t.tell("crisis_continue")
-			t.advance(e.next(s, st, "yes"))
-		}
+		t.safetyYes()
 		s.TTL = e.ttl
 		return nil
 	})
@@ -370,11 +362,20 @@ func (t *turn) urgent(f understand.DangerReading) {
 	t.say(e.dangerReply(g.Reply, s.Lang, s, g.Kind, flows.TierUrgent))
 	t.event(Event{Kind: EventCrisis, Crisis: g.Kind, Tier: flows.TierUrgent, Layer: f.Layer, Prob: f.Prob})
 	t.fillSafety(g.Finding)
-	if st := e.flow.Step(s.Step); st != nil && s.Status == StatusActive && st.Safety {
-		s.Answers[st.ID] = "yes"
-		s.History = append(s.History, st.ID)
-		s.Wait.done()
-		t.tell("crisis_continue")
-		t.advance(e.next(s, st, "yes"))
+	t.safetyYes()
+}
+
+// safetyYes takes urgent danger texted at the safety question as its
+// answer, yes, and goes on to the next question.
+func (t *turn) safetyYes() {
+	s, e := t.s, t.e
+	st := e.flow.Step(s.Step)
+	if st == nil || s.Status != StatusActive || !st.Safety {
+		return
 	}
+	s.Answers[st.ID] = "yes"
+	s.History = append(s.History, st.ID)
+	s.Wait.done()
+	t.tell("crisis_continue")
+	t.advance(e.next(s, st, "yes"))
 }

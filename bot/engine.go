@@ -273,7 +273,6 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		// reading is weighed against the question it may answer first
 		// (weigh), within the danger deadline.
 		out := e.dangerOutcome(f, e.pickLang(f.Lang, in.Lang))
-		out.Events[0].Layer, out.Events[0].Prob = f.Layer, f.Prob
 		out.heard(in.Text)
 		uctx, cancel := context.WithTimeout(ctx, urgentWait)
 		e.afterUrgent(uctx, in, f, &out)
@@ -350,7 +349,6 @@ func (e *Engine) storeDown(in Inbound, f understand.DangerReading, kw understand
 	case f.Tier == flows.TierUrgent:
 		// The model's reading, with no question to weigh it against.
 		out := e.dangerOutcome(f, e.pickLang(f.Lang, in.Lang))
-		out.Events[0].Layer, out.Events[0].Prob = f.Layer, f.Prob
 		out.Events = append(out.Events, Event{Kind: EventStoreDown, Flow: e.flow.ID})
 		out.heard(in.Text)
 		return out
@@ -489,8 +487,9 @@ type turn struct {
 	// danger is what the danger check found in the message (urgent danger
 	// never reaches a turn: it is answered before the store).
 	danger understand.DangerReading
-	// intent is what the texter asked, when the turn looked.
-	intent understand.Intent
+	// intent is what the texter asked, read once (asks).
+	intent     understand.Intent
+	intentRead bool
 	// tail and tailN say that the last tailN replies are the current
 	// question or the summary, which can be rendered again.
 	tail  Tail
@@ -742,7 +741,7 @@ func (t *turn) keywords() bool {
 		t.confirm("start")
 	case kw != understand.NoKeyword && kw != understand.Start:
 		t.keyword(kw, asked)
-	case s.Status == StatusCompleted && t.e.intents.Read(t.msg, s.Lang).Category == "":
+	case s.Status == StatusCompleted && t.asks().Category == "":
 		t.tell("done")
 	default:
 		return false

@@ -89,10 +89,8 @@ func (e *Engine) Try(step, lang, audience, text string) (Tried, error) {
 		msg: understand.NewMessage(e.flows, text, lang), answers: map[string]string{}, why: &why, danger: e.crisis.Check(text, lang)}
 	t.run()
 	tr.Why = why
-	if t.intent.Category == "" {
-		t.intent = e.intents.Read(t.msg, lang)
-	}
-	tr.Intent, tr.IntentProb = t.intent.Category, t.intent.Prob
+	in := t.asks()
+	tr.Intent, tr.IntentProb = in.Category, in.Prob
 	tr.Outcome = t.handled
 	if tr.Outcome == HandledNone {
 		tr.Outcome = HandledKeyword
